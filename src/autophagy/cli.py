@@ -1,0 +1,117 @@
+"""The command line: ``autophagy list``, ``autophagy run``, ``autophagy show``.
+
+Bad input ends with one line on stderr and exit status 2, and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+from .params import ParameterError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse would print the usage too)
+        raise ParameterError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="autophagy", description="Self-consuming generative loops (model collapse).")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    lst = sub.add_parser("list", help="experiments, their parameters and defaults")
+    lst.add_argument("experiment", nargs="?", help="show only this experiment")
+    run = sub.add_parser("run", help="run an experiment into a directory (resumes if interrupted)")
+    run.add_argument("experiment")
+    run.add_argument("--out", required=True, help="run directory")
+    run.add_argument("--profile", default="default", help="smoke, default or full")
+    run.add_argument("--seed", default="0", help="random seed (an integer >= 0)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set a parameter")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    show = sub.add_parser("show", help="print the summary table of a finished run")
+    show.add_argument("dir")
+    return parser
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ParameterError(f"--set {pair!r} is invalid: expected KEY=VALUE")
+        if key in out:
+            raise ParameterError(f"--set {key} is given twice")
+        out[key] = value
+    return out
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise ParameterError(f"--seed {text!r} is invalid: expected an integer in [0, 2^63)") from None
+
+
+def cmd_list(name: str | None) -> None:
+    from .experiments import all_experiments, get
+
+    for exp in [get(name)] if name else all_experiments():
+        print(f"{exp.name}: {exp.summary}")
+        print("  parameters:")
+        for p in exp.params:
+            print(f"    {p.name:<18} default {p.default!s:<10} {p.allowed()}: {p.help}")
+        print("  profiles:")
+        for profile, values in exp.profiles.items():
+            print(f"    {profile:<8} " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        print("  metrics.csv columns: generation, replicate, train_size, real_share, " + ", ".join(exp.columns))
+        for col, text in exp.columns.items():
+            print(textwrap.fill(f"{col}: {text}", width=96, initial_indent="    ", subsequent_indent="      "))
+        print()
+
+
+def cmd_run(args) -> None:
+    from .runner import run
+
+    history = run(args.experiment, out=args.out, profile=args.profile, seed=_seed(args.seed),
+                  progress=not args.quiet, **_overrides(args.set))
+    print(f"wrote {args.out}/metrics.csv ({len(history.frame)} rows), config.json and figures/")
+
+
+def cmd_show(path: str) -> None:
+    from pathlib import Path
+
+    from .history import History
+
+    folder = Path(path)
+    if not (folder / "metrics.csv").is_file() or not (folder / "config.json").is_file():
+        raise ParameterError(f"{path} holds no run (no metrics.csv and config.json)")
+    history = History.load(folder)
+    cfg = history.config
+    settings = ", ".join(f"{k}={v}" for k, v in cfg["params"].items())
+    print(f"{cfg['experiment']} (profile {cfg['profile']}, seed {cfg['seed']}): {settings}")
+    print(history.summary().to_string(float_format=lambda x: f"{x:.4g}"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "list":
+            cmd_list(args.experiment)
+        elif args.command == "run":
+            cmd_run(args)
+        else:
+            cmd_show(args.dir)
+    except ParameterError as err:
+        print(f"autophagy: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("autophagy: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

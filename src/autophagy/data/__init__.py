@@ -1,0 +1,1 @@
+"""Real data, shipped offline: MNIST, Fashion-MNIST, Wikipedia text."""

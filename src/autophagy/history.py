@@ -1,0 +1,59 @@
+"""Tidy per-generation records of a run, with the summaries the book and the CLI print."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+KEYS = ("generation", "replicate", "train_size", "real_share")
+
+
+@dataclass
+class History:
+    """A run's records (``frame``: one row per generation and replicate) and its config."""
+
+    frame: pd.DataFrame
+    config: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: str | Path) -> "History":
+        path = Path(path)
+        return cls(pd.read_csv(path / "metrics.csv"), json.loads((path / "config.json").read_text()))
+
+    @property
+    def metrics(self) -> list[str]:
+        """Names of the experiment's metric columns."""
+        return [c for c in self.frame.columns if c not in KEYS]
+
+    @property
+    def generations(self) -> np.ndarray:
+        return np.sort(self.frame["generation"].unique())
+
+    def wide(self, metric: str) -> pd.DataFrame:
+        """``metric`` as a generation x replicate table."""
+        return self.frame.pivot(index="generation", columns="replicate", values=metric)
+
+    def quantiles(self, metric: str, qs: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
+        """Quantiles of ``metric`` across replicates, one row per generation."""
+        out = self.frame.groupby("generation")[metric].quantile(list(qs)).unstack()
+        out.columns = [f"q{q:g}" for q in qs]
+        return out
+
+    def at(self, generation: int) -> pd.DataFrame:
+        """The rows of one generation."""
+        return self.frame[self.frame["generation"] == generation]
+
+    def summary(self, rows: int = 6) -> pd.DataFrame:
+        """Mean and median of every metric across replicates at a few generations."""
+        gens = self.generations
+        picked = np.unique(np.round(np.linspace(0, len(gens) - 1, min(rows, len(gens)))).astype(int))
+        chosen = self.frame[self.frame["generation"].isin(gens[picked])]
+        table = chosen.groupby("generation")[self.metrics].agg(["mean", "median"])
+        table.columns = [f"{m} {stat}" for m, stat in table.columns]
+        table.insert(0, "replicates", chosen.groupby("generation").size())
+        return table

@@ -1,0 +1,264 @@
+"""The self-consuming loop: fit, sample, build the next training set, repeat.
+
+The loop knows nothing of images or text. A *model* is any object with
+
+- ``fit(data, rng)``: train on ``data`` (a neural model may warm-start from its current
+  weights);
+- ``sample(n, rng)``: ``n`` new samples;
+- ``state_dict()`` / ``load_state_dict(state)``: a flat ``{name: numpy array}`` for
+  checkpoints;
+- ``batched``: True when one object holds every replicate (data then has the replicates
+  on axis 0 and the samples on axis 1, and metrics return one value per replicate).
+
+Generation 0 is the truth; generation 1 is fitted on real data only; the training set of
+generation t + 1 is built from generation t by the mode (see :data:`MODES`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import trainsets
+
+MODES = {
+    "replace": "n samples of the previous generation (fully synthetic loop)",
+    "augment": "the fixed real set plus synthetic_ratio * n samples of the previous generation",
+    "fresh": "real_fraction * n new real samples, the rest from the previous generation",
+    "accumulate": "every real and synthetic sample so far",
+    "accumulate-subsample": "n samples drawn from everything so far (a fixed data budget)",
+}
+
+
+class Model(Protocol):
+    batched: bool
+
+    def fit(self, data: Any, rng: np.random.Generator) -> None: ...
+
+    def sample(self, n: int, rng: np.random.Generator) -> Any: ...
+
+    def state_dict(self) -> dict[str, np.ndarray]: ...
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None: ...
+
+
+class Selector(Protocol):
+    """Sampling bias or curation: keeps ``n`` of ``draw_factor * n`` candidate samples."""
+
+    draw_factor: float
+
+    def __call__(self, samples: Any, n: int, rng: np.random.Generator) -> Any: ...
+
+
+@dataclass
+class LoopSpec:
+    """What an experiment plugs into the loop.
+
+    ``real(n, rng)`` draws n real samples (shaped like the model's data); ``metrics(model,
+    rng)`` returns named numbers (arrays over replicates for a batched model); ``truth`` is
+    what ``metrics`` sees at generation 0.
+    """
+
+    make_model: Callable[[], Model]
+    real: Callable[[int, np.random.Generator], Any]
+    metrics: Callable[[Any, np.random.Generator], dict[str, Any]]
+    truth: Any
+    select: Selector | None = None
+    filter: Callable[[Any, np.ndarray, np.random.Generator], tuple[Any, np.ndarray]] | None = None
+
+
+@dataclass
+class LoopSettings:
+    generations: int
+    samples: int
+    mode: str = "replace"
+    replicates: int = 1
+    seed: int = 0
+    real_fraction: float = 0.1
+    synthetic_ratio: float = 1.0
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}: expected one of {', '.join(MODES)}")
+
+
+@dataclass
+class _Unit:
+    """One independent chain: a model and the data it keeps between generations."""
+
+    model: Model
+    real_set: Any = None
+    real_origin: np.ndarray | None = None
+    pool: Any = None
+    pool_origin: np.ndarray | None = None
+    last_origin: np.ndarray | None = field(default=None, repr=False)
+
+    def state(self) -> dict[str, np.ndarray]:
+        out = {f"model/{k}": np.asarray(v) for k, v in self.model.state_dict().items()}
+        for name in ("real_set", "pool"):
+            value = getattr(self, name)
+            if value is not None:
+                out.update({f"{name}/{k}": v for k, v in trainsets.encode(value).items()})
+                out[f"{name}_origin"] = getattr(self, f"{name}_origin")
+        return out
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        self.model.load_state_dict(_sub(state, "model"))
+        for name in ("real_set", "pool"):
+            part = _sub(state, name)
+            if part:
+                setattr(self, name, trainsets.decode(part))
+                setattr(self, f"{name}_origin", state[f"{name}_origin"])
+
+
+def _sub(state: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    head = prefix + "/"
+    return {k[len(head):]: v for k, v in state.items() if k.startswith(head)}
+
+
+def rng_for(seed: int, unit: int, generation: int) -> np.random.Generator:
+    """The random stream of one unit at one generation: runs resume without saved RNG state."""
+    return np.random.default_rng([seed, unit, generation])
+
+
+class _Loop:
+    def __init__(self, spec: LoopSpec, settings: LoopSettings):
+        self.spec = spec
+        self.cfg = settings
+        first = spec.make_model()
+        self.batched = bool(getattr(first, "batched", False))
+        self.axis = 1 if self.batched else 0
+        count = 1 if self.batched else settings.replicates
+        self.units = [_Unit(first)] + [_Unit(spec.make_model()) for _ in range(count - 1)]
+
+    def synthetic(self, unit: _Unit, n: int, generation: int, rng) -> tuple[Any, np.ndarray]:
+        """``n`` samples of ``unit``'s current model, after the select and filter hooks."""
+        select = self.spec.select
+        drawn = math.ceil(n * select.draw_factor) if select else n
+        samples = unit.model.sample(drawn, rng)
+        if select:
+            samples = select(samples, n, rng)
+        origin = np.full(trainsets.size(samples, self.axis), generation, dtype=np.int32)
+        if self.spec.filter:
+            samples, origin = self.spec.filter(samples, origin, rng)
+        return samples, origin
+
+    def training_set(self, unit: _Unit, generation: int, rng) -> tuple[Any, np.ndarray]:
+        """The training set of ``generation`` (built from generation - 1 by the mode)."""
+        n, cfg = self.cfg.samples, self.cfg
+        if generation == 1:
+            real, origin = self.spec.real(n, rng), np.zeros(n, dtype=np.int32)
+            if cfg.mode == "augment":
+                unit.real_set, unit.real_origin = real, origin
+            if cfg.mode.startswith("accumulate"):
+                unit.pool, unit.pool_origin = real, origin
+            return real, origin
+        made_by = generation - 1
+        if cfg.mode == "replace":
+            return self.synthetic(unit, n, made_by, rng)
+        if cfg.mode == "augment":
+            extra = max(1, round(cfg.synthetic_ratio * n))
+            synth, origin = self.synthetic(unit, extra, made_by, rng)
+            return (
+                trainsets.concat([unit.real_set, synth], self.axis),
+                trainsets.concat_origin([unit.real_origin, origin]),
+            )
+        if cfg.mode == "fresh":
+            n_real = min(n, max(1, round(cfg.real_fraction * n)))
+            parts, origins = [self.spec.real(n_real, rng)], [np.zeros(n_real, dtype=np.int32)]
+            if n_real < n:
+                synth, origin = self.synthetic(unit, n - n_real, made_by, rng)
+                parts.append(synth)
+                origins.append(origin)
+            return trainsets.concat(parts, self.axis), trainsets.concat_origin(origins)
+        synth, origin = self.synthetic(unit, n, made_by, rng)
+        unit.pool = trainsets.concat([unit.pool, synth], self.axis)
+        unit.pool_origin = trainsets.concat_origin([unit.pool_origin, origin])
+        if cfg.mode == "accumulate":
+            return unit.pool, unit.pool_origin
+        return trainsets.subsample(unit.pool, unit.pool_origin, n, rng, self.axis)
+
+    def records(self, generation: int, unit_index: int, values: dict[str, Any], train, origin):
+        """Tidy rows, one per replicate, for one unit's metrics."""
+        reps = self.cfg.replicates if self.batched else 1
+        base = 0 if self.batched else unit_index
+        if origin is None:
+            size, share = 0, np.full(reps, np.nan)
+        else:
+            size = trainsets.size(train, self.axis)
+            share = np.broadcast_to(trainsets.real_share(origin), (reps,))
+        columns = {k: np.broadcast_to(np.asarray(v, dtype=float), (reps,)) for k, v in values.items()}
+        return [
+            {
+                "generation": generation,
+                "replicate": base + r,
+                "train_size": size,
+                "real_share": float(share[r]),
+                **{k: float(col[r]) for k, col in columns.items()},
+            }
+            for r in range(reps)
+        ]
+
+    def generation_zero(self) -> list[dict]:
+        rows = []
+        for u in range(len(self.units)):
+            values = self.spec.metrics(self.spec.truth, rng_for(self.cfg.seed, u, 0))
+            rows += self.records(0, u, values, None, None)
+        return rows
+
+    def step(self, generation: int) -> list[dict]:
+        rows = []
+        for u, unit in enumerate(self.units):
+            rng = rng_for(self.cfg.seed, u, generation)
+            train, origin = self.training_set(unit, generation, rng)
+            unit.model.fit(train, rng)
+            unit.last_origin = origin
+            rows += self.records(generation, u, self.spec.metrics(unit.model, rng), train, origin)
+        return rows
+
+    def state(self) -> dict[str, np.ndarray]:
+        out = {}
+        for u, unit in enumerate(self.units):
+            out.update({f"u{u}/{k}": v for k, v in unit.state().items()})
+        return out
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        for u, unit in enumerate(self.units):
+            unit.restore(_sub(state, f"u{u}"))
+
+
+def run_loop(
+    spec: LoopSpec,
+    settings: LoopSettings,
+    store: Any = None,
+    progress: bool = True,
+    description: str = "generations",
+) -> list[dict]:
+    """Run the loop and return its tidy records (one dict per generation and replicate).
+
+    With a ``store`` (see :class:`autophagy.rundir.RunDir`) the records and the loop's state
+    are saved as generations finish, and a run that was interrupted resumes from the last
+    saved generation with the same numbers as an uninterrupted run.
+    """
+    loop = _Loop(spec, settings)
+    saved = store.resume() if store is not None else None
+    if saved is not None:
+        done, rows, state = saved
+        loop.restore(state)
+    else:
+        done, rows = 0, loop.generation_zero()
+    bar = tqdm(
+        total=settings.generations, initial=done, desc=description, unit="gen",
+        disable=not progress, leave=False,
+    )
+    with bar:
+        for generation in range(done + 1, settings.generations + 1):
+            rows += loop.step(generation)
+            bar.update(1)
+            if store is not None:
+                store.checkpoint(generation, rows, loop.state, final=generation == settings.generations)
+    return rows

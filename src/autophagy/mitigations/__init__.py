@@ -1,0 +1,1 @@
+"""Mitigations: selection and curation, filters, provenance (hooks and modes for the loop)."""

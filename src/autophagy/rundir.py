@@ -1,0 +1,147 @@
+"""A run directory: configuration, tidy metrics and a checkpoint, written so nothing is lost.
+
+Layout of ``DIR``::
+
+    config.json     the resolved configuration, package version and seed
+    metrics.csv     one row per generation and replicate (saved as generations finish)
+    checkpoint.npz  the loop's state after the last saved generation (no pickle)
+    manifest.json   the last saved generation and the SHA-256 of the two files above
+    figures/*.png   written when the run ends
+    .lock           held by the process writing the directory
+
+Every file is written to a temporary name and renamed into place, and the manifest is
+written last, so a run killed at any moment leaves the previous consistent state.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .params import ParameterError
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class RunDir:
+    """The directory of one run; use as a context manager to hold its lock."""
+
+    def __init__(self, path: str | os.PathLike, config: dict[str, Any], save_every: float = 2.0):
+        self.path = Path(path)
+        self.config = config
+        self.save_every = save_every
+        self._last_save = time.monotonic()
+        self._lock = None
+
+    # -- opening -------------------------------------------------------------------------
+    def check(self) -> None:
+        """Refuse a directory that holds something else (before anything is written)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise ParameterError(f"--out {self.path} exists and is not a directory")
+        existing = self.path / "config.json"
+        if existing.exists():
+            try:
+                old = json.loads(existing.read_text())
+            except (OSError, ValueError):
+                raise ParameterError(f"--out {self.path} holds an unreadable config.json: choose a new directory") from None
+            if old.get("experiment") != self.config["experiment"]:
+                raise ParameterError(
+                    f"--out {self.path} holds a run of experiment {old.get('experiment')!r}, "
+                    f"not {self.config['experiment']!r}: choose a new directory"
+                )
+            if old.get("params") != self.config["params"] or old.get("seed") != self.config["seed"]:
+                changed = sorted(
+                    k for k in self.config["params"]
+                    if old.get("params", {}).get(k) != self.config["params"][k]
+                ) or ["seed"]
+                raise ParameterError(
+                    f"--out {self.path} holds a {old['experiment']} run with other settings "
+                    f"({', '.join(changed)}): choose a new directory to run these"
+                )
+        elif self.path.is_dir() and any(p.name != ".lock" for p in self.path.iterdir()):
+            raise ParameterError(f"--out {self.path} is not empty and holds no run: choose a new directory")
+
+    def __enter__(self) -> "RunDir":
+        self.check()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.path / ".lock", "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise ParameterError(f"--out {self.path} is being written by another live run: wait for it or choose a new directory") from None
+        config_path = self.path / "config.json"
+        if not config_path.exists():
+            atomic_write(config_path, json.dumps(self.config, indent=2).encode())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    # -- the loop's store interface -----------------------------------------------------
+    def resume(self) -> tuple[int, list[dict], dict[str, np.ndarray]] | None:
+        """(last saved generation, records, loop state), or None to start afresh."""
+        manifest_path = self.path / "manifest.json"
+        if not manifest_path.exists():
+            return None
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            metrics_bytes = (self.path / "metrics.csv").read_bytes()
+            state_bytes = (self.path / "checkpoint.npz").read_bytes()
+            if _sha256(metrics_bytes) != manifest["metrics_sha256"] or _sha256(state_bytes) != manifest["checkpoint_sha256"]:
+                raise ValueError("checksum mismatch")
+            frame = pd.read_csv(io.BytesIO(metrics_bytes))
+            with np.load(io.BytesIO(state_bytes), allow_pickle=False) as archive:
+                state = {k: archive[k] for k in archive.files}
+        except (OSError, ValueError, KeyError) as err:
+            warnings.warn(f"{self.path}: saved progress is damaged ({err}); recomputing from generation 1")
+            return None
+        return int(manifest["generation"]), frame.to_dict("records"), state
+
+    def checkpoint(self, generation: int, rows: list[dict], state: Callable[[], dict], final: bool) -> None:
+        """Save records and state when ``save_every`` seconds have passed, and at the end."""
+        if not final and time.monotonic() - self._last_save < self.save_every:
+            return
+        buffer = io.BytesIO()
+        np.savez(buffer, **state())
+        state_bytes = buffer.getvalue()
+        metrics_bytes = pd.DataFrame(rows).to_csv(index=False).encode()
+        atomic_write(self.path / "checkpoint.npz", state_bytes)
+        atomic_write(self.path / "metrics.csv", metrics_bytes)
+        manifest = {
+            "generation": generation,
+            "finished": final,
+            "metrics_sha256": _sha256(metrics_bytes),
+            "checkpoint_sha256": _sha256(state_bytes),
+        }
+        atomic_write(self.path / "manifest.json", json.dumps(manifest, indent=2).encode())
+        self._last_save = time.monotonic()
+
+    def finished(self) -> bool:
+        manifest = self.path / "manifest.json"
+        return manifest.exists() and json.loads(manifest.read_text()).get("finished", False)

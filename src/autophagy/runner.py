@@ -1,0 +1,66 @@
+"""Run a named experiment, in memory or into a run directory: what the CLI and chapters call."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from .experiments import registry
+from .history import History
+from .params import ParameterError, resolve
+from .profiles import check_profile
+from .rundir import RunDir
+
+
+def resolve_config(name: str, profile: str = "default", seed: int = 0, **overrides: Any) -> tuple[registry.Experiment, dict[str, Any]]:
+    """The experiment and its fully resolved configuration; bad input raises ParameterError."""
+    experiment = registry.get(name)
+    check_profile(profile)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ParameterError(f"seed={seed!r} is invalid: expected an integer in [0, 2^63)")
+    params = resolve(experiment.params, experiment.profiles.get(profile, {}), overrides, experiment.check)
+    registry.check_memory(experiment, params)
+    return experiment, {
+        "experiment": name, "profile": profile, "seed": seed, "params": params,
+        "autophagy_version": __version__,
+    }
+
+
+def run(
+    name: str, out: str | os.PathLike | None = None, profile: str = "default", seed: int = 0,
+    progress: bool = True, **overrides: Any,
+) -> History:
+    """Run experiment ``name`` and return its :class:`History`.
+
+    ``overrides`` set parameters (``autophagy list`` shows them). With ``out`` the run is
+    saved there as it goes (metrics.csv, config.json, figures/) and resumes if interrupted.
+    """
+    experiment, config = resolve_config(name, profile, seed, **overrides)
+    if out is None:
+        rows = experiment.run_records(config["params"], seed, progress=progress)
+        return History(pd.DataFrame(rows), config)
+    with RunDir(out, config) as store:
+        rows = experiment.run_records(config["params"], seed, store=store, progress=progress)
+        history = History(pd.DataFrame(rows), config)
+        if experiment.figures is not None:
+            save_figures(experiment.figures(history), store.path / "figures")
+    return history
+
+
+def save_figures(figures: dict[str, Any], folder) -> None:
+    """Write each figure as ``folder/NAME.png`` (atomically) and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from .rundir import atomic_write
+
+    folder.mkdir(exist_ok=True)
+    for name, fig in figures.items():
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        atomic_write(folder / f"{name}.png", buffer.getvalue())

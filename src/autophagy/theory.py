@@ -1,0 +1,97 @@
+"""Closed forms for the toy loops, used by the chapters' overlays and by the tests.
+
+Notation: N samples a generation, ``ddof`` 0 for the maximum-likelihood variance and 1 for
+the unbiased one, generation 0 is the truth N(0, 1). Sources: Shumailov et al. (2024),
+Bertrand et al. (2024), Suresh et al. (2024), Alemohammad et al. (2024).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+
+def variance_ratio(n: int, ddof: int) -> float:
+    """r = (N - 1) / (N - ddof): E[sigma_{t+1}^2] = r sigma_t^2 in replace mode."""
+    return (n - 1) / (n - ddof)
+
+
+def expected_variance(t, n: int, ddof: int):
+    """E[sigma_t^2] = r^t (replace mode)."""
+    return variance_ratio(n, ddof) ** np.asarray(t, dtype=float)
+
+
+def expected_sigma(t, n: int, ddof: int):
+    """E[sigma_t] = a^t with a = sqrt(2 / (N - ddof)) Gamma(N/2) / Gamma((N-1)/2)."""
+    log_a = 0.5 * np.log(2 / (n - ddof)) + special.gammaln(n / 2) - special.gammaln((n - 1) / 2)
+    return np.exp(np.asarray(t, dtype=float) * log_a)
+
+
+def expected_variance_squared(t, n: int, ddof: int):
+    """E[sigma_t^4] = ((N-1)(N+1) / (N-ddof)^2)^t: the spread of sigma_t^2 across replicates."""
+    return ((n - 1) * (n + 1) / (n - ddof) ** 2) ** np.asarray(t, dtype=float)
+
+
+def log_variance_drift(n: int, ddof: int) -> float:
+    """Mean step of the random walk log sigma_t^2: psi((N-1)/2) + ln(2/(N-ddof)) < 0."""
+    return float(special.digamma((n - 1) / 2) + np.log(2 / (n - ddof)))
+
+
+def log_variance_step_variance(n: int) -> float:
+    """Variance of one step of log sigma_t^2: psi'((N-1)/2), about 2/N."""
+    return float(special.polygamma(1, (n - 1) / 2))
+
+
+def median_variance(t, n: int, ddof: int):
+    """median(sigma_t^2) ~ exp(t * drift): the typical replicate collapses."""
+    return np.exp(np.asarray(t, dtype=float) * log_variance_drift(n, ddof))
+
+
+def mean_variance(t, n: int, ddof: int):
+    """Var(mu_t) = (1/N) sum_{s<t} r^s: t/N unbiased, 1 - ((N-1)/N)^t for MLE."""
+    t = np.asarray(t, dtype=float)
+    r = variance_ratio(n, ddof)
+    if r == 1.0:
+        return t / n
+    return (1 - r**t) / (1 - r) / n
+
+
+def expected_w2_squared(t, n: int, ddof: int):
+    """E[W2^2(generation t, truth)] = Var(mu_t) + E[sigma_t^2] - 2 E[sigma_t] + 1."""
+    return mean_variance(t, n, ddof) + expected_variance(t, n, ddof) - 2 * expected_sigma(t, n, ddof) + 1
+
+
+def collapse_bound(t, n: int, eps: float, sigma0: float = 1.0):
+    """Suresh et al.: P(sigma_t > eps) <= (sigma_0 / eps) exp(-t / (4N - 1))."""
+    return np.minimum(1.0, sigma0 / eps * np.exp(-np.asarray(t, dtype=float) / (4 * n - 1)))
+
+
+def fresh_moments(t, n: int, alpha: float):
+    """(E[sigma_t^2], Var(mu_t)) in fresh mode (real fraction alpha, MLE), by the recursion."""
+    t_max = int(np.max(t))
+    c = (n - 1) / n
+    e, v = np.empty(t_max + 1), np.empty(t_max + 1)
+    e[0], v[0] = 1.0, 0.0
+    e[1], v[1] = c, 1.0 / n
+    for s in range(1, t_max):
+        e[s + 1] = alpha * c + (1 - alpha) * c * e[s] + alpha * (1 - alpha) * v[s]
+        v[s + 1] = alpha / n + (1 - alpha) * e[s] / n + (1 - alpha) ** 2 * v[s]
+    idx = np.asarray(t, dtype=int)
+    return e[idx], v[idx]
+
+
+def fresh_fixed_point(n: int, alpha: float) -> tuple[float, float]:
+    """(E_inf, v_inf) = (1 - 1/D, 1/D), D = 1 - alpha + alpha n (2 - alpha)."""
+    d = 1 - alpha + alpha * n * (2 - alpha)
+    return 1 - 1 / d, 1 / d
+
+
+def truncation_factor(psi: float) -> float:
+    """Variance is multiplied by psi^2 each generation when sampling N(mu, (psi sigma)^2)."""
+    return psi**2
+
+
+def central_selection_factor(q: float) -> float:
+    """Variance factor from keeping the central fraction q: 1 - 2 c phi(c) / (2 Phi(c) - 1)."""
+    c = stats.norm.ppf((1 + q) / 2)
+    return float(1 - 2 * c * stats.norm.pdf(c) / (2 * stats.norm.cdf(c) - 1))

@@ -1,0 +1,103 @@
+"""Training sets: the few operations the loop needs on data, whatever the modality.
+
+The loop joins real and synthetic data, draws subsets and counts samples. Data is either a
+numpy array whose *sample axis* is 0 (one replicate) or 1 (a batched model: replicates on
+axis 0), or an object of a :class:`Summarised` subclass, which stands for a sample by its
+sufficient statistics.
+
+Every training set carries ``origin``: for each sample, the generation that produced it
+(0 for real data). It is an integer array shaped like the data's leading axes, so the
+provenance of every training set can be checked and its real share reported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+
+class Summarised:
+    """A sample kept as sufficient statistics instead of points (see GaussianStats).
+
+    Subclasses implement ``concat``, ``size`` and the array round trip used by checkpoints.
+    """
+
+    @classmethod
+    def concat(cls, parts: list["Summarised"]) -> "Summarised":
+        raise NotImplementedError
+
+    def size(self) -> int:
+        raise NotImplementedError
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "Summarised":
+        raise NotImplementedError
+
+
+def size(data: Any, axis: int) -> int:
+    """Number of samples (per replicate)."""
+    if isinstance(data, Summarised):
+        return data.size()
+    return int(np.shape(data)[axis])
+
+
+def concat(parts: list[Any], axis: int) -> Any:
+    """The samples of every part, in order."""
+    if isinstance(parts[0], Summarised):
+        return type(parts[0]).concat(parts)
+    return np.concatenate(parts, axis=axis)
+
+
+def concat_origin(parts: list[np.ndarray]) -> np.ndarray:
+    """Join origin arrays; 1-D ones are broadcast when a part is per-replicate (2-D)."""
+    rows = max((p.shape[0] for p in parts if p.ndim == 2), default=None)
+    if rows is None:
+        return np.concatenate(parts)
+    return np.concatenate([np.broadcast_to(p, (rows, p.shape[-1])) for p in parts], axis=1)
+
+
+def subsample(data: Any, origin: np.ndarray, n: int, rng: np.random.Generator, axis: int):
+    """``n`` samples drawn without replacement, independently for each replicate."""
+    if isinstance(data, Summarised):
+        raise NotImplementedError(
+            "a summarised sample cannot be subsampled: use method=sample for accumulate-subsample"
+        )
+    total = size(data, axis)
+    if axis == 0:
+        idx = rng.choice(total, size=n, replace=False)
+        return data[idx], origin[..., idx] if origin.ndim == 1 else origin[:, idx]
+    reps = data.shape[0]
+    idx = np.argpartition(rng.random((reps, total)), n - 1, axis=1)[:, :n]
+    taken = np.take_along_axis(data, idx.reshape(idx.shape + (1,) * (data.ndim - 2)), axis=1)
+    full_origin = np.broadcast_to(origin, (reps, total))
+    return taken, np.take_along_axis(full_origin, idx, axis=1)
+
+
+def real_share(origin: np.ndarray) -> np.ndarray | float:
+    """Fraction of real samples (origin 0), per replicate when origin is 2-D."""
+    return (origin == 0).mean(axis=-1)
+
+
+def encode(data: Any) -> dict[str, np.ndarray]:
+    """Arrays that store ``data`` in a checkpoint (no pickle)."""
+    if isinstance(data, Summarised):
+        kind = f"{type(data).__module__}:{type(data).__qualname__}"
+        return {"kind": np.array(kind), **data.to_arrays()}
+    return {"kind": np.array("ndarray"), "values": np.asarray(data)}
+
+
+def decode(arrays: dict[str, np.ndarray]) -> Any:
+    """Inverse of :func:`encode`; only :class:`Summarised` subclasses are rebuilt."""
+    kind = str(arrays["kind"])
+    if kind == "ndarray":
+        return arrays["values"]
+    module, _, name = kind.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, Summarised)):
+        raise ValueError(f"checkpoint names an unknown data type {kind!r}")
+    return cls.from_arrays({k: v for k, v in arrays.items() if k != "kind"})
