@@ -3,14 +3,15 @@
 Layout of ``DIR``::
 
     config.json     the resolved configuration, package version and seed
-    metrics.csv     one row per generation and replicate (saved as generations finish)
+    metrics.csv     one row per generation and replicate (appended as generations finish)
     checkpoint.npz  the loop's state after the last saved generation (no pickle)
     manifest.json   the last saved generation and the SHA-256 of the two files above
     figures/*.png   written when the run ends
     .lock           held by the process writing the directory
 
-Every file is written to a temporary name and renamed into place, and the manifest is
-written last, so a run killed at any moment leaves the previous consistent state.
+The checkpoint and manifest are written to a temporary name and renamed into place; rows are
+appended to metrics.csv, whose valid length is in the manifest, written last. A run killed at
+any moment therefore leaves the previous consistent state.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from .loop import frame_of
 from .params import ParameterError
 
 
@@ -54,6 +56,9 @@ class RunDir:
         self.save_every = save_every
         self._last_save = time.monotonic()
         self._lock = None
+        self._pending: list[dict] = []
+        self._hash = hashlib.sha256()
+        self._bytes = 0
 
     # -- opening -------------------------------------------------------------------------
     def check(self) -> None:
@@ -104,15 +109,23 @@ class RunDir:
             self._lock = None
 
     # -- the loop's store interface -----------------------------------------------------
-    def resume(self) -> tuple[int, list[dict], dict[str, np.ndarray]] | None:
-        """(last saved generation, records, loop state), or None to start afresh."""
+    def resume(self) -> tuple[int, pd.DataFrame, dict[str, np.ndarray]] | None:
+        """(last saved generation, its records, loop state), or None to start afresh.
+
+        Rows appended after the last manifest (a run killed mid-write) are cut off; damaged
+        files (a checksum that does not match) are reported and the run starts again.
+        """
         manifest_path = self.path / "manifest.json"
         if not manifest_path.exists():
             return None
+        metrics_path = self.path / "metrics.csv"
         try:
             manifest = json.loads(manifest_path.read_text())
-            metrics_bytes = (self.path / "metrics.csv").read_bytes()
+            with open(metrics_path, "rb") as handle:
+                metrics_bytes = handle.read(manifest["metrics_bytes"])
             state_bytes = (self.path / "checkpoint.npz").read_bytes()
+            if len(metrics_bytes) != manifest["metrics_bytes"]:
+                raise ValueError("metrics.csv is shorter than its manifest says")
             if _sha256(metrics_bytes) != manifest["metrics_sha256"] or _sha256(state_bytes) != manifest["checkpoint_sha256"]:
                 raise ValueError("checksum mismatch")
             frame = pd.read_csv(io.BytesIO(metrics_bytes))
@@ -120,23 +133,42 @@ class RunDir:
                 state = {k: archive[k] for k in archive.files}
         except (OSError, ValueError, KeyError) as err:
             warnings.warn(f"{self.path}: saved progress is damaged ({err}); recomputing from generation 1")
+            for name in ("manifest.json", "metrics.csv", "checkpoint.npz"):
+                (self.path / name).unlink(missing_ok=True)
             return None
-        return int(manifest["generation"]), frame.to_dict("records"), state
+        with open(metrics_path, "r+b") as handle:
+            handle.truncate(len(metrics_bytes))
+        self._hash = hashlib.sha256(metrics_bytes)
+        self._bytes = len(metrics_bytes)
+        return int(manifest["generation"]), frame, state
 
-    def checkpoint(self, generation: int, rows: list[dict], state: Callable[[], dict], final: bool) -> None:
-        """Save records and state when ``save_every`` seconds have passed, and at the end."""
+    def checkpoint(self, generation: int, blocks: list[dict], state: Callable[[], dict], final: bool) -> None:
+        """Queue ``blocks`` (new rows); save when ``save_every`` seconds have passed, and at the end.
+
+        The checkpoint is replaced atomically, the new rows are appended to metrics.csv, and
+        the manifest (generation, length and checksums) is written last.
+        """
+        self._pending += blocks
         if not final and time.monotonic() - self._last_save < self.save_every:
             return
         buffer = io.BytesIO()
         np.savez(buffer, **state())
         state_bytes = buffer.getvalue()
-        metrics_bytes = pd.DataFrame(rows).to_csv(index=False).encode()
         atomic_write(self.path / "checkpoint.npz", state_bytes)
-        atomic_write(self.path / "metrics.csv", metrics_bytes)
+        rows = frame_of(self._pending).to_csv(index=False, header=self._bytes == 0).encode()
+        with open(self.path / "metrics.csv", "ab") as handle:
+            handle.truncate(self._bytes)
+            handle.write(rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._hash.update(rows)
+        self._bytes += len(rows)
+        self._pending = []
         manifest = {
             "generation": generation,
             "finished": final,
-            "metrics_sha256": _sha256(metrics_bytes),
+            "metrics_bytes": self._bytes,
+            "metrics_sha256": self._hash.hexdigest(),
             "checkpoint_sha256": _sha256(state_bytes),
         }
         atomic_write(self.path / "manifest.json", json.dumps(manifest, indent=2).encode())
