@@ -31,8 +31,9 @@ book: install system
 
 test: install system unit notebooks nbval site browser
 
+# every test but the browser checks, which need the built site (quick run: add -m "not slow")
 unit: install
-	$(PY) -m pytest tests -q -n $(JOBS) -m "not slow"
+	$(PY) -m pytest tests -q -n $(JOBS) --ignore=tests/site
 
 notebooks: install
 	$(PY) tools/execute_notebooks.py --profile smoke
@@ -44,7 +45,7 @@ site: notebooks
 	$(PY) tools/build_site.py
 
 browser: site
-	$(PY) -m pytest -q tests/site -m slow
+	$(PY) -m pytest -q tests/site
 
 bench: install
 	$(PY) benchmarks/run.py
