@@ -25,14 +25,19 @@ class LinearRegression:
         y, x = data[..., 0], data[..., 1:]
         if self.design.shape[1] == 0:
             self.design = np.array(x)
-        gram = np.einsum("rti,rtj->rij", x, x)
-        # pinv: a subsample of an accumulated pool may repeat rows; then the minimum-norm fit
-        self.w = (np.linalg.pinv(gram, hermitian=True) @ np.einsum("rti,rt->ri", x, y)[..., None])[..., 0]
+        xt = x.transpose(0, 2, 1)
+        gram, moment = xt @ x, xt @ y[..., None]
+        try:
+            self.w = np.linalg.solve(gram, moment)[..., 0]
+        except np.linalg.LinAlgError:  # a subsample of an accumulated pool may repeat rows
+            self.w = (np.linalg.pinv(gram, hermitian=True) @ moment)[..., 0]
 
     def rows(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` design rows per replicate: whole copies of the design, then a random part of it."""
         reps, size, _ = self.design.shape
         copies, extra = divmod(n, size)
+        if n == size:
+            return self.design
         parts = [self.design] * copies
         if extra:
             pick = np.argpartition(rng.random((reps, size)), extra - 1, axis=1)[:, :extra]
@@ -41,7 +46,7 @@ class LinearRegression:
 
     def label(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Data (replicates, rows, 1 + d) with labels x . w + noise for the features ``x``."""
-        y = np.einsum("rti,ri->rt", x, self.w) + self.noise * rng.standard_normal(x.shape[:2])
+        y = (x @ self.w[..., None])[..., 0] + self.noise * rng.standard_normal(x.shape[:2])
         return np.concatenate([y[..., None], x], axis=2)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
