@@ -191,15 +191,17 @@ class _Loop:
         else:
             size = trainsets.size(train, self.axis)
             share = np.broadcast_to(trainsets.real_share(origin), (reps,))
-        columns = {
-            "generation": [generation] * reps,
-            "replicate": range(base, base + reps),
-            "train_size": [size] * reps,
-            "real_share": np.asarray(share, dtype=float).tolist(),
-            **{k: np.broadcast_to(np.asarray(v, dtype=float), (reps,)).tolist() for k, v in values.items()},
-        }
-        keys = list(columns)
-        return [dict(zip(keys, row)) for row in zip(*columns.values())]
+        columns = {k: np.broadcast_to(np.asarray(v, dtype=float), (reps,)) for k, v in values.items()}
+        return [
+            {
+                "generation": generation,
+                "replicate": base + r,
+                "train_size": size,
+                "real_share": float(share[r]),
+                **{k: float(col[r]) for k, col in columns.items()},
+            }
+            for r in range(reps)
+        ]
 
     def generation_zero(self) -> list[dict]:
         rows = []
