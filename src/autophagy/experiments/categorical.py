@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import plotting, theory
 from ..loop import LoopSpec
 from ..models.categorical import Categorical, zipf
@@ -35,6 +37,14 @@ def build(config: dict[str, Any]) -> LoopSpec:
                 "gini_simpson": model.gini_simpson()}
 
     return LoopSpec(make_model=lambda: Categorical(reps, p), real=truth.sample, metrics=metrics, truth=truth)
+
+
+def time_to_one_symbol(history) -> np.ndarray:
+    """Per replicate, the first generation with a single surviving symbol (NaN if never reached)."""
+    wide = history.wide("surviving")
+    done = wide.to_numpy() <= 1
+    first = wide.index.to_numpy()[done.argmax(axis=0)].astype(float)
+    return np.where(done.any(axis=0), first, np.nan)
 
 
 def check(config: dict[str, Any]) -> None:
