@@ -168,7 +168,8 @@ def main() -> int:
     if not (MATHJAX / "tex-chtml.js").exists():
         print("no local MathJax: run tools/fetch_mathjax.py first", file=sys.stderr)
         return 2
-    static = SOURCE / "_static" / "mathjax"
+    # not under _static: jupyter-book would add every .js file found there to every page
+    static = SOURCE / "_mathjax" / "mathjax"
     if not static.exists():
         shutil.copytree(MATHJAX, static)
     generate(SOURCE / "book")
