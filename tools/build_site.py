@@ -123,7 +123,7 @@ def course() -> str:
         text = markdown_text(SOURCE / f"{name}.ipynb")
         title = next(l[2:].strip() for l in text.splitlines() if l.startswith("# "))
         block = text.split("Learning objectives", 1)[-1].split("```", 1)[0]
-        goals = [l.strip()[2:] for l in block.splitlines() if l.strip().startswith("- ")]
+        goals = [" ".join(g.split()) for g in ("\n" + block).split("\n- ")[1:]]  # bullets, wrapped
         lectures.append(f"{i}. {{doc}}`{title} </{name}>`: " + " ".join(goals))
         for options, body in EXERCISE.findall(text):
             label = re.search(r":label:\s*(\S+)", options)
