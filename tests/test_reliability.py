@@ -51,10 +51,23 @@ def cli(argv: list[str]) -> tuple[int, str]:
     return code, err.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _no_figures(monkeypatch):
+    """Figures are drawn after the loop and tested in test_cli; here they would only cost time."""
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr("autophagy.runner.save_figures", lambda figures, folder: plt.close("all"))
+
+
+_REFERENCES: dict[int, bytes] = {}
+
+
 def reference(tmp_path: Path, generations: int) -> bytes:
-    """metrics.csv of an uninterrupted run."""
-    assert cli(gaussian_argv(tmp_path / "reference", generations))[0] == 0
-    return (tmp_path / "reference" / "metrics.csv").read_bytes()
+    """metrics.csv of an uninterrupted run (computed once per size)."""
+    if generations not in _REFERENCES:
+        assert cli(gaussian_argv(tmp_path / "reference", generations))[0] == 0
+        _REFERENCES[generations] = (tmp_path / "reference" / "metrics.csv").read_bytes()
+    return _REFERENCES[generations]
 
 
 def saved_generation(folder: Path) -> int:
@@ -88,15 +101,15 @@ def assert_clean(folder: Path) -> None:
 # -- 1. crash and resume -------------------------------------------------------------------
 
 def test_sigkill_at_random_moments_then_rerun_gives_the_uninterrupted_bytes(tmp_path):
-    """Three SIGKILLs at random moments (mid-generation or mid-write), then the same command."""
-    generations, out = 80, tmp_path / "killed"
+    """Two SIGKILLs at random moments (mid-generation or mid-write), then the same command."""
+    generations, out = 40, tmp_path / "killed"
     argv = gaussian_argv(out, generations)
     pause = random.Random(0)
     kills = []
-    for _ in range(3):
+    for _ in range(2):
         before = saved_generation(out)
         child = start(argv)
-        wait_until(lambda: saved_generation(out) > before + 5, child)
+        wait_until(lambda: saved_generation(out) > before + 3, child)
         time.sleep(pause.uniform(0, 0.03))
         assert child.poll() is None, "the run finished before it could be killed"
         child.send_signal(signal.SIGKILL)
@@ -295,7 +308,7 @@ def tiny(argv: list[str], name: str) -> list[str]:
     return kept + [x for k, v in caps.items() for x in ("--set", f"{k}={v}")]
 
 
-@settings(max_examples=int(os.environ.get("AUTOPHAGY_FUZZ_EXAMPLES", "100")), deadline=None, database=None,
+@settings(max_examples=int(os.environ.get("AUTOPHAGY_FUZZ_EXAMPLES", "300")), deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_fuzzed_command_lines_exit_0_or_2_with_one_line_and_write_nothing_on_error(tmp_path, data):
@@ -313,3 +326,77 @@ def test_fuzzed_command_lines_exit_0_or_2_with_one_line_and_write_nothing_on_err
         FUZZED["valid"] += 1
         assert (Path(out) / "metrics.csv").is_file()
 
+
+
+# -- 4. safe loading -----------------------------------------------------------------------
+
+class Payload:
+    """Unpickling this would create a file: the proof that code ran."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_checkpoint_holding_an_object_array_is_refused_without_running_code(tmp_path, monkeypatch):
+    out, marker = tmp_path / "run", tmp_path / "code-ran"
+    argv = gaussian_argv(out, 20)
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "atomic_write", injector("manifest-renamed", at=5))
+        with pytest.raises(Killed):
+            cli(argv)
+    manifest = json.loads((out / "manifest.json").read_text())
+    buffer = io.BytesIO()
+    np.savez(buffer, **{"u0/model/mu": np.array([Payload(str(marker))], dtype=object)})
+    (out / manifest["checkpoint"]).write_bytes(buffer.getvalue())  # with a matching checksum
+    manifest["checkpoint_sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match="damaged.*pickle"):
+        assert cli(argv)[0] == 0
+    assert not marker.exists()
+    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, 20)
+
+
+# -- 5. no network, 6. determinism (every experiment) --------------------------------------
+
+def _per_experiment(experiments):
+    """The Gaussian toy is fast; other experiments train neural models: slow suite."""
+    return [pytest.param(e, id=e.name, marks=() if e.name == "gaussian" else pytest.mark.slow)
+            for e in experiments]
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No connection and no name lookup, loopback included: any attempt raises."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.mark.parametrize("experiment", _per_experiment(EXPERIMENTS))
+def test_smoke_profile_runs_with_the_network_blocked(tmp_path, offline, experiment):
+    with pytest.raises(RuntimeError, match="network"):
+        socket.getaddrinfo("example.org", 443)
+    history = autophagy.run(experiment.name, out=tmp_path / "run", profile="smoke", progress=False)
+    assert len(history.frame) > 0 and (tmp_path / "run" / "metrics.csv").is_file()
+
+
+@pytest.mark.parametrize("experiment", _per_experiment(EXPERIMENTS))
+def test_same_seed_gives_identical_metrics_bytes_and_another_seed_differs(tmp_path, experiment):
+    sizes = {"generations": 3} if any(p.name == "generations" for p in experiment.params) else {}
+    paths = {}
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        autophagy.run(experiment.name, out=tmp_path / name, profile="smoke", seed=seed, progress=False, **sizes)
+        paths[name] = (tmp_path / name / "metrics.csv").read_bytes()
+    assert paths["a"] == paths["b"]
+    assert paths["a"] != paths["c"]
