@@ -291,7 +291,7 @@ def tiny(argv: list[str], name: str) -> list[str]:
     sets = dict(argv[i + 1].partition("=")[::2] for i, a in enumerate(argv[:-1]) if a == "--set")
     try:
         _, config = resolve_config(name, "smoke", 0, **sets)
-    except ParameterError:
+    except (ParameterError, TypeError):  # TypeError: a key named like an argument (seed=...)
         return argv
     caps = {p.name: int(p.low or 0) + 2 for p in experiment.params
             if p.kind is int and p.name in sets and config["params"][p.name] > int(p.low or 0) + 2}
@@ -306,6 +306,13 @@ def tiny(argv: list[str], name: str) -> list[str]:
         else:
             kept.append(a)
     return kept + [x for k, v in caps.items() for x in ("--set", f"{k}={v}")]
+
+
+@pytest.mark.parametrize("key", ["seed", "out", "profile", "progress", "name"])
+def test_set_of_a_run_argument_is_an_unknown_parameter_not_a_traceback(tmp_path, key):
+    code, err = cli(gaussian_argv(tmp_path / "x", 2) + ["--set", f"{key}=1"])
+    assert code == 2 and err.count("\n") == 1 and f"unknown parameter '{key}'" in err
+    assert not (tmp_path / "x").exists()
 
 
 @settings(max_examples=int(os.environ.get("AUTOPHAGY_FUZZ_EXAMPLES", "300")), deadline=None, database=None,
