@@ -134,10 +134,59 @@ class NGram:
     def stepper(self) -> "_NGramStepper":
         return _NGramStepper(self)
 
+    def draw_next(self, history: np.ndarray, length: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One token per row of ``history`` (B, H), drawn exactly from :meth:`next_probs`
+        without forming it: with probability sum(c - D) / c(h) from the discounted counts
+        of the longest usable context, else (recursively) from the next shorter one."""
+        B, H = history.shape
+        u = rng.random(B)
+        out = np.full(B, -1, dtype=np.int64)
+        for k in range(len(self.tables), 0, -1):
+            t = self.tables[k - 1]
+            ctx = self._codes(history[:, H - (k - 1):]) if k > 1 else np.zeros(B, dtype=np.int64)
+            ci, found = self._find(t["contexts"], ctx)
+            rows = np.flatnonzero(found & (length >= k - 1) & (out < 0))
+            if not len(rows):
+                continue
+            ci = ci[rows]
+            stay = 1 - t["discount"] * t["types"][ci] / t["total"][ci]
+            pick = u[rows] < stay
+            lo, hi = t["start"][ci[pick]], t["start"][ci[pick]] + t["types"][ci[pick]]
+            cum = self._cumulative(k)
+            base = np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
+            target = base + u[rows[pick]] / stay[pick] * (cum[hi - 1] - base)
+            idx = np.clip(np.searchsorted(cum, target, side="right"), lo, hi - 1)
+            out[rows[pick]] = t["keys"][idx] % self.vocab
+            down = rows[~pick]
+            u[down] = (u[down] - stay[~pick]) / (1 - stay[~pick])
+        rest = out < 0
+        out[rest] = np.minimum((u[rest] * self.vocab).astype(np.int64), self.vocab - 1)
+        return out
+
+    def _cumulative(self, k: int) -> np.ndarray:
+        t = self.tables[k - 1]
+        if "cumulative" not in t:
+            t["cumulative"] = np.cumsum(t["counts"] - t["discount"])
+        return t["cumulative"]
+
     def generate(self, prompts: np.ndarray, length: int, rng: np.random.Generator,
                  decoding: Decoding | None = None) -> np.ndarray:
-        """``length`` new tokens after each prompt (B, P), shaped (B, length)."""
-        return generate(self.stepper(), prompts, length, self.vocab, decoding or self.decoding, rng)
+        """``length`` new tokens after each prompt (B, P), shaped (B, length).
+
+        Plain sampling (temperature 1, no top-p, penalty or beams) draws through
+        :meth:`draw_next`; other decodings form each next-token distribution.
+        """
+        decoding = decoding or self.decoding
+        if decoding != Decoding():
+            return generate(self.stepper(), prompts, length, self.vocab, decoding, rng)
+        step = self.stepper()
+        step.start(np.asarray(prompts, dtype=np.int64), probs=False)
+        out = np.empty((len(prompts), length), dtype=np.int32)
+        keep = np.arange(len(prompts))
+        for i in range(length):
+            out[:, i] = self.draw_next(step.history, step.length, rng)
+            step.advance(out[:, i], keep, probs=False)
+        return out
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` blocks of ``block_len`` tokens (after real prompts when ``prompt_len`` > 0)."""
@@ -148,13 +197,13 @@ class NGram:
     def state_dict(self) -> dict[str, np.ndarray]:
         out = {"generation": np.int64(self.generation)}
         for k, t in enumerate(self.tables, start=1):
-            out.update({f"k{k}/{name}": np.asarray(v) for name, v in t.items()})
+            out.update({f"k{k}/{name}": np.asarray(v) for name, v in t.items() if name != "cumulative"})
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.generation = int(state["generation"])
         self.tables = [
-            {name: state[f"k{k}/{name}"] for name in ("keys", "counts", "contexts", "start", "types", "total", "discount")}
+            {name: np.array(state[f"k{k}/{name}"]) for name in ("keys", "counts", "contexts", "start", "types", "total", "discount")}
             for k in range(1, self.order + 1) if f"k{k}/keys" in state
         ]
 
@@ -174,16 +223,16 @@ class _NGramStepper:
     def _probs(self) -> np.ndarray:
         return np.log(self.model.next_probs(self.history, self.length))
 
-    def start(self, prompts: np.ndarray) -> np.ndarray:
+    def start(self, prompts: np.ndarray, probs: bool = True) -> np.ndarray | None:
         B, P = prompts.shape
         self.history = np.zeros((B, self.width), dtype=np.int64)
         take = min(P, self.width)
         if take:
             self.history[:, self.width - take:] = prompts[:, P - take:]
         self.length = np.full(B, P)
-        return self._probs()
+        return self._probs() if probs else None
 
-    def advance(self, tokens: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    def advance(self, tokens: np.ndarray, keep: np.ndarray, probs: bool = True) -> np.ndarray | None:
         self.history = np.concatenate([self.history[keep, 1:], np.asarray(tokens)[:, None]], axis=1)
         self.length = self.length[keep] + 1
-        return self._probs()
+        return self._probs() if probs else None

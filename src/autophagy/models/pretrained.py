@@ -59,7 +59,15 @@ def checkpoint_dir() -> Path:
     tok = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
     tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
+    # the dequantised weights, without the GGUF quantisation marker that blocks save_pretrained
+    from safetensors.torch import save_model
+
+    tmp.mkdir(parents=True)
+    save_model(model, str(tmp / "model.safetensors"))
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.save_pretrained(tmp)
     tok.save_pretrained(tmp)
     os.replace(tmp, target)
     return target
