@@ -1,4 +1,5 @@
 """Named experiments (a registry): importing this package registers every one of them."""
 
 from . import gaussian  # noqa: F401  (registers)
+from . import text  # noqa: F401  (registers)
 from .registry import Experiment, all_experiments, get, register  # noqa: F401

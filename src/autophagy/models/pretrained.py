@@ -195,8 +195,8 @@ class _HFStepper:
 
     @torch.no_grad()
     def _run(self, ids: torch.Tensor) -> np.ndarray:
-        out = self.owner.model(ids, past_key_values=getattr(self, "cache", None), use_cache=True)
-        self.cache = out.past_key_values
+        out = self.owner.model(ids, cache=getattr(self, "cache", None), use_cache=True)
+        self.cache = out.cache
         return torch.log_softmax(out.logits[:, -1].double(), -1).cpu().numpy()
 
     def start(self, prompts: np.ndarray) -> np.ndarray:
