@@ -121,7 +121,8 @@ def _beam_search(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
     logprobs = stepper.start(rows)
     for i in range(length):
         total = (score[:, None] + adjust(logprobs, seen, decoding)).reshape(B, K * vocab)
-        best = np.argsort(-total, axis=1, kind="stable")[:, :K]
+        best = np.argpartition(-total, K - 1, axis=1)[:, :K]
+        best = np.take_along_axis(best, np.argsort(-np.take_along_axis(total, best, axis=1), axis=1, kind="stable"), axis=1)
         score = np.take_along_axis(total, best, axis=1).ravel()
         parent = (np.arange(B)[:, None] * K + best // vocab).ravel()
         token = (best % vocab).ravel().astype(np.int32)
