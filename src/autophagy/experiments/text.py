@@ -41,8 +41,8 @@ from ..rundir import atomic_write
 from .registry import Experiment, loop_params, register
 
 MODELS = ("ngram", "gpt", "smollm2")
-SHOW_PROMPT = 16  # tokens of the first test block that every generation continues
-SHOW_LENGTH = 48
+SHOW_WORDS = 8  # words of the first test block that every generation continues
+SHOW_LENGTH = 40  # tokens of each generation's continuation
 REFERENCE_SEED = 20240724  # the reference generation-1 model is the same for every run
 DEFAULT_LR = {"gpt": 2e-3, "smollm2": 5e-5}
 
@@ -125,13 +125,16 @@ def build(config: dict[str, Any], sample_dir: Path | None = None, progress: bool
             reference.append(model)
         return reference[0]
 
-    show = corpus.test[:1, :SHOW_PROMPT]
+    # the prompt: the first SHOW_WORDS words of the test split; its real continuation follows
+    opening = corpus.decode(corpus.test[0]).split(" ")
+    show = np.asarray([corpus.encode(" ".join(opening[:SHOW_WORDS]))])
+    real_continuation = " " + " ".join(opening[SHOW_WORDS:])
 
     def metrics(model, rng) -> dict[str, Any]:
         m = config["eval_samples"]
         if isinstance(model, RealText):
             ids = corpus.test[rng.choice(len(corpus.test), size=min(m, len(corpus.test)), replace=False)]
-            perplexity_real, continuation = float("nan"), corpus.decode(corpus.test[0, SHOW_PROMPT:SHOW_PROMPT + SHOW_LENGTH])
+            perplexity_real, continuation = float("nan"), real_continuation
         else:
             ids = model.sample(m, rng)
             perplexity_real = model.perplexity(corpus.test)

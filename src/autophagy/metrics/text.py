@@ -38,13 +38,16 @@ def distinct_n(texts: list[str], n: int) -> float:
 def self_bleu(texts: list[str], max_hypotheses: int | None = None) -> float:
     """Mean BLEU (in [0, 1]) of each text against all the others as references (Zhu et al. 2018).
 
+    Sentence BLEU with sacrebleu, lower-cased, an n-gram order with no match counted as 0.1
+    matches (``smooth_method="floor"``, like Texygen's smoothing).
+
     With ``max_hypotheses`` only the first that many texts are scored (against every other).
     """
     from sacrebleu.metrics import BLEU
 
     if len(texts) < 2:
         return float("nan")
-    bleu = BLEU(effective_order=True, tokenize="13a", lowercase=True)
+    bleu = BLEU(effective_order=True, tokenize="13a", lowercase=True, smooth_method="floor", smooth_value=0.1)
     count = len(texts) if max_hypotheses is None else min(max_hypotheses, len(texts))
     scores = [bleu.sentence_score(texts[i], texts[:i] + texts[i + 1:]).score for i in range(count)]
     return float(np.mean(scores) / 100)
