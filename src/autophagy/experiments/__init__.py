@@ -2,4 +2,5 @@
 
 from . import gaussian  # noqa: F401  (registers)
 from . import categorical, gmm, kde, regression  # noqa: F401  (register)
+from . import text  # noqa: F401  (registers)
 from .registry import Experiment, all_experiments, get, register  # noqa: F401

@@ -1,0 +1,257 @@
+"""``text``: a language model trained, generation after generation, on its own text (Figure 4).
+
+Data are blocks of ``block_len`` token ids of the Wikipedia sample (train split); the model
+is a smoothed n-gram (``model=ngram``), a small GPT trained from scratch (``gpt``) or
+SmolLM2-135M fine-tuned each generation (``smollm2``, Shumailov et al.'s setting, for a GPU).
+Each generation's training set is made with the decoding settings (temperature, top-p,
+beam search, repetition penalty); with ``prompt_len`` > 0 each synthetic block continues
+the first ``prompt_len`` tokens of a real training block, as in Shumailov et al.
+
+Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share``),
+measured on ``eval_samples`` blocks the generation's model writes (generation 0: real test
+blocks):
+
+- ``perplexity_real``: perplexity of the real test split under the model (NaN at 0);
+- ``perplexity_gen1``: perplexity of the model's text under a reference generation-1 model
+  (the same kind, fitted on ``samples`` real blocks with a fixed seed);
+- ``distinct_1``, ``distinct_2``, ``distinct_3``: distinct n-grams over all n-grams;
+- ``self_bleu``: mean BLEU of each text against the others, in [0, 1];
+- ``semantic_diversity``: mean pairwise cosine distance of all-MiniLM-L6-v2 embeddings;
+- ``duplication``: share of a text's 4-grams repeating an earlier one in it (mean);
+- ``duplicate_share``: share of texts identical to an earlier one;
+- ``vocabulary``: distinct words in the texts.
+
+With ``--out`` the texts are saved as ``samples/gNNN_rRRR.json`` (``samples``, the
+continuation of a fixed test prompt, and each sample's perplexity under the reference).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..loop import LoopSettings, LoopSpec, run_loop
+from ..metrics.text import rank_frequency, variety
+from ..models.decoding import Decoding
+from ..params import ParameterError, choice, flag, integer, number
+from ..rundir import atomic_write
+from .registry import Experiment, loop_params, register
+
+MODELS = ("ngram", "gpt", "smollm2")
+SHOW_WORDS = 8  # words of the first test block that every generation continues
+SHOW_LENGTH = 40  # tokens of each generation's continuation
+REFERENCE_SEED = 20240724  # the reference generation-1 model is the same for every run
+DEFAULT_LR = {"gpt": 2e-3, "smollm2": 5e-5}
+
+COLUMNS = {
+    "perplexity_real": "perplexity of the real test split under the generation's model",
+    "perplexity_gen1": "perplexity of the generation's text under a generation-1 model",
+    "distinct_1": "distinct words over all words of the generated texts",
+    "distinct_2": "distinct word pairs over all pairs",
+    "distinct_3": "distinct word triples over all triples",
+    "self_bleu": "mean BLEU of each text against the others (0 to 1)",
+    "semantic_diversity": "mean pairwise cosine distance of sentence embeddings",
+    "duplication": "share of a text's 4-grams that repeat within it (mean over texts)",
+    "duplicate_share": "share of texts identical to an earlier one",
+    "vocabulary": "distinct words in the generated texts",
+}
+
+
+class RealText:
+    """Generation 0: the real text (its metrics are those of real test blocks)."""
+
+    generation = 0
+
+
+def load_corpus(config: dict[str, Any]):
+    """The token blocks the configured model reads (BPE for ngram/gpt, SmolLM2's own)."""
+    from ..data import text
+
+    if config["model"] == "smollm2":
+        from ..models.pretrained import corpus
+
+        return corpus(config["block_len"])
+    return text.corpus(config["block_len"], config["vocab_size"])
+
+
+def decoding_of(config: dict[str, Any]) -> Decoding:
+    return Decoding(config["temperature"], config["top_p"], config["beams"], config["repetition_penalty"])
+
+
+def model_factory(config: dict[str, Any], corpus, progress: bool = False):
+    """A function making a fresh model of the configured kind."""
+    common = {"block_len": config["block_len"], "decoding": decoding_of(config),
+              "prompts": corpus.train, "prompt_len": config["prompt_len"]}
+    lr = config["lr"] or DEFAULT_LR.get(config["model"], 0)
+    if config["model"] == "ngram":
+        from ..models.ngram import NGram
+
+        return lambda: NGram(corpus.vocab_size, config["order"], **common)
+    if config["model"] == "gpt":
+        from ..models.transformer import GPT
+
+        return lambda: GPT(corpus.vocab_size, d_model=config["d_model"], layers=config["layers"],
+                           heads=config["heads"], epochs=config["epochs"], batch_size=config["batch_size"],
+                           lr=lr, warm_start=config["warm_start"], progress=progress, **common)
+    from ..models.pretrained import Pretrained
+
+    return lambda: Pretrained(epochs=config["epochs"], batch_size=config["batch_size"], lr=lr,
+                              warm_start=config["warm_start"], progress=progress, **common)
+
+
+def build(config: dict[str, Any], sample_dir: Path | None = None, progress: bool = False) -> LoopSpec:
+    corpus = load_corpus(config)
+    factory = model_factory(config, corpus, progress)
+    units = iter(range(10**9))
+    reference: list[Any] = []
+
+    def make_model():
+        model = factory()
+        model.unit = next(units)
+        return model
+
+    def real(n: int, rng) -> np.ndarray:
+        pool = corpus.train
+        return pool[rng.choice(len(pool), size=n, replace=n > len(pool))]
+
+    def reference_model():
+        if not reference:
+            rng = np.random.default_rng(REFERENCE_SEED)
+            model = factory()
+            model.fit(real(config["samples"], rng), rng)
+            reference.append(model)
+        return reference[0]
+
+    # the prompt: the first SHOW_WORDS words of the test split; its real continuation follows
+    opening = corpus.decode(corpus.test[0]).split(" ")
+    show = np.asarray([corpus.encode(" ".join(opening[:SHOW_WORDS]))])
+    real_continuation = " " + " ".join(opening[SHOW_WORDS:])
+
+    def metrics(model, rng) -> dict[str, Any]:
+        m = config["eval_samples"]
+        if isinstance(model, RealText):
+            ids = corpus.test[rng.choice(len(corpus.test), size=min(m, len(corpus.test)), replace=False)]
+            perplexity_real, continuation = float("nan"), real_continuation
+        else:
+            ids = model.sample(m, rng)
+            perplexity_real = model.perplexity(corpus.test)
+            continuation = corpus.decode(model.generate(show, SHOW_LENGTH, rng)[0])
+        texts = corpus.decode_all(ids)
+        ref = reference_model()
+        per_sample = np.exp(-np.log(np.clip(_token_probs(ref, ids), 1e-300, None)).mean(axis=1))
+        values = {"perplexity_real": perplexity_real,
+                  "perplexity_gen1": float(np.exp(np.log(per_sample).mean())),
+                  **variety(texts, semantic=config["semantic"])}
+        if sample_dir is not None:
+            unit = getattr(model, "unit", 0)
+            record = {"generation": model.generation, "replicate": unit, "prompt": corpus.decode(show[0]),
+                      "continuation": continuation, "samples": texts,
+                      "perplexity_gen1": per_sample.tolist()}
+            atomic_write(sample_dir / f"g{model.generation:03d}_r{unit:03d}.json", json.dumps(record).encode())
+        return values
+
+    return LoopSpec(make_model=make_model, real=real, metrics=metrics, truth=RealText())
+
+
+def _token_probs(model, ids: np.ndarray) -> np.ndarray:
+    if hasattr(model, "token_probs"):
+        return model.token_probs(ids)
+    return np.exp(model.token_logprobs(ids))
+
+
+def execute(config: dict[str, Any], seed: int, store=None, progress: bool = True) -> list[dict]:
+    """Run the loop; with a run directory, save each generation's texts under ``samples/``."""
+    sample_dir = None
+    if store is not None:
+        sample_dir = store.path / "samples"
+        sample_dir.mkdir(exist_ok=True)
+    settings = LoopSettings(generations=config["generations"], samples=config["samples"],
+                            mode=config["mode"], replicates=config["replicates"], seed=seed,
+                            real_fraction=config["real_fraction"], synthetic_ratio=config["synthetic_ratio"])
+    return run_loop(build(config, sample_dir, progress), settings, store=store, progress=progress,
+                    description="text")
+
+
+def load_samples(out) -> dict[tuple[int, int], dict[str, Any]]:
+    """The saved texts of a run directory, by (generation, replicate)."""
+    records = {}
+    for path in sorted(Path(out, "samples").glob("g*_r*.json")):
+        record = json.loads(path.read_text())
+        records[record["generation"], record["replicate"]] = record
+    return records
+
+
+def zipf_curves(out, generations: list[int], replicate: int = 0) -> dict[int, np.ndarray]:
+    """Rank-frequency curves (word counts, sorted) of the saved texts at ``generations``."""
+    saved = load_samples(out)
+    return {g: rank_frequency(saved[g, replicate if g else 0]["samples"]) for g in generations
+            if (g, replicate if g else 0) in saved}
+
+
+def check(config: dict[str, Any]) -> None:
+    if config["beams"] > 1 and config["prompt_len"] == 0:
+        raise ParameterError("beams > 1 is deterministic: it needs prompts (set prompt_len > 0)")
+    if config["model"] == "ngram" and config["vocab_size"] ** config["order"] >= 2**62:
+        raise ParameterError("vocab_size ** order must stay below 2^62 for the n-gram's keys")
+    if config["model"] != "ngram" and config["d_model"] % config["heads"]:
+        raise ParameterError("d_model must be a multiple of heads")
+
+
+def memory_bytes(config: dict[str, Any]) -> float:
+    """Bytes of token blocks held at once (accumulate keeps every generation's)."""
+    held = config["generations"] + 1 if config["mode"].startswith("accumulate") else 2 + config["synthetic_ratio"]
+    return 4.0 * config["replicates"] * config["samples"] * config["block_len"] * held
+
+
+def figures(history) -> dict[str, Any]:
+    from .. import plotting
+
+    out = {}
+    for metric, label in (("perplexity_real", "perplexity of real test text"),
+                          ("distinct_2", "distinct-2"), ("semantic_diversity", "semantic diversity")):
+        frame = history.frame
+        if frame[metric].notna().any():
+            out[metric] = plotting.band_figure(history, metric, label)
+    return out
+
+
+TEXT = register(Experiment(
+    name="text",
+    summary="a language model trained on its own text (Shumailov et al.; the seed's Figure 4)",
+    params=loop_params(generations=10, samples=2000, replicates=3) + [
+        choice("model", "ngram", "ngram (smoothed), gpt (small, from scratch) or smollm2 (pretrained 135M)", MODELS),
+        integer("block_len", 64, "tokens in a training block (Shumailov et al.: 64)", low=4, high=1024),
+        integer("vocab_size", 2048, "ngram/gpt: size of the BPE vocabulary", low=260, high=50_000),
+        integer("order", 3, "ngram: order n", low=1, high=6),
+        integer("d_model", 128, "gpt: width", low=8, high=2048),
+        integer("layers", 2, "gpt: transformer blocks", low=1, high=48),
+        integer("heads", 4, "gpt: attention heads", low=1, high=64),
+        number("epochs", 1.0, "gpt/smollm2: passes over the training set per generation", low=0, high=100, low_open=True),
+        integer("batch_size", 32, "gpt/smollm2: blocks per optimiser step", low=1, high=4096),
+        number("lr", 0.0, "gpt/smollm2: learning rate (0: the model's default, 2e-3 gpt, 5e-5 smollm2)", low=0, high=1),
+        flag("warm_start", True, "gpt/smollm2: fine-tune the previous generation (false: restart from scratch or the pretrained weights)"),
+        number("temperature", 1.0, "sampling temperature", low=0, high=10, low_open=True),
+        number("top_p", 1.0, "nucleus sampling: keep the most likely tokens up to this mass", low=0, high=1, low_open=True),
+        integer("beams", 1, "beam search width (1: sampling)", low=1, high=64),
+        number("repetition_penalty", 1.0, "multiplies the log-probability of tokens already used", low=1, high=10),
+        integer("prompt_len", 0, "synthetic blocks continue this many tokens of a real block (0: from scratch)", low=0, high=1024),
+        integer("eval_samples", 64, "texts generated per generation for the variety measures", low=2, high=100_000),
+        flag("semantic", True, "compute semantic diversity (loads all-MiniLM-L6-v2)"),
+    ],
+    columns=COLUMNS,
+    profiles={
+        "smoke": {"generations": 3, "samples": 500, "replicates": 1, "eval_samples": 24},
+        "default": {"generations": 10, "samples": 2000, "replicates": 2, "eval_samples": 48},
+        "full": {"model": "smollm2", "generations": 10, "samples": 10_000, "replicates": 1,
+                 "epochs": 5.0, "batch_size": 16, "beams": 5, "prompt_len": 64, "warm_start": False,
+                 "eval_samples": 256},
+    },
+    execute=execute,
+    figures=figures,
+    check=check,
+    memory_bytes=memory_bytes,
+    doc=__doc__,
+))

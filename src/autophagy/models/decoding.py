@@ -1,0 +1,135 @@
+"""Decoding for language models: sampling (temperature, top-p), beam search, repetition penalty.
+
+A model exposes a *stepper*: ``start(prompts)`` reads prompts (B, P) and returns the
+log-probabilities of the next token (B, V); ``advance(tokens, keep)`` first keeps rows
+``keep`` of its state (beam search reorders them), then appends ``tokens`` (B,) and returns
+the next log-probabilities. :func:`generate` drives any stepper with numpy random numbers,
+so one seed gives the same text whatever the model's backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ..params import ParameterError
+
+
+class Stepper(Protocol):
+    def start(self, prompts: np.ndarray) -> np.ndarray: ...
+
+    def advance(self, tokens: np.ndarray, keep: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How text is produced: ``beams`` > 1 is beam search (deterministic, needs prompts);
+    otherwise sampling at ``temperature`` from the top-p nucleus. ``repetition_penalty``
+    multiplies the log-probability of every token already in the row (Keskar et al. 2019
+    apply it to logits; on log-probabilities, which are negative, a penalty > 1 lowers them).
+    """
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    beams: int = 1
+    repetition_penalty: float = 1.0
+
+    def __post_init__(self):
+        if not self.temperature > 0:
+            raise ParameterError(f"temperature={self.temperature!r} is invalid: expected a number > 0")
+        if not 0 < self.top_p <= 1:
+            raise ParameterError(f"top_p={self.top_p!r} is invalid: expected a number in (0, 1]")
+        if self.beams < 1:
+            raise ParameterError(f"beams={self.beams!r} is invalid: expected an integer >= 1")
+        if not self.repetition_penalty >= 1:
+            raise ParameterError(f"repetition_penalty={self.repetition_penalty!r} is invalid: expected a number >= 1")
+
+
+def _normalise(logits: np.ndarray) -> np.ndarray:
+    top = logits.max(axis=1, keepdims=True)
+    return logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+
+
+def adjust(logprobs: np.ndarray, seen: np.ndarray | None, decoding: Decoding) -> np.ndarray:
+    """Log-probabilities after the repetition penalty, temperature and top-p (rows sum to 1)."""
+    out = np.asarray(logprobs, dtype=np.float64)
+    if decoding.repetition_penalty != 1 and seen is not None:
+        out = np.where(seen, out * decoding.repetition_penalty, out)
+    if decoding.temperature != 1:
+        out = out / decoding.temperature
+    out = _normalise(out)
+    if decoding.top_p < 1:
+        order = np.argsort(-out, axis=1, kind="stable")
+        sorted_p = np.exp(np.take_along_axis(out, order, axis=1))
+        before = np.cumsum(sorted_p, axis=1) - sorted_p  # mass of strictly more likely tokens
+        drop = np.zeros_like(out, dtype=bool)
+        np.put_along_axis(drop, order, before >= decoding.top_p, axis=1)
+        out = _normalise(np.where(drop, -np.inf, out))
+    return out
+
+
+def _draw(logprobs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One token per row by inverse CDF."""
+    cdf = np.cumsum(np.exp(logprobs), axis=1)
+    u = rng.random(len(cdf))[:, None] * cdf[:, -1:]
+    return np.minimum((cdf <= u).sum(axis=1), cdf.shape[1] - 1)
+
+
+def generate(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
+             decoding: Decoding, rng: np.random.Generator) -> np.ndarray:
+    """``length`` new token ids after each prompt, shaped (B, length) (int32)."""
+    prompts = np.asarray(prompts, dtype=np.int64)
+    if prompts.ndim != 2:
+        raise ValueError("prompts must be shaped (B, P)")
+    if decoding.beams > 1:
+        if prompts.shape[1] == 0:
+            raise ParameterError("beam search is deterministic: it needs prompts (prompt_len > 0)")
+        return _beam_search(stepper, prompts, length, vocab, decoding)
+    B = len(prompts)
+    seen = _seen(prompts, vocab) if decoding.repetition_penalty != 1 else None
+    logprobs = stepper.start(prompts)
+    out = np.empty((B, length), dtype=np.int32)
+    keep = np.arange(B)
+    for i in range(length):
+        token = _draw(adjust(logprobs, seen, decoding), rng)
+        out[:, i] = token
+        if seen is not None:
+            seen[keep, token] = True
+        if i + 1 < length:
+            logprobs = stepper.advance(token, keep)
+    return out
+
+
+def _seen(prompts: np.ndarray, vocab: int) -> np.ndarray:
+    seen = np.zeros((len(prompts), vocab), dtype=bool)
+    rows = np.repeat(np.arange(len(prompts)), prompts.shape[1])
+    seen[rows, prompts.ravel()] = True
+    return seen
+
+
+def _beam_search(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
+                 decoding: Decoding) -> np.ndarray:
+    """The most likely continuation among ``beams`` kept at each step (scores: summed
+    adjusted log-probabilities, no length normalisation: every beam has the same length)."""
+    B, K = len(prompts), decoding.beams
+    rows = np.repeat(prompts, K, axis=0)
+    seen = _seen(rows, vocab) if decoding.repetition_penalty != 1 else None
+    score = np.tile(np.r_[0.0, np.full(K - 1, -np.inf)], B)  # one live beam per prompt at first
+    tokens = np.empty((B * K, 0), dtype=np.int32)
+    logprobs = stepper.start(rows)
+    for i in range(length):
+        total = (score[:, None] + adjust(logprobs, seen, decoding)).reshape(B, K * vocab)
+        best = np.argpartition(-total, K - 1, axis=1)[:, :K]
+        best = np.take_along_axis(best, np.argsort(-np.take_along_axis(total, best, axis=1), axis=1, kind="stable"), axis=1)
+        score = np.take_along_axis(total, best, axis=1).ravel()
+        parent = (np.arange(B)[:, None] * K + best // vocab).ravel()
+        token = (best % vocab).ravel().astype(np.int32)
+        tokens = np.concatenate([tokens[parent], token[:, None]], axis=1)
+        if seen is not None:
+            seen = seen[parent]
+            seen[np.arange(B * K), token] = True
+        if i + 1 < length:
+            logprobs = stepper.advance(token, parent)
+    return tokens.reshape(B, K, length)[:, 0]

@@ -1,0 +1,209 @@
+"""A small GPT (decoder-only transformer) trained from scratch on blocks of token ids.
+
+Pre-norm blocks of causal self-attention and a GELU MLP, learned positions, the output
+layer tied to the token embedding (Radford et al. 2019). Token ``vocab`` is a
+beginning-of-block marker: a block x_0..x_{L-1} is read as [BOS, x_0..x_{L-2}] and every
+x_i is predicted, so perplexities cover every token. Generation keeps a key/value cache
+(each step feeds one token) and decodes many rows at once (see :mod:`.decoding`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .decoding import Decoding, generate
+from .ngram import draw_prompts
+
+
+def torch_generator(rng: np.random.Generator) -> torch.Generator:
+    """A torch generator seeded from ``rng`` (so one numpy seed fixes the torch numbers)."""
+    return torch.Generator().manual_seed(int(rng.integers(2**62)))
+
+
+class _Block(nn.Module):
+    def __init__(self, d: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+    def forward(self, x, cache=None):
+        B, T, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
+        # a cached step feeds one token, which may see every key: no mask is needed then
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None)
+        x = x + self.proj(y.transpose(1, 2).reshape(B, T, d))
+        x = x + self.mlp(self.ln2(x))
+        return x, (k, v)
+
+
+class GPTNet(nn.Module):
+    """The network: logits over ``vocab`` tokens for each position of (B, T) ids."""
+
+    def __init__(self, vocab: int, context: int, d_model: int, layers: int, heads: int):
+        super().__init__()
+        if d_model % heads:
+            raise ValueError("d_model must be a multiple of heads")
+        self.vocab, self.context = vocab, context
+        self.tok = nn.Embedding(vocab + 1, d_model)
+        self.pos = nn.Embedding(context, d_model)
+        self.blocks = nn.ModuleList(_Block(d_model, heads) for _ in range(layers))
+        self.ln = nn.LayerNorm(d_model)
+
+    def init_weights(self, generator: torch.Generator) -> None:
+        """GPT-2 style initialisation: normal(0, 0.02), residual projections scaled down."""
+        scale = 0.02 / math.sqrt(2 * len(self.blocks))
+        for name, p in self.named_parameters():
+            if p.dim() == 1:
+                nn.init.ones_(p) if name.endswith("weight") else nn.init.zeros_(p)
+            else:
+                std = scale if name.endswith(("proj.weight", "mlp.2.weight")) else 0.02
+                with torch.no_grad():
+                    p.normal_(0.0, std, generator=generator)
+
+    def forward(self, ids, cache=None, offset: int = 0):
+        T = ids.shape[1]
+        x = self.tok(ids) + self.pos(torch.arange(offset, offset + T))
+        new_cache = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block(x, None if cache is None else cache[i])
+            new_cache.append(kv)
+        logits = self.ln(x) @ self.tok.weight[: self.vocab].T
+        return logits, new_cache
+
+
+class GPT:
+    """A small GPT as a loop model (unbatched: one per replicate).
+
+    ``fit(blocks, rng)`` trains for ``epochs`` passes over the blocks with AdamW (from a
+    fresh initialisation the first time, and again each generation when ``warm_start`` is
+    False; otherwise it fine-tunes the previous generation's weights). ``sample(n, rng)``
+    returns (n, block_len) int32 blocks made with ``decoding``.
+    """
+
+    batched = False
+
+    def __init__(self, vocab: int, block_len: int = 64, d_model: int = 128, layers: int = 2,
+                 heads: int = 4, epochs: float = 1.0, batch_size: int = 32, lr: float = 2e-3,
+                 warm_start: bool = True, decoding: Decoding = Decoding(),
+                 prompts: np.ndarray | None = None, prompt_len: int = 0, progress: bool = False):
+        self.vocab, self.block_len = vocab, block_len
+        self.epochs, self.batch_size, self.lr, self.warm_start = epochs, batch_size, lr, warm_start
+        self.decoding, self.prompts, self.prompt_len = decoding, prompts, prompt_len
+        self.progress = progress
+        self.net = GPTNet(vocab, prompt_len + block_len + 1, d_model, layers, heads)
+        self.fitted = False
+        self.generation = 0
+
+    @property
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
+    def _inputs(self, blocks: torch.Tensor) -> torch.Tensor:
+        bos = torch.full((len(blocks), 1), self.vocab, dtype=torch.long)
+        return torch.cat([bos, blocks[:, :-1]], dim=1)
+
+    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
+        """Train on ``data`` (n, block_len) token ids."""
+        gen = torch_generator(rng)
+        if not self.fitted or not self.warm_start:
+            self.net.init_weights(gen)
+        blocks = torch.as_tensor(np.asarray(data), dtype=torch.long)
+        steps = max(1, math.ceil(self.epochs * len(blocks) / self.batch_size))
+        opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, betas=(0.9, 0.95), weight_decay=0.01)
+        warmup = max(1, steps // 10)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+        self.net.train()
+        order = torch.empty(0, dtype=torch.long)
+        for _ in tqdm(range(steps), desc="train", leave=False, disable=not self.progress):
+            if len(order) < self.batch_size:
+                order = torch.cat([order, torch.randperm(len(blocks), generator=gen)])
+            batch, order = blocks[order[: self.batch_size]], order[self.batch_size:]
+            logits, _ = self.net(self._inputs(batch))
+            loss = F.cross_entropy(logits.reshape(-1, self.vocab), batch.reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+        self.net.eval()
+        self.fitted = True
+        self.generation += 1
+
+    @torch.no_grad()
+    def token_logprobs(self, blocks: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """log P(token | the tokens before it in its block), nats, shaped like ``blocks``."""
+        blocks = torch.as_tensor(np.asarray(blocks), dtype=torch.long)
+        out = []
+        for part in blocks.split(batch_size):
+            logits, _ = self.net(self._inputs(part))
+            out.append(torch.log_softmax(logits, -1).gather(2, part[..., None])[..., 0])
+        return torch.cat(out).numpy().astype(np.float64)
+
+    def perplexity(self, blocks: np.ndarray) -> float:
+        """exp of the mean negative log-likelihood per token of ``blocks``."""
+        return float(np.exp(-self.token_logprobs(blocks).mean()))
+
+    def stepper(self, cache: bool = True) -> "_GPTStepper":
+        return _GPTStepper(self.net, cache)
+
+    def generate(self, prompts: np.ndarray, length: int, rng: np.random.Generator,
+                 decoding: Decoding | None = None, cache: bool = True) -> np.ndarray:
+        """``length`` new tokens after each prompt (B, P), shaped (B, length)."""
+        return generate(self.stepper(cache), prompts, length, self.vocab, decoding or self.decoding, rng)
+
+    def sample(self, n: int, rng: np.random.Generator, batch_size: int = 512) -> np.ndarray:
+        """``n`` blocks of ``block_len`` tokens (after real prompts when ``prompt_len`` > 0)."""
+        prompts = draw_prompts(self.prompts, self.prompt_len, n, rng)
+        parts = [self.generate(prompts[i: i + batch_size], self.block_len, rng)
+                 for i in range(0, n, batch_size)]
+        return np.concatenate(parts).astype(np.int32)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        out = {f"net/{k}": v.detach().numpy().copy() for k, v in self.net.state_dict().items()}
+        out["fitted"] = np.bool_(self.fitted)
+        out["generation"] = np.int64(self.generation)
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.net.load_state_dict({k[4:]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith("net/")})
+        self.fitted = bool(state["fitted"])
+        self.generation = int(state["generation"])
+        self.net.eval()
+
+
+class _GPTStepper:
+    """Feeds the network one token a step, with (``cache``) or without a key/value cache."""
+
+    def __init__(self, net: GPTNet, cache: bool):
+        self.net, self.use_cache = net, cache
+
+    @torch.no_grad()
+    def _run(self, ids: torch.Tensor, cache, offset: int) -> np.ndarray:
+        logits, cache = self.net(ids, cache, offset)
+        self.cache = cache
+        return torch.log_softmax(logits[:, -1].double(), -1).numpy()
+
+    def start(self, prompts: np.ndarray) -> np.ndarray:
+        bos = np.full((len(prompts), 1), self.net.vocab)
+        self.ids = torch.as_tensor(np.concatenate([bos, prompts], axis=1), dtype=torch.long)
+        return self._run(self.ids, None, 0)
+
+    def advance(self, tokens: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        keep_t = torch.as_tensor(keep, dtype=torch.long)
+        new = torch.as_tensor(np.asarray(tokens), dtype=torch.long)[:, None]
+        self.ids = torch.cat([self.ids[keep_t], new], dim=1)
+        if not self.use_cache:
+            return self._run(self.ids, None, 0)
+        cache = [(k[keep_t], v[keep_t]) for k, v in self.cache]
+        return self._run(new, cache, self.ids.shape[1] - 1)

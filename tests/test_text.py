@@ -1,0 +1,245 @@
+"""Text chapter: data, n-gram, decoding, small GPT, variety measures and the experiment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autophagy.data import text as wiki
+from autophagy.metrics import text as tm
+from autophagy.models.decoding import Decoding, adjust
+from autophagy.models.ngram import NGram
+from autophagy.params import ParameterError
+
+SENTENCE = "the quick brown fox jumps over one lazy dog today"  # ten distinct words
+
+
+# -- data --------------------------------------------------------------------------------
+def test_split_is_by_article_deterministic_and_disjoint():
+    train, test = wiki.split()
+    assert len(train) + len(test) == len(wiki.articles())
+    assert not set(train) & set(test)
+    assert wiki.split() == (train, test)
+
+
+def test_cleaned_text_has_no_wiki_markup():
+    text = "\n".join(t for _, t in wiki.articles())
+    for mark in ("'''", "[[", "]]", "{{", "}}", "<ref", "=="):
+        assert mark not in text
+
+
+def test_blocks_round_trip_the_token_stream():
+    ids = np.arange(103)
+    b = wiki.blocks(ids, 10)
+    assert b.shape == (10, 10) and np.array_equal(b.ravel(), ids[:100])
+
+
+def test_corpus_tokens_decode_back_to_the_text():
+    c = wiki.corpus()
+    _, test = wiki.split()
+    assert c.train.dtype == np.int32 and c.train.max() < c.vocab_size
+    assert c.decode(c.encode(test[0][:500])) == test[0][:500]
+
+
+# -- n-gram ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def trigram():
+    m = NGram(wiki.corpus().vocab_size, 3)
+    m.fit(wiki.corpus().train[:400], np.random.default_rng(0))
+    return m
+
+
+def test_ngram_next_token_distributions_sum_to_one(trigram):
+    c = wiki.corpus()
+    for length in (0, 1, 2, 10):
+        p = trigram.next_probs(c.test[:20, :10], np.full(20, length))
+        assert np.all(p > 0)
+        np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-12)
+
+
+def test_ngram_token_probs_agree_with_next_token_distribution(trigram):
+    blocks = wiki.corpus().test[:30, :12]
+    p = trigram.next_probs(blocks[:, :11])
+    np.testing.assert_allclose(trigram.token_probs(blocks)[:, 11], p[np.arange(30), blocks[:, 11]], rtol=1e-12)
+
+
+def test_ngram_fast_sampler_matches_the_distribution(trigram):
+    """Frequencies of 200k draws lie within 5 binomial standard errors of the probabilities."""
+    rng = np.random.default_rng(1)
+    c = wiki.corpus()
+    n = 200_000
+    for length in (0, 1, 10):
+        history = np.tile(c.test[3:4, :10], (n, 1))
+        p = trigram.next_probs(history[:1], np.array([length]))[0]
+        freq = np.bincount(trigram.draw_next(history, np.full(n, length), rng), minlength=len(p)) / n
+        assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / n) + 1 / n)
+
+
+def test_ngram_counts_and_checkpoint_round_trip(trigram):
+    copy = NGram(trigram.vocab, 3)
+    copy.load_state_dict(trigram.state_dict())
+    blocks = wiki.corpus().test[:5]
+    np.testing.assert_array_equal(copy.token_probs(blocks), trigram.token_probs(blocks))
+    assert trigram.tables[0]["counts"].sum() == 400 * 64
+
+
+def test_ngram_probabilities_of_a_repeated_block_match_the_formula_by_hand():
+    block = np.array([[1, 2, 3, 4, 5, 6, 7, 8]] * 50)
+    m = NGram(10, 3)
+    m.fit(block)
+    p = m.token_probs(block[:1])[0]
+    d = 0.5  # no k-gram seen once or twice: the fallback discount
+    unigram = (50 - d + d * 8 / 10) / 400  # 8 types, 400 tokens, uniform over 10 below
+    assert p[0] == pytest.approx(unigram)
+    bigram = (50 - d + d * 1 * unigram) / 50  # each context has one follower
+    assert p[1] == pytest.approx(bigram)
+    assert p[2] == pytest.approx((50 - d + d * bigram) / 50)
+
+
+# -- decoding ----------------------------------------------------------------------------
+def test_top_p_keeps_the_smallest_nucleus_and_renormalises():
+    logp = np.log(np.array([[0.5, 0.3, 0.15, 0.05]]))
+    out = np.exp(adjust(logp, None, Decoding(top_p=0.7)))
+    np.testing.assert_allclose(out, [[0.5 / 0.8, 0.3 / 0.8, 0, 0]])
+
+
+def test_temperature_and_penalty_reshape_as_defined():
+    p = np.array([[0.6, 0.3, 0.1]])
+    cold = np.exp(adjust(np.log(p), None, Decoding(temperature=0.5)))
+    np.testing.assert_allclose(cold, p**2 / (p**2).sum())
+    seen = np.array([[True, False, False]])
+    pen = np.exp(adjust(np.log(p), seen, Decoding(repetition_penalty=2.0)))
+    np.testing.assert_allclose(pen, np.array([[0.36, 0.3, 0.1]]) / 0.76)
+
+
+def test_beam_search_finds_the_most_likely_sequence_of_a_chain():
+    """On a 2-token Markov chain where greedy is wrong, 2 beams find the best path."""
+    trans = np.log(np.array([[0.1, 0.9], [0.5, 0.5]]))  # from state 0 or 1
+    first = np.log(np.array([0.4, 0.6]))
+
+    class Chain:
+        def start(self, prompts):
+            self.last = np.full(len(prompts), -1)
+            return np.tile(first, (len(prompts), 1))
+
+        def advance(self, tokens, keep):
+            self.last = tokens
+            return trans[tokens]
+
+    from autophagy.models.decoding import generate
+    out = generate(Chain(), np.zeros((1, 1), int), 2, 2, Decoding(beams=2), np.random.default_rng(0))
+    assert out.tolist() == [[0, 1]]  # 0.4 * 0.9 = 0.36 beats greedy 1 -> 0.6 * 0.5 = 0.3
+
+
+# -- small GPT ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gpt():
+    from autophagy.models.transformer import GPT
+
+    m = GPT(wiki.corpus().vocab_size, block_len=16, d_model=32, layers=2, heads=2, epochs=8, batch_size=16)
+    m.fit(wiki.corpus().train[:64, :16], np.random.default_rng(0))
+    return m
+
+
+@pytest.mark.parametrize("decoding", [Decoding(), Decoding(temperature=0.8, top_p=0.9, repetition_penalty=1.2),
+                                      Decoding(beams=3)])
+def test_gpt_kv_cache_generation_equals_generation_without_cache(gpt, decoding):
+    prompts = wiki.corpus().test[:4, :5]
+    a = gpt.generate(prompts, 12, np.random.default_rng(7), decoding, cache=True)
+    b = gpt.generate(prompts, 12, np.random.default_rng(7), decoding, cache=False)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_gpt_same_seed_same_training_and_checkpoint_round_trip(gpt):
+    from autophagy.models.transformer import GPT
+
+    other = GPT(gpt.vocab, block_len=16, d_model=32, layers=2, heads=2, epochs=8, batch_size=16)
+    other.fit(wiki.corpus().train[:64, :16], np.random.default_rng(0))
+    blocks = wiki.corpus().test[:8, :16]
+    np.testing.assert_array_equal(other.token_logprobs(blocks), gpt.token_logprobs(blocks))
+    restored = GPT(gpt.vocab, block_len=16, d_model=32, layers=2, heads=2)
+    restored.load_state_dict(gpt.state_dict())
+    np.testing.assert_array_equal(restored.token_logprobs(blocks), gpt.token_logprobs(blocks))
+
+
+def test_gpt_training_lowers_perplexity_of_real_text(gpt):
+    from autophagy.models.transformer import GPT
+
+    untrained = GPT(gpt.vocab, block_len=16, d_model=32, layers=2, heads=2)
+    untrained.net.init_weights(__import__("torch").Generator().manual_seed(0))
+    blocks = wiki.corpus().test[:32, :16]
+    assert gpt.perplexity(blocks) < 0.8 * untrained.perplexity(blocks)
+
+
+# -- variety measures --------------------------------------------------------------------
+def test_a_text_repeated_ten_times_has_the_hand_computed_measures():
+    texts = [SENTENCE] * 10
+    assert tm.distinct_n(texts, 1) == pytest.approx(10 / 100)
+    assert tm.distinct_n(texts, 2) == pytest.approx(9 / 90)
+    assert tm.distinct_n(texts, 3) == pytest.approx(8 / 80)
+    assert tm.self_bleu(texts) == pytest.approx(1.0)
+    assert tm.duplicate_share(texts) == pytest.approx(0.9)
+    assert tm.repetition(texts) == 0
+
+
+def test_texts_with_no_shared_words_have_zero_self_bleu_and_full_distinctness():
+    texts = [" ".join(f"w{i}x{j}" for j in range(8)) for i in range(5)]
+    assert tm.distinct_n(texts, 2) == 1.0
+    assert tm.self_bleu(texts) == 0.0  # no word in common: BLEU is 0 whatever the smoothing
+
+
+def test_repetition_counts_repeated_4grams_inside_a_text():
+    # "a b c d" four times: 13 4-grams, of which 4 distinct
+    assert tm.repetition([" ".join("abcd" * 4)]) == pytest.approx(1 - 4 / 13)
+
+
+def test_rank_frequency_is_sorted_word_counts():
+    assert tm.rank_frequency(["a a a b b c", "a"]).tolist() == [4, 2, 1]
+
+
+def test_semantic_diversity_is_zero_for_copies_and_larger_for_different_topics():
+    assert tm.semantic_diversity([SENTENCE] * 4) == pytest.approx(0.0, abs=1e-6)
+    varied = ["The cat sat on the mat.", "Interest rates rose sharply in March.",
+              "Photosynthesis turns light into chemical energy.", "The match ended in a draw."]
+    assert tm.semantic_diversity(varied) > 0.5
+
+
+# -- experiment --------------------------------------------------------------------------
+def test_text_experiment_runs_writes_samples_and_resumes_identically(tmp_path):
+    import autophagy
+    from autophagy.experiments.text import load_samples
+
+    settings = dict(profile="smoke", progress=False, generations=2, samples=200, eval_samples=8, semantic=False)
+    first = autophagy.run("text", out=tmp_path / "a", **settings)
+    columns = {"generation", "replicate", "perplexity_real", "distinct_1", "distinct_2", "distinct_3",
+               "self_bleu", "semantic_diversity", "duplication"}
+    assert columns <= set(first.frame.columns)
+    saved = load_samples(tmp_path / "a")
+    assert set(saved) == {(0, 0), (1, 0), (2, 0)} and len(saved[1, 0]["samples"]) == 8
+    again = autophagy.run("text", out=tmp_path / "a", **settings)  # finished run: resumes
+    assert first.frame.equals(again.frame)
+    fresh = autophagy.run("text", **settings)
+    np.testing.assert_allclose(fresh.frame["perplexity_real"], first.frame["perplexity_real"])
+
+
+@pytest.mark.parametrize("override, message", [({"beams": 4}, "prompt_len"), ({"model": "lstm"}, "model"),
+                                               ({"temperature": 0}, "temperature")])
+def test_bad_text_parameters_raise_one_line_before_work(tmp_path, override, message):
+    import autophagy
+
+    with pytest.raises(ParameterError, match=message):
+        autophagy.run("text", out=tmp_path / "x", profile="smoke", **override)
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_smollm2_loads_offline_and_reads_wikipedia_far_better_than_uniform():
+    """Loading SmolLM2-135M takes ~30 s and 1.2 GB on CPU: the one test that does it."""
+    from autophagy.models import pretrained
+
+    model = pretrained.Pretrained(progress=False)
+    corpus = pretrained.corpus(64)
+    ppl = model.perplexity(corpus.test[:8])
+    assert np.isfinite(ppl) and ppl < model.vocab / 100
+    out = model.generate(corpus.test[:2, :8], 6, np.random.default_rng(0), Decoding(beams=2))
+    assert out.shape == (2, 6)
