@@ -58,7 +58,7 @@ class RealImages:
 
 
 def _build(config: dict[str, Any], dataset: str, make, tag: str, grids: dict[int, np.ndarray]) -> LoopSpec:
-    net = classifier(dataset)
+    net = classifier(dataset, config["classifier_images"])
     train = RealImages(DATASETS[dataset]("train")[0])
     test = DATASETS[dataset]("test")[0]
     scorer = ImageScorer(net, test[: config["eval_samples"]])
@@ -155,6 +155,7 @@ def metric_figure(history) -> Any:
 def _image_params(eval_samples: int) -> list:
     return [
         integer("eval_samples", eval_samples, "samples (and real test images) each generation is scored on", low=20, high=10_000),
+        integer("classifier_images", 60_000, "real training images the feature classifier learns from (at most the split)", low=1000, high=60_000),
         integer("grid", 16, "samples saved per generation for the grids (same seeds every generation)", low=0, high=256),
         integer("batch_size", 64, "training batch size", low=2, high=4096),
         number("lr", 2e-3, "Adam learning rate", low=0, high=1, low_open=True),
@@ -212,10 +213,10 @@ MNIST_DDPM = register(Experiment(
     ],
     columns=COLUMNS,
     profiles={
-        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "grid": 8, "channels": 8,
+        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8, "channels": 8,
                   "steps": 10, "warm_steps": 5, "timesteps": 50, "sample_steps": 4, "batch_size": 32},
-        "default": {"generations": 4, "samples": 1000, "eval_samples": 500, "channels": 16,
-                    "steps": 1500, "warm_steps": 300, "sample_steps": 20},
+        "default": {"generations": 3, "samples": 500, "eval_samples": 300, "channels": 16,
+                    "steps": 1000, "warm_steps": 150, "sample_steps": 10},
         "full": {"generations": 8, "samples": 50_000, "eval_samples": 10_000, "channels": 64,
                  "steps": 40_000, "warm_steps": 10_000, "batch_size": 128, "lr": 2e-4, "sample_steps": 100},
     },
@@ -249,10 +250,10 @@ FASHION_GAN = register(Experiment(
     ],
     columns=COLUMNS,
     profiles={
-        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "grid": 8, "channels": 8,
+        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8, "channels": 8,
                   "steps": 10, "warm_steps": 5, "z_dim": 16, "batch_size": 32},
-        "default": {"generations": 4, "samples": 2000, "eval_samples": 500, "channels": 32,
-                    "steps": 2000, "warm_steps": 500},
+        "default": {"generations": 3, "samples": 1000, "eval_samples": 500, "channels": 16,
+                    "steps": 1500, "warm_steps": 300},
         "full": {"generations": 8, "samples": 60_000, "eval_samples": 10_000, "channels": 64,
                  "steps": 50_000, "warm_steps": 10_000, "batch_size": 128, "lr": 1e-3},
     },
