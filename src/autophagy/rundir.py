@@ -3,14 +3,18 @@
 Layout of ``DIR``::
 
     config.json     the resolved configuration, package version and seed
-    metrics.csv     one row per generation and replicate (saved as generations finish)
-    checkpoint.npz  the loop's state after the last saved generation (no pickle)
-    manifest.json   the last saved generation and the SHA-256 of the two files above
+    metrics.csv     one row per generation and replicate (appended as generations finish)
+    checkpoint-G.npz  the loop's state after generation G, the last saved one (no pickle)
+    manifest.json   the last saved generation, the checkpoint's name, and the length and
+                    SHA-256 of metrics.csv and of the checkpoint
     figures/*.png   written when the run ends
-    .lock           held by the process writing the directory
+    .lock           held (flock) by the process writing the directory; the kernel releases
+                    it when that process dies, so a killed run never leaves it stuck
 
-Every file is written to a temporary name and renamed into place, and the manifest is
-written last, so a run killed at any moment leaves the previous consistent state.
+Each save writes a new checkpoint (temporary name, then rename), appends the new rows to
+metrics.csv, writes the manifest (temporary name, then rename) and only then deletes the
+previous checkpoint. A run killed at any moment therefore leaves the manifest pointing at a
+consistent state; rows past the manifest's length are cut off on resume.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import fcntl
 import hashlib
 import io
 import json
+import math
 import os
+import re
 import time
 import warnings
 from pathlib import Path
@@ -28,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from .loop import frame_of
 from .params import ParameterError
 
 
@@ -41,19 +48,40 @@ def atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+_CHECKPOINT = re.compile(r"checkpoint-[0-9]+\.npz")
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+SAVE_EVERY_ENV = "AUTOPHAGY_SAVE_EVERY"
+
+
+def save_interval() -> float:
+    """Seconds between saves: ``$AUTOPHAGY_SAVE_EVERY`` if set (0 saves every generation), else 2."""
+    text = os.environ.get(SAVE_EVERY_ENV, "2")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise ParameterError(f"{SAVE_EVERY_ENV}={text!r} is invalid: expected seconds, a number >= 0")
+    return value
 
 
 class RunDir:
     """The directory of one run; use as a context manager to hold its lock."""
 
-    def __init__(self, path: str | os.PathLike, config: dict[str, Any], save_every: float = 2.0):
+    def __init__(self, path: str | os.PathLike, config: dict[str, Any], save_every: float | None = None):
         self.path = Path(path)
         self.config = config
-        self.save_every = save_every
+        self.save_every = save_interval() if save_every is None else save_every
         self._last_save = time.monotonic()
         self._lock = None
+        self._pending: list[dict] = []
+        self._hash = hashlib.sha256()
+        self._bytes = 0
 
     # -- opening -------------------------------------------------------------------------
     def check(self) -> None:
@@ -92,6 +120,8 @@ class RunDir:
         except BlockingIOError:
             self._lock.close()
             raise ParameterError(f"--out {self.path} is being written by another live run: wait for it or choose a new directory") from None
+        for stale in self.path.glob(".*.tmp*"):  # left by a process killed mid-write
+            stale.unlink()
         config_path = self.path / "config.json"
         if not config_path.exists():
             atomic_write(config_path, json.dumps(self.config, indent=2).encode())
@@ -104,15 +134,26 @@ class RunDir:
             self._lock = None
 
     # -- the loop's store interface -----------------------------------------------------
-    def resume(self) -> tuple[int, list[dict], dict[str, np.ndarray]] | None:
-        """(last saved generation, records, loop state), or None to start afresh."""
+    def resume(self) -> tuple[int, pd.DataFrame, dict[str, np.ndarray]] | None:
+        """(last saved generation, its records, loop state), or None to start afresh.
+
+        Rows appended after the last manifest (a run killed mid-write) are cut off; damaged
+        files (a checksum that does not match) are reported and the run starts again.
+        """
         manifest_path = self.path / "manifest.json"
         if not manifest_path.exists():
             return None
+        metrics_path = self.path / "metrics.csv"
         try:
             manifest = json.loads(manifest_path.read_text())
-            metrics_bytes = (self.path / "metrics.csv").read_bytes()
-            state_bytes = (self.path / "checkpoint.npz").read_bytes()
+            with open(metrics_path, "rb") as handle:
+                metrics_bytes = handle.read(manifest["metrics_bytes"])
+            name = manifest["checkpoint"]
+            if not _CHECKPOINT.fullmatch(name):
+                raise ValueError(f"the manifest names an invalid checkpoint {name!r}")
+            state_bytes = (self.path / name).read_bytes()
+            if len(metrics_bytes) != manifest["metrics_bytes"]:
+                raise ValueError("metrics.csv is shorter than its manifest says")
             if _sha256(metrics_bytes) != manifest["metrics_sha256"] or _sha256(state_bytes) != manifest["checkpoint_sha256"]:
                 raise ValueError("checksum mismatch")
             frame = pd.read_csv(io.BytesIO(metrics_bytes))
@@ -120,26 +161,55 @@ class RunDir:
                 state = {k: archive[k] for k in archive.files}
         except (OSError, ValueError, KeyError) as err:
             warnings.warn(f"{self.path}: saved progress is damaged ({err}); recomputing from generation 1")
+            self._remove_progress()
             return None
-        return int(manifest["generation"]), frame.to_dict("records"), state
+        with open(metrics_path, "r+b") as handle:
+            handle.truncate(len(metrics_bytes))
+        self._hash = hashlib.sha256(metrics_bytes)
+        self._bytes = len(metrics_bytes)
+        return int(manifest["generation"]), frame, state
 
-    def checkpoint(self, generation: int, rows: list[dict], state: Callable[[], dict], final: bool) -> None:
-        """Save records and state when ``save_every`` seconds have passed, and at the end."""
+    def _remove_progress(self) -> None:
+        (self.path / "manifest.json").unlink(missing_ok=True)
+        (self.path / "metrics.csv").unlink(missing_ok=True)
+        for old in self.path.glob("checkpoint*.npz"):
+            old.unlink()
+
+    def checkpoint(self, generation: int, blocks: list[dict], state: Callable[[], dict], final: bool) -> None:
+        """Queue ``blocks`` (new rows); save when ``save_every`` seconds have passed, and at the end.
+
+        The checkpoint is replaced atomically, the new rows are appended to metrics.csv, and
+        the manifest (generation, length and checksums) is written last.
+        """
+        self._pending += blocks
         if not final and time.monotonic() - self._last_save < self.save_every:
             return
         buffer = io.BytesIO()
         np.savez(buffer, **state())
         state_bytes = buffer.getvalue()
-        metrics_bytes = pd.DataFrame(rows).to_csv(index=False).encode()
-        atomic_write(self.path / "checkpoint.npz", state_bytes)
-        atomic_write(self.path / "metrics.csv", metrics_bytes)
+        name = f"checkpoint-{generation}.npz"
+        atomic_write(self.path / name, state_bytes)
+        rows = frame_of(self._pending).to_csv(index=False, header=self._bytes == 0).encode()
+        with open(self.path / "metrics.csv", "ab") as handle:
+            handle.truncate(self._bytes)
+            handle.write(rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._hash.update(rows)
+        self._bytes += len(rows)
+        self._pending = []
         manifest = {
             "generation": generation,
             "finished": final,
-            "metrics_sha256": _sha256(metrics_bytes),
+            "checkpoint": name,
+            "metrics_bytes": self._bytes,
+            "metrics_sha256": self._hash.hexdigest(),
             "checkpoint_sha256": _sha256(state_bytes),
         }
         atomic_write(self.path / "manifest.json", json.dumps(manifest, indent=2).encode())
+        for old in self.path.glob("checkpoint*.npz"):
+            if old.name != name:
+                old.unlink()
         self._last_save = time.monotonic()
 
     def finished(self) -> bool:

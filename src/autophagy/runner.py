@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pandas as pd
-
 from . import __version__
 from .experiments import registry
 from .history import History
@@ -40,11 +38,9 @@ def run(
     """
     experiment, config = resolve_config(name, profile, seed, **overrides)
     if out is None:
-        rows = experiment.run_records(config["params"], seed, progress=progress)
-        return History(pd.DataFrame(rows), config)
+        return History(experiment.run_records(config["params"], seed, progress=progress), config)
     with RunDir(out, config) as store:
-        rows = experiment.run_records(config["params"], seed, store=store, progress=progress)
-        history = History(pd.DataFrame(rows), config)
+        history = History(experiment.run_records(config["params"], seed, store=store, progress=progress), config)
         if experiment.figures is not None:
             save_figures(experiment.figures(history), store.path / "figures")
     return history

@@ -95,3 +95,68 @@ def central_selection_factor(q: float) -> float:
     """Variance factor from keeping the central fraction q: 1 - 2 c phi(c) / (2 Phi(c) - 1)."""
     c = stats.norm.ppf((1 + q) / 2)
     return float(1 - 2 * c * stats.norm.pdf(c) / (2 * stats.norm.cdf(c) - 1))
+
+
+# -- categorical (Wright-Fisher drift of symbol frequencies) --------------------------------
+
+
+def gini_simpson(p) -> np.ndarray:
+    """H = 1 - sum_k p_k^2 over the last axis: the chance that two draws differ."""
+    p = np.asarray(p, dtype=float)
+    return 1.0 - (p**2).sum(axis=-1)
+
+
+def expected_gini_simpson(t, n: int, h0: float):
+    """E[H_t] = H_0 (1 - 1/N)^t (replace mode, N draws a generation)."""
+    return h0 * (1 - 1 / n) ** np.asarray(t, dtype=float)
+
+
+def survival_probability(p, n: int):
+    """Chance 1 - (1 - p)^N that a symbol of probability p is drawn at least once in N draws."""
+    return 1.0 - (1.0 - np.asarray(p, dtype=float)) ** n
+
+
+def time_to_one_symbol(p, n: int) -> float:
+    """Mean generations until one symbol is left, about -2N sum_k (1 - p_k) ln(1 - p_k).
+
+    The diffusion approximation (Kimura) for N draws a generation; exact as N grows.
+    """
+    q = 1.0 - np.asarray(p, dtype=float)
+    q = q[q > 0]
+    return float(-2 * n * (q * np.log(q)).sum())
+
+
+# -- linear regression with a fixed design (Gerstgrasser et al. 2024) ------------------------
+
+
+def regression_error_one(d: int, rows: int, noise: float) -> float:
+    """E||w_1 - w*||^2 = sigma^2 d / (T - d - 1): least squares on T isotropic rows (T > d + 1)."""
+    return noise**2 * d / (rows - d - 1)
+
+
+def regression_error_replace(t, d: int, rows: int, noise: float):
+    """Replace mode: t sigma^2 d / (T - d - 1), linear growth in the generation t."""
+    return np.asarray(t, dtype=float) * regression_error_one(d, rows, noise)
+
+
+def regression_error_accumulate(t, d: int, rows: int, noise: float):
+    """Accumulate mode: sigma^2 d / (T - d - 1) sum_{i<=t} 1/i^2, bounded by pi^2/6 times one."""
+    t = np.asarray(t, dtype=int)
+    partial = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, max(int(t.max()), 1) + 1) ** 2)])
+    return regression_error_one(d, rows, noise) * partial[t]
+
+
+# -- kernel density estimate with a fixed bandwidth -----------------------------------------
+
+
+def kde_expected_data_variance(t, n: int, bandwidth: float, var0: float = 1.0):
+    """E[s_t^2], the ML variance of generation t's training set (replace mode).
+
+    Generation 1 holds N real draws (E = c var0, c = (N - 1)/N); then
+    E[s_{t+1}^2] = c (s_t^2 + h^2), so E[s_t^2] = s* + (c var0 - s*) c^(t-1), tending to
+    s* = (N - 1) h^2. Generation 0 is the truth's variance ``var0``.
+    """
+    t = np.asarray(t, dtype=float)
+    c = (n - 1) / n
+    limit = (n - 1) * bandwidth**2
+    return np.where(t == 0, var0, limit + (c * var0 - limit) * c ** np.maximum(t - 1, 0))

@@ -31,6 +31,12 @@ class Summarised:
     def size(self) -> int:
         raise NotImplementedError
 
+    def subsample(self, origin: np.ndarray, n: int, rng: np.random.Generator) -> tuple["Summarised", np.ndarray]:
+        """``n`` of the samples drawn without replacement, and their origin."""
+        raise NotImplementedError(
+            "a summarised sample cannot be subsampled: use method=sample for accumulate-subsample"
+        )
+
     def to_arrays(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
@@ -64,9 +70,7 @@ def concat_origin(parts: list[np.ndarray]) -> np.ndarray:
 def subsample(data: Any, origin: np.ndarray, n: int, rng: np.random.Generator, axis: int):
     """``n`` samples drawn without replacement, independently for each replicate."""
     if isinstance(data, Summarised):
-        raise NotImplementedError(
-            "a summarised sample cannot be subsampled: use method=sample for accumulate-subsample"
-        )
+        return data.subsample(origin, n, rng)
     total = size(data, axis)
     if axis == 0:
         idx = rng.choice(total, size=n, replace=False)

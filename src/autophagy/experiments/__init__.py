@@ -1,5 +1,6 @@
 """Named experiments (a registry): importing this package registers every one of them."""
 
 from . import gaussian  # noqa: F401  (registers)
+from . import categorical, gmm, kde, regression  # noqa: F401  (register)
 from . import images  # noqa: F401  (registers mnist-ddpm and fashion-gan)
 from .registry import Experiment, all_experiments, get, register  # noqa: F401

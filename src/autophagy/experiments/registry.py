@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import pandas as pd
+
 from ..loop import MODES, LoopSettings, LoopSpec, run_loop
 from ..params import Param, ParameterError, choice, integer, number
 
@@ -25,13 +27,13 @@ class Experiment:
     columns: dict[str, str]
     profiles: dict[str, dict[str, Any]]
     build: Callable[[dict[str, Any]], LoopSpec] | None = None
-    execute: Callable[..., list[dict]] | None = None
+    execute: Callable[..., pd.DataFrame] | None = None
     figures: Callable[[Any], dict[str, Any]] | None = None
     check: Callable[[dict[str, Any]], None] | None = None
     memory_bytes: Callable[[dict[str, Any]], float] | None = None
     doc: str = field(default="", repr=False)
 
-    def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True) -> list[dict]:
+    def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
         """Run the experiment and return its tidy records."""
         if self.execute is not None:
             return self.execute(config, seed=seed, store=store, progress=progress)

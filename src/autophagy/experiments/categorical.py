@@ -1,0 +1,90 @@
+"""``categorical``: K symbols with Zipf probabilities, refitted by frequencies (tails vanish first).
+
+Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share``):
+
+- ``surviving``: symbols with a non-zero fitted probability;
+- ``tail_mass``: fitted probability of the symbols ranked beyond ``tail_rank`` in the truth;
+- ``gini_simpson``: 1 - sum_k p_k^2, the chance that two draws differ.
+
+Generation 0 is the truth (Zipf: p_k proportional to k^-zipf, k = 1..symbols).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import plotting, theory
+from ..loop import LoopSpec
+from ..models.categorical import Categorical, zipf
+from ..params import ParameterError, integer, number
+from .registry import Experiment, loop_params, register
+
+COLUMNS = {
+    "surviving": "symbols with a non-zero fitted probability",
+    "tail_mass": "fitted probability of the symbols ranked beyond tail_rank in the truth",
+    "gini_simpson": "Gini-Simpson index 1 - sum_k p_k^2 (chance that two draws differ)",
+}
+
+
+def build(config: dict[str, Any]) -> LoopSpec:
+    reps, p = config["replicates"], zipf(config["symbols"], config["zipf"])
+    truth = Categorical(reps, p)
+
+    def metrics(model: Categorical, rng) -> dict[str, Any]:
+        return {"surviving": model.surviving(), "tail_mass": model.tail_mass(config["tail_rank"]),
+                "gini_simpson": model.gini_simpson()}
+
+    return LoopSpec(make_model=lambda: Categorical(reps, p), real=truth.sample, metrics=metrics, truth=truth)
+
+
+def time_to_one_symbol(history) -> np.ndarray:
+    """Per replicate, the first generation with a single surviving symbol (NaN if never reached)."""
+    wide = history.wide("surviving")
+    done = wide.to_numpy() <= 1
+    first = wide.index.to_numpy()[done.argmax(axis=0)].astype(float)
+    return np.where(done.any(axis=0), first, np.nan)
+
+
+def check(config: dict[str, Any]) -> None:
+    if config["tail_rank"] >= config["symbols"]:
+        raise ParameterError(f"tail_rank={config['tail_rank']} must be below symbols={config['symbols']}")
+
+
+def memory_bytes(config: dict[str, Any]) -> float:
+    """Bytes of counts and probabilities held at once (a few (replicates, K) arrays)."""
+    return 8.0 * 6 * config["replicates"] * config["symbols"]
+
+
+def figures(history) -> dict[str, Any]:
+    cfg = history.config["params"]
+    gini = None
+    if cfg["mode"] == "replace":
+        h0 = float(theory.gini_simpson(zipf(cfg["symbols"], cfg["zipf"])))
+        gini = lambda t: theory.expected_gini_simpson(t, cfg["samples"], h0)  # noqa: E731
+    return {"surviving": plotting.band_figure(history, "surviving", "surviving symbols"),
+            "tail_mass": plotting.band_figure(history, "tail_mass", f"mass beyond rank {cfg['tail_rank']}"),
+            "gini_simpson": plotting.band_figure(history, "gini_simpson", "Gini-Simpson index", theory=gini)}
+
+
+CATEGORICAL = register(Experiment(
+    name="categorical",
+    summary="Zipf-distributed symbols refitted by frequencies: the tails vanish first (Shumailov et al.)",
+    params=loop_params(generations=1000, samples=1000, replicates=1000) + [
+        integer("symbols", 1000, "number of symbols K", low=2, high=10**6),
+        number("zipf", 1.0, "Zipf exponent s: p_k proportional to k^-s", low=0, high=10),
+        integer("tail_rank", 100, "tail_mass counts the symbols ranked beyond this", low=1, high=10**6),
+    ],
+    columns=COLUMNS,
+    profiles={
+        "smoke": {"generations": 100, "samples": 100, "replicates": 200, "symbols": 100, "tail_rank": 10},
+        "default": {"generations": 1000, "samples": 1000, "replicates": 1000, "symbols": 1000},
+        "full": {"generations": 10_000, "samples": 1000, "replicates": 1000, "symbols": 1000},
+    },
+    build=build,
+    figures=figures,
+    check=check,
+    memory_bytes=memory_bytes,
+    doc=__doc__,
+))

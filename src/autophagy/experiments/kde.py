@@ -1,0 +1,67 @@
+"""``kde``: a kernel density estimate with a fixed bandwidth refitted on its own samples.
+
+Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share``):
+
+- ``data_var``: the maximum-likelihood variance of generation t's training set (the
+  model's own variance is data_var + bandwidth^2).
+
+Generation 0 is the truth N(0, 1) (data_var = 1). In replace mode the spread inflates
+towards (N - 1) h^2 instead of collapsing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import plotting, theory
+from ..loop import LoopSpec
+from ..models.gaussian import Gaussian
+from ..models.kde import KDE
+from ..params import number
+from .registry import Experiment, loop_params, register
+
+COLUMNS = {"data_var": "maximum-likelihood variance of generation t's training set (model variance minus h^2)"}
+
+
+def build(config: dict[str, Any]) -> LoopSpec:
+    reps, h = config["replicates"], config["bandwidth"]
+    truth = Gaussian(reps, method="sample")
+
+    def metrics(model, rng) -> dict[str, Any]:
+        return {"data_var": model.data_var if isinstance(model, KDE) else model.var}
+
+    return LoopSpec(make_model=lambda: KDE(reps, h), real=truth.sample, metrics=metrics, truth=truth)
+
+
+def memory_bytes(config: dict[str, Any]) -> float:
+    """Bytes of samples held at once (the pool in the accumulate modes)."""
+    held = {"accumulate": config["generations"] + 1, "accumulate-subsample": config["generations"] + 1,
+            "augment": 1 + config["synthetic_ratio"]}.get(config["mode"], 2)
+    return 8.0 * 3 * config["replicates"] * config["samples"] * held
+
+
+def figures(history) -> dict[str, Any]:
+    cfg = history.config["params"]
+    curve = None
+    if cfg["mode"] == "replace":
+        curve = lambda t: theory.kde_expected_data_variance(t, cfg["samples"], cfg["bandwidth"])  # noqa: E731
+    return {"data_var": plotting.band_figure(history, "data_var", "training-set variance $s_t^2$", theory=curve)}
+
+
+KDE_EXPERIMENT = register(Experiment(
+    name="kde",
+    summary="a fixed-bandwidth kernel density estimate refitted on its own samples: the spread inflates",
+    params=loop_params(generations=500, samples=100, replicates=1000) + [
+        number("bandwidth", 0.3, "kernel bandwidth h (standard deviation of each kernel)", low=0, high=100, low_open=True),
+    ],
+    columns=COLUMNS,
+    profiles={
+        "smoke": {"generations": 50, "samples": 100, "replicates": 200},
+        "default": {"generations": 500, "samples": 100, "replicates": 1000},
+        "full": {"generations": 5000, "samples": 1000, "replicates": 1000},
+    },
+    build=build,
+    figures=figures,
+    memory_bytes=memory_bytes,
+    doc=__doc__,
+))

@@ -1,0 +1,409 @@
+"""Reliability: runs survive kills and damaged files, refuse bad input, and stay offline.
+
+Tests that loop over ``all_experiments()`` extend to every experiment as it is registered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import random
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import autophagy
+from autophagy import rundir
+from autophagy.cli import main
+from autophagy.experiments import all_experiments
+from autophagy.params import ParameterError
+from autophagy.rundir import RunDir
+from autophagy.runner import resolve_config
+
+SRC = str(Path(autophagy.__file__).parents[1])
+# A Gaussian loop that draws its samples: a few seconds when it saves every generation.
+GAUSS = ["--profile", "smoke", "--seed", "3", "--quiet", "--set", "method=sample",
+         "--set", "samples=400", "--set", "replicates=30"]
+
+
+def gaussian_argv(out: Path, generations: int) -> list[str]:
+    return ["run", "gaussian", "--out", str(out), *GAUSS, "--set", f"generations={generations}"]
+
+
+def cli(argv: list[str]) -> tuple[int, str]:
+    """Exit status and stderr of the command line run in this process."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    return code, err.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _no_figures(monkeypatch):
+    """Figures are drawn after the loop and tested in test_cli; here they would only cost time."""
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr("autophagy.runner.save_figures", lambda figures, folder: plt.close("all"))
+
+
+_REFERENCES: dict[int, bytes] = {}
+
+
+def reference(tmp_path: Path, generations: int) -> bytes:
+    """metrics.csv of an uninterrupted run (computed once per size)."""
+    if generations not in _REFERENCES:
+        assert cli(gaussian_argv(tmp_path / "reference", generations))[0] == 0
+        _REFERENCES[generations] = (tmp_path / "reference" / "metrics.csv").read_bytes()
+    return _REFERENCES[generations]
+
+
+def saved_generation(folder: Path) -> int:
+    try:
+        return json.loads((folder / "manifest.json").read_text())["generation"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def start(argv: list[str]) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=SRC, AUTOPHAGY_SAVE_EVERY="0")
+    return subprocess.Popen([sys.executable, "-m", "autophagy.cli", *argv], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_until(condition, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def assert_clean(folder: Path) -> None:
+    """One checkpoint and no temporary file left behind."""
+    names = sorted(p.name for p in folder.iterdir())
+    assert [n for n in names if n.startswith("checkpoint")] == [json.loads((folder / "manifest.json").read_text())["checkpoint"]]
+    assert not [n for n in names if ".tmp" in n]
+
+
+# -- 1. crash and resume -------------------------------------------------------------------
+
+def test_sigkill_at_random_moments_then_rerun_gives_the_uninterrupted_bytes(tmp_path):
+    """Two SIGKILLs at random moments (mid-generation or mid-write), then the same command."""
+    generations, out = 40, tmp_path / "killed"
+    argv = gaussian_argv(out, generations)
+    pause = random.Random(0)
+    kills = []
+    for _ in range(2):
+        before = saved_generation(out)
+        child = start(argv)
+        wait_until(lambda: saved_generation(out) > before + 3, child)
+        time.sleep(pause.uniform(0, 0.03))
+        assert child.poll() is None, "the run finished before it could be killed"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        kills.append(saved_generation(out))
+    assert kills[-1] < generations
+    assert cli(argv)[0] == 0
+    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, generations)
+    assert_clean(out)
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL inside this process: nothing after it runs (the lock is released)."""
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
+def injector(stage: str, at: int):
+    """An ``atomic_write`` that dies at the ``at``-th save, at ``stage`` of that save."""
+    real = rundir.atomic_write
+    saves = {"n": 0}
+
+    def write(path: Path, data: bytes) -> None:
+        is_checkpoint = path.name.startswith("checkpoint")
+        saves["n"] += is_checkpoint
+        if saves["n"] != at:
+            return real(path, data)
+        if stage == "checkpoint-half-written" and is_checkpoint:
+            _tmp(path).write_bytes(data[: len(data) // 2])
+            raise Killed
+        if stage == "checkpoint-renamed" and is_checkpoint:
+            real(path, data)
+            raise Killed
+        if stage in ("rows-appended", "torn-row") and path.name == "manifest.json":
+            raise Killed
+        if stage == "manifest-half-written" and path.name == "manifest.json":
+            _tmp(path).write_bytes(data[: len(data) // 2])
+            raise Killed
+        if stage == "manifest-renamed" and path.name == "manifest.json":
+            real(path, data)
+            raise Killed
+        return real(path, data)
+
+    return write
+
+
+STAGES = ["checkpoint-half-written", "checkpoint-renamed", "rows-appended", "torn-row",
+          "manifest-half-written", "manifest-renamed"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_kill_at_each_step_of_a_save_resumes_silently_with_identical_bytes(tmp_path, monkeypatch, stage):
+    generations, out = 20, tmp_path / "run"
+    argv = gaussian_argv(out, generations)
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "atomic_write", injector(stage, at=7))
+        with pytest.raises(Killed):
+            cli(argv)
+    if stage == "torn-row":  # the kernel wrote part of the appended rows
+        with open(out / "metrics.csv", "ab") as handle:
+            handle.write(b"8,3,400,0.0,0.01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a kill is not damage: no warning
+        assert cli(argv)[0] == 0
+    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, generations)
+    assert_clean(out)
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    path.write_bytes(bytes(data))
+
+
+DAMAGE = {
+    "metrics.csv byte flipped": lambda d: _flip(d / "metrics.csv"),
+    "metrics.csv truncated": lambda d: (d / "metrics.csv").write_bytes((d / "metrics.csv").read_bytes()[:100]),
+    "checkpoint byte flipped": lambda d: _flip(next(d.glob("checkpoint-*.npz"))),
+    "checkpoint deleted": lambda d: next(d.glob("checkpoint-*.npz")).unlink(),
+    "manifest garbage": lambda d: (d / "manifest.json").write_bytes(b"\x00{not json"),
+    "manifest names another file": lambda d: (d / "manifest.json").write_text(
+        (d / "manifest.json").read_text().replace("checkpoint-", "../checkpoint-")),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_progress_is_detected_warned_and_recomputed_exactly(tmp_path, monkeypatch, damage):
+    generations, out = 20, tmp_path / "run"
+    argv = gaussian_argv(out, generations)
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "atomic_write", injector("manifest-renamed", at=12))
+        with pytest.raises(Killed):
+            cli(argv)
+    DAMAGE[damage](out)
+    with pytest.warns(UserWarning, match="damaged.*recomputing"):
+        assert cli(argv)[0] == 0
+    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, generations)
+    assert_clean(out)
+
+
+def test_save_interval_from_the_environment_is_checked(monkeypatch, tmp_path):
+    for bad in ("soon", "-1", "nan", "inf"):
+        monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", bad)
+        code, err = cli(gaussian_argv(tmp_path / "x", 2))
+        assert code == 2 and "AUTOPHAGY_SAVE_EVERY" in err and err.count("\n") == 1
+        assert not (tmp_path / "x").exists()
+
+
+# -- 2. one writer -------------------------------------------------------------------------
+
+def test_second_live_writer_is_refused_and_a_killed_writer_leaves_no_stuck_lock(tmp_path):
+    out = tmp_path / "run"
+    argv = gaussian_argv(out, 5000)
+    child = start(argv)
+    try:
+        wait_until(lambda: saved_generation(out) > 0, child)
+        code, err = cli(argv)
+        assert code == 2 and err.count("\n") == 1
+        assert err.startswith("autophagy: error:") and "another live run" in err
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert (out / ".lock").exists()
+    config = json.loads((out / "config.json").read_text())
+    with RunDir(out, config) as store:  # the dead writer's lock is free
+        assert store.resume()[0] > 0
+
+
+# -- 3. fuzzing the command line -----------------------------------------------------------
+
+EXPERIMENTS = all_experiments()
+NAMES = [e.name for e in EXPERIMENTS]
+NASTY = ["", " ", "nan", "-nan", "inf", "-inf", "1e309", "-0", "0x10", "1_000", "1e3", "٣",
+         "true", "None", "[]", "{}", "=", "==", "\x00", "\u202e", "💥", "9" * 400, "-" + "9" * 30,
+         "0.5", "1", "2", "exact", "sample", "replace", "fresh", "mle", "unbiased"]
+text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+values = st.one_of(
+    st.sampled_from(NASTY), text,
+    st.integers(-(2**80), 2**80).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(0, 3).map(str),
+)
+FUZZED = {"inputs": 0, "valid": 0}
+
+
+def out_dirs(tmp_path: Path):
+    """A fresh --out per example; its name is fuzzed too."""
+    return text.map(lambda name: str(tmp_path / f"{FUZZED['inputs']}-{name}"))
+
+
+@st.composite
+def command_lines(draw, out: str) -> list[str]:
+    command = draw(st.sampled_from(["run"] * 8 + ["list", "show"]))
+    if command == "list":
+        return ["list", *draw(st.lists(st.one_of(st.sampled_from(NAMES), text), max_size=2))]
+    if command == "show":
+        return ["show", draw(st.sampled_from([out, str(Path(out).parent)]))]
+    name = draw(st.one_of(st.sampled_from(NAMES), text))
+    known = [p.name for e in EXPERIMENTS if e.name == name for p in e.params]
+    keys = st.one_of(st.sampled_from(known or ["generations"]), text)
+    pairs = draw(st.lists(st.tuples(keys, values), max_size=4))
+    argv = ["run", name, "--out", out, "--profile", draw(st.one_of(st.just("smoke"), text)),
+            "--seed", draw(st.one_of(st.integers(-5, 2**70).map(str), st.sampled_from(NASTY))), "--quiet"]
+    for key, value in pairs:
+        argv += ["--set", draw(st.sampled_from([f"{key}={value}", key, f"={value}"]))]
+    extra = draw(st.sampled_from([[], [], ["--bogus"], ["--set"], ["--seed"], ["extra"], ["--out", out]]))
+    return tiny(argv + extra, name)
+
+
+def tiny(argv: list[str], name: str) -> list[str]:
+    """``argv`` with the loop's sizes capped when its parameters are valid, so valid runs are quick."""
+    experiment = {e.name: e for e in EXPERIMENTS}.get(name)
+    if experiment is None:
+        return argv
+    sets = dict(argv[i + 1].partition("=")[::2] for i, a in enumerate(argv[:-1]) if a == "--set")
+    try:
+        _, config = resolve_config(name, "smoke", 0, **sets)
+    except (ParameterError, TypeError):  # TypeError: a key named like an argument (seed=...)
+        return argv
+    caps = {p.name: int(p.low or 0) + 2 for p in experiment.params
+            if p.kind is int and p.name in sets and config["params"][p.name] > int(p.low or 0) + 2}
+    if "generations" in config["params"] and "generations" not in sets:
+        caps["generations"] = 1
+    kept, skip = [], False
+    for i, a in enumerate(argv):
+        if skip:
+            skip = False
+        elif a == "--set" and i + 1 < len(argv) and argv[i + 1].partition("=")[0] in caps:
+            skip = True
+        else:
+            kept.append(a)
+    return kept + [x for k, v in caps.items() for x in ("--set", f"{k}={v}")]
+
+
+@pytest.mark.parametrize("key", ["seed", "out", "profile", "progress", "name"])
+def test_set_of_a_run_argument_is_an_unknown_parameter_not_a_traceback(tmp_path, key):
+    code, err = cli(gaussian_argv(tmp_path / "x", 2) + ["--set", f"{key}=1"])
+    assert code == 2 and err.count("\n") == 1 and f"unknown parameter '{key}'" in err
+    assert not (tmp_path / "x").exists()
+
+
+@settings(max_examples=int(os.environ.get("AUTOPHAGY_FUZZ_EXAMPLES", "300")), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_command_lines_exit_0_or_2_with_one_line_and_write_nothing_on_error(tmp_path, data):
+    out = data.draw(out_dirs(tmp_path))
+    argv = data.draw(command_lines(out))
+    FUZZED["inputs"] += 1
+    existed = Path(out).exists() if "\x00" not in out else False
+    code, err = cli(argv)  # any exception fails the test
+    assert code in (0, 2), (argv, err)
+    if code == 2:
+        lines = err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("autophagy: error:"), (argv, err)
+        assert "\x00" in out or Path(out).exists() == existed, argv
+    elif argv[0] == "run":
+        FUZZED["valid"] += 1
+        assert (Path(out) / "metrics.csv").is_file()
+
+
+
+# -- 4. safe loading -----------------------------------------------------------------------
+
+class Payload:
+    """Unpickling this would create a file: the proof that code ran."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_checkpoint_holding_an_object_array_is_refused_without_running_code(tmp_path, monkeypatch):
+    out, marker = tmp_path / "run", tmp_path / "code-ran"
+    argv = gaussian_argv(out, 20)
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "atomic_write", injector("manifest-renamed", at=5))
+        with pytest.raises(Killed):
+            cli(argv)
+    manifest = json.loads((out / "manifest.json").read_text())
+    buffer = io.BytesIO()
+    np.savez(buffer, **{"u0/model/mu": np.array([Payload(str(marker))], dtype=object)})
+    (out / manifest["checkpoint"]).write_bytes(buffer.getvalue())  # with a matching checksum
+    manifest["checkpoint_sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match="damaged.*pickle"):
+        assert cli(argv)[0] == 0
+    assert not marker.exists()
+    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, 20)
+
+
+# -- 5. no network, 6. determinism (every experiment) --------------------------------------
+
+def _per_experiment(experiments):
+    """The Gaussian toy is fast; other experiments train neural models: slow suite."""
+    return [pytest.param(e, id=e.name, marks=() if e.name == "gaussian" else pytest.mark.slow)
+            for e in experiments]
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No connection and no name lookup, loopback included: any attempt raises."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.mark.parametrize("experiment", _per_experiment(EXPERIMENTS))
+def test_smoke_profile_runs_with_the_network_blocked(tmp_path, offline, experiment):
+    with pytest.raises(RuntimeError, match="network"):
+        socket.getaddrinfo("example.org", 443)
+    history = autophagy.run(experiment.name, out=tmp_path / "run", profile="smoke", progress=False)
+    assert len(history.frame) > 0 and (tmp_path / "run" / "metrics.csv").is_file()
+
+
+@pytest.mark.parametrize("experiment", _per_experiment(EXPERIMENTS))
+def test_same_seed_gives_identical_metrics_bytes_and_another_seed_differs(tmp_path, experiment):
+    sizes = {"generations": 3} if any(p.name == "generations" for p in experiment.params) else {}
+    paths = {}
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        autophagy.run(experiment.name, out=tmp_path / name, profile="smoke", seed=seed, progress=False, **sizes)
+        paths[name] = (tmp_path / name / "metrics.csv").read_bytes()
+    assert paths["a"] == paths["b"]
+    assert paths["a"] != paths["c"]

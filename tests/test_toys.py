@@ -1,0 +1,203 @@
+"""Toy models beyond the Gaussian: closed forms of theory.py against simulation, and invariants.
+
+Tolerances are 4 Monte-Carlo standard errors of the simulated mean (a false alarm about
+once in 16 000 checks), never a slack copied from an earlier run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import binom
+
+import autophagy
+from autophagy import theory
+from autophagy.loop import MODES, LoopSettings, _Loop, run_loop
+from autophagy.metrics.distribution import w2_gaussian, w2_mixture
+from autophagy.models.categorical import Categorical, Counts, zipf
+from autophagy.params import ParameterError
+from autophagy.runner import resolve_config
+
+TOYS = {"categorical": {"symbols": 30, "tail_rank": 5}, "kde": {}, "regression": {"features": 3, "samples": 20},
+        "gmm": {"samples": 200}}
+
+
+def assert_mean_close(values, expected, label=""):
+    """|mean(values) - expected| < 4 standard errors of the mean."""
+    values = np.asarray(values, dtype=float)
+    se = values.std(ddof=1) / np.sqrt(values.size)
+    assert abs(values.mean() - expected) < 4 * se, f"{label}: mean {values.mean():.5g}, theory {expected:.5g}, se {se:.3g}"
+
+
+def run(name, **params):
+    return autophagy.run(name, profile="smoke", progress=False, **params)
+
+
+# -- categorical ---------------------------------------------------------------------------
+
+
+def test_categorical_gini_simpson_decays_as_one_minus_one_over_n_to_the_t():
+    n, p = 40, zipf(20, 1.0)
+    h = run("categorical", symbols=20, tail_rank=5, samples=n, replicates=4000, generations=25)
+    for t in (1, 8, 25):
+        expected = theory.expected_gini_simpson(t, n, theory.gini_simpson(p))
+        assert_mean_close(h.at(t)["gini_simpson"], expected, f"t={t}")
+
+
+def test_categorical_first_generation_keeps_each_symbol_with_probability_one_minus_q_to_the_n():
+    n, p = 100, zipf(300, 1.1)
+    h = run("categorical", symbols=300, zipf=1.1, tail_rank=10, samples=n, replicates=4000, generations=1)
+    assert_mean_close(h.at(1)["surviving"], theory.survival_probability(p, n).sum(), "surviving")
+
+
+def test_categorical_time_to_one_symbol_matches_the_exact_wright_fisher_chain():
+    n, p0 = 60, 0.3
+    states = np.arange(n + 1)
+    move = binom.pmf(states[None, :], n, states[:, None] / n)[1:n, 1:n]
+    exact = np.linalg.solve(np.eye(n - 1) - move, np.ones(n - 1))[round(p0 * n) - 1]
+    model, rng = Categorical(3000, [p0, 1 - p0]), np.random.default_rng(1)
+    time = np.full(3000, -1)
+    for t in range(1, 5000):
+        model.fit(model.sample(n, rng))
+        time[(time < 0) & (model.surviving() == 1)] = t
+        if (time > 0).all():
+            break
+    assert (time > 0).all()
+    assert_mean_close(time, exact, "time to one symbol")
+
+
+def test_time_to_one_symbol_formula_is_the_diffusion_limit_of_the_exact_chain():
+    def exact(n):
+        states = np.arange(n + 1)
+        move = binom.pmf(states[None, :], n, states[:, None] / n)[1:n, 1:n]
+        return np.linalg.solve(np.eye(n - 1) - move, np.ones(n - 1))[n // 2 - 1]
+
+    errors = [abs(theory.time_to_one_symbol([0.5, 0.5], n) / exact(n) - 1) for n in (50, 200)]
+    assert errors[1] < errors[0] / 2  # relative error shrinks like 1/N
+
+
+def test_vanished_symbol_never_returns_in_replace_mode():
+    seen = []
+
+    def metrics(model, rng):
+        seen.append(model.probabilities() > 0)
+        return {"surviving": model.surviving()}
+
+    p = zipf(50, 1.0)
+    spec = autophagy.loop.LoopSpec(make_model=lambda: Categorical(300, p), real=Categorical(300, p).sample,
+                                   metrics=metrics, truth=Categorical(300, p))
+    run_loop(spec, LoopSettings(generations=40, samples=30, replicates=300), progress=False)
+    alive = np.array(seen)
+    assert alive[-1].sum() < alive[1].sum()  # some symbols did vanish
+    assert not (alive[2:] & ~alive[1:-1]).any()
+
+
+def test_counts_subsample_is_a_multivariate_hypergeometric_draw():
+    rng = np.random.default_rng(3)
+    pool_counts = np.tile([50, 0, 30, 15, 5], (20_000, 1))
+    ids = np.broadcast_to(np.arange(5, dtype=np.int32), pool_counts.shape)
+    origin = np.repeat([0, 1], 50)
+    drawn, drawn_origin = Counts(pool_counts, ids, 5).subsample(origin, 40, rng)
+    assert (drawn.counts.sum(axis=1) == 40).all() and (drawn.counts <= pool_counts).all()
+    for j in range(5):
+        if pool_counts[0, j]:
+            assert_mean_close(drawn.counts[:, j], 40 * pool_counts[0, j] / 100, f"symbol {j}")
+    assert drawn_origin.shape == (20_000, 40)
+    assert_mean_close((drawn_origin == 0).mean(axis=1), 0.5, "real share")
+
+
+def test_categorical_checkpoint_restores_the_same_future():
+    spec = autophagy.experiments.get("categorical").build(
+        resolve_config("categorical", "smoke", mode="accumulate-subsample")[1]["params"])
+    settings = LoopSettings(generations=8, samples=100, replicates=200, mode="accumulate-subsample", seed=5)
+    first = _Loop(spec, settings)
+    for g in range(1, 5):
+        first.step(g)
+    second = _Loop(spec, settings)
+    second.restore(first.state())
+    first.step(5)
+    second.step(5)
+    one, two = first.state(), second.state()
+    assert one.keys() == two.keys() and all(np.array_equal(one[k], two[k]) for k in one)
+
+
+# -- regression ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode, curve", [("replace", theory.regression_error_replace),
+                                         ("accumulate", theory.regression_error_accumulate)])
+def test_regression_test_error_matches_gerstgrasser_closed_form(mode, curve):
+    d, rows, noise = 4, 16, 0.7
+    h = run("regression", mode=mode, features=d, samples=rows, noise=noise, replicates=6000, generations=12)
+    for t in (1, 4, 12):
+        assert_mean_close(h.at(t)["test_error"], float(curve(t, d, rows, noise)), f"{mode} t={t}")
+
+
+def test_regression_accumulate_error_is_bounded_by_pi_squared_over_six_times_one_generation():
+    t = np.arange(1, 10_000)
+    bound = np.pi**2 / 6 * theory.regression_error_one(10, 100, 1.0)
+    assert (theory.regression_error_accumulate(t, 10, 100, 1.0) < bound).all()
+
+
+# -- kernel density estimate ---------------------------------------------------------------
+
+
+def test_kde_training_variance_inflates_towards_n_minus_one_h_squared():
+    n, h = 20, 0.5
+    run_ = run("kde", samples=n, bandwidth=h, replicates=6000, generations=40)
+    for t in (1, 10, 40):
+        assert_mean_close(run_.at(t)["data_var"], float(theory.kde_expected_data_variance(t, n, h)), f"t={t}")
+    assert theory.kde_expected_data_variance(10_000, n, h) == pytest.approx((n - 1) * h**2)
+
+
+# -- Gaussian mixture ----------------------------------------------------------------------
+
+
+def test_mixture_w2_of_single_gaussians_is_the_closed_form():
+    for mu, sigma in [(0.3, 1.0), (0.0, 0.5), (-1.0, 2.0)]:
+        assert w2_mixture([1], [mu], [sigma], [1], [0], [1]) == pytest.approx(float(w2_gaussian(mu, sigma)), abs=2e-3)
+
+
+def test_gmm_first_generation_recovers_the_truth_within_sampling_error():
+    h = run("gmm", samples=2000, replicates=6, generations=1)
+    first = h.at(1)
+    # sd of a fitted weight ~ sqrt(w (1 - w) / N); of a fitted std ~ sqrt(1 / (2 N w))
+    assert ((first["weight_1"] - 0.5).abs() < 4 * np.sqrt(0.25 / 2000)).all()
+    assert ((first["std_1"] - 1).abs() < 4 * np.sqrt(1 / (2 * 1000))).all()
+
+
+# -- every model, every mode ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", TOYS)
+@pytest.mark.parametrize("mode", list(MODES))
+def test_every_toy_runs_in_every_mode_and_accumulate_pool_grows_by_one_generation(name, mode):
+    params = TOYS[name]
+    replicates = 2 if name == "gmm" else 50
+    h = run(name, mode=mode, generations=4, replicates=replicates, **params)
+    n = h.config["params"]["samples"]
+    sizes = h.frame.groupby("generation")["train_size"].unique()
+    assert list(h.generations) == [0, 1, 2, 3, 4]
+    if mode == "accumulate":
+        assert all(list(sizes[t]) == [t * n] for t in range(1, 5))
+    if mode in ("replace", "fresh", "accumulate-subsample"):
+        assert all(list(sizes[t]) == [n] for t in range(1, 5))
+    assert np.isfinite(h.frame[h.metrics].to_numpy()).all()
+
+
+def test_accumulate_subsample_real_share_is_one_over_t_on_average():
+    h = run("categorical", mode="accumulate-subsample", replicates=2000, generations=5, samples=60)
+    for t in (2, 5):
+        assert_mean_close(h.at(t)["real_share"], 1 / t, f"t={t}")
+
+
+@pytest.mark.parametrize("name, params, words", [
+    ("categorical", {"symbols": 10, "tail_rank": 10}, "tail_rank"),
+    ("regression", {"features": 10, "samples": 11}, "samples"),
+    ("kde", {"bandwidth": 0}, "bandwidth"),
+    ("gmm", {"components": 0}, "components"),
+])
+def test_bad_toy_parameters_raise_one_line_parameter_error(name, params, words):
+    with pytest.raises(ParameterError, match=words) as err:
+        resolve_config(name, "smoke", **params)
+    assert "\n" not in str(err.value)

@@ -1,0 +1,191 @@
+"""Render the executed book (_build/executed) into _build/html with warnings as errors.
+
+Before rendering, the pages that report on the build itself are generated into
+book/_generated of the executed copy: the command-line help, the package versions, the API
+module list and the chapter run times (tools/execute_notebooks.py's timings). MathJax is
+copied from _vendor/mathjax (tools/fetch_mathjax.py) so math renders offline.
+``--edition student`` renders the same book with the solutions hidden into
+_build/student/html.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import pkgutil
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "_build" / "executed"
+MATHJAX = ROOT / "_vendor" / "mathjax"
+TIMINGS = ROOT / "_build" / "timings"
+PROFILES = ("smoke", "default", "full")
+# the distributions whose versions decide the book's numbers and its rendering
+VERSIONS = ("numpy", "scipy", "pandas", "scikit-learn", "torch", "matplotlib", "seaborn",
+            "transformers", "tokenizers", "sentence-transformers", "prdc", "sacrebleu",
+            "papermill", "jupyter-book", "myst-nb", "sphinx", "sphinx-exercise")
+
+
+def cli_help() -> str:
+    """The output of `autophagy --help`, of each subcommand's --help and of `autophagy list`."""
+    from autophagy import cli
+
+    sub = next(a for a in cli._parser()._actions if isinstance(a.choices, dict))
+    commands = [["--help"]] + [[name, "--help"] for name in sub.choices] + [["list"]]
+    parts = []
+    for args in commands:
+        done = subprocess.run([sys.executable, "-m", "autophagy.cli", *args], capture_output=True,
+                              text=True, check=True)
+        parts.append((" ".join(["autophagy", *args]), done.stdout))
+    return "\n".join(f"## `{title}`\n\n```text\n{text.rstrip()}\n```\n" for title, text in parts)
+
+
+def versions() -> str:
+    rows = [("Python", platform.python_version())]
+    rows += [("autophagy", importlib.metadata.version("autophagy"))]
+    for name in VERSIONS:
+        try:
+            rows.append((name, importlib.metadata.version(name)))
+        except importlib.metadata.PackageNotFoundError:
+            rows.append((name, "not installed"))
+    body = "\n".join(f"| {n} | {v} |" for n, v in rows)
+    return f"| package | version |\n| --- | --- |\n{body}\n\nPlatform: {platform.platform()}.\n"
+
+
+def api_modules() -> str:
+    """One automodule directive per module of the package, found by walking it."""
+    import autophagy
+
+    names = sorted(m.name for m in pkgutil.walk_packages(autophagy.__path__, "autophagy."))
+    blocks = [f"## `{n}`\n\n```{{eval-rst}}\n.. automodule:: {n}\n   :members:\n```\n" for n in names]
+    return "\n".join(blocks)
+
+
+def chapter_titles(book: Path) -> dict[str, str]:
+    titles = {}
+    for nb in sorted(book.glob("*.ipynb")):
+        for cell in json.loads(nb.read_text())["cells"]:
+            text = "".join(cell["source"]).strip()
+            if cell["cell_type"] == "markdown" and text.startswith("# "):
+                titles[nb.stem] = text.splitlines()[0][2:].strip()
+                break
+    return titles
+
+
+def timings_table() -> str:
+    """Seconds per chapter for each profile run on this machine (latest run of each)."""
+    measured = {}
+    for profile in PROFILES:
+        path = TIMINGS / f"{profile}.json"
+        if path.exists():
+            measured[profile] = json.loads(path.read_text())
+    current = SOURCE / "timings.json"
+    if current.exists():  # the run this site was rendered from
+        run = json.loads(current.read_text())
+        measured.setdefault(run["profile"], run)
+    titles = chapter_titles(SOURCE / "book")
+    stems = sorted({s for run in measured.values() for s in run["seconds"]} | set(titles))
+    head = "| chapter | " + " | ".join(f"`{p}` (s)" for p in PROFILES) + " |"
+    rows = [head, "| --- " * (len(PROFILES) + 1) + "|"]
+    for stem in stems:
+        cells = [f"{measured[p]['seconds'][stem]:.0f}" if stem in measured.get(p, {}).get("seconds", {})
+                 else "not run here" for p in PROFILES]
+        rows.append(f"| {titles.get(stem, stem)} | " + " | ".join(cells) + " |")
+    machine = f"{platform.machine()}, {__import__('os').cpu_count()} CPU cores"
+    return "\n".join(rows) + f"\n\nMeasured by `tools/execute_notebooks.py` on this build machine ({machine}).\n"
+
+LEVELS = {"level-intro": "introductory", "level-core": "core", "level-advanced": "advanced"}
+EXERCISE = re.compile(r"```\{exercise\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)(.*?)```", re.S)
+
+
+def markdown_text(nb: Path) -> str:
+    cells = json.loads(nb.read_text())["cells"]
+    return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def course() -> str:
+    """Lecture sequence (the toc's chapter order), objectives and exercises by level."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from execute_notebooks import toc_files
+
+    toc = yaml.safe_load((SOURCE / "_toc.yml").read_text())
+    chapters = [f for f in toc_files(toc) if (SOURCE / f"{f}.ipynb").exists() and f != toc["root"]]
+    lectures, exercises = [], []
+    for i, name in enumerate(chapters, 1):
+        text = markdown_text(SOURCE / f"{name}.ipynb")
+        title = next(l[2:].strip() for l in text.splitlines() if l.startswith("# "))
+        block = text.split("Learning objectives", 1)[-1].split("```", 1)[0]
+        goals = [" ".join(g.split()) for g in ("\n" + block).split("\n- ")[1:]]  # bullets, wrapped
+        lectures.append(f"{i}. {{doc}}`{title} </{name}>`: " + " ".join(goals))
+        for options, body in EXERCISE.findall(text):
+            label = re.search(r":label:\s*(\S+)", options)
+            classes = re.search(r":class:([^\n]*)", options)
+            level = next((LEVELS[c] for c in (classes.group(1).split() if classes else []) if c in LEVELS),
+                         "not marked")
+            first = " ".join(body.split())
+            gist = first if len(first) <= 90 else first[:87].rsplit(" ", 1)[0] + " ..."
+            ref = f"{{ref}}`{label.group(1)}`" if label else "(unlabelled)"
+            exercises.append(f"| {i} | {ref} | {level} | {gist.replace('|', '/')} |")
+    table = "| lecture | exercise | level | asks |\n| --- | --- | --- | --- |\n" + "\n".join(exercises)
+    return "## Lecture sequence\n\n" + "\n".join(lectures) + "\n\n## Exercises by level\n\n" + table + "\n"
+
+
+def generate(book: Path) -> None:
+    gen = book / "_generated"
+    gen.mkdir(exist_ok=True)
+    (gen / "cli.md").write_text(cli_help())
+    (gen / "versions.md").write_text(versions())
+    (gen / "api.md").write_text(api_modules())
+    (gen / "timings.md").write_text(timings_table())
+    (gen / "course.md").write_text(course())
+
+
+def student_config(source: Path) -> Path:
+    """The book's _config.yml with the solutions hidden, written next to it."""
+    config = yaml.safe_load((source / "_config.yml").read_text())
+    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    config["title"] = config["title"] + " (student edition)"
+    path = source / "_config_student.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--edition", choices=["full", "student"], default="full")
+    args = parser.parse_args()
+    if not (SOURCE / "_toc.yml").exists():
+        print("no executed book: run tools/execute_notebooks.py first", file=sys.stderr)
+        return 2
+    if not (MATHJAX / "tex-chtml.js").exists():
+        print("no local MathJax: run tools/fetch_mathjax.py first", file=sys.stderr)
+        return 2
+    # not under _static: jupyter-book would add every .js file found there to every page
+    static = SOURCE / "_mathjax" / "mathjax"
+    if not static.exists():
+        shutil.copytree(MATHJAX, static)
+    generate(SOURCE / "book")
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(SOURCE),
+               "--builder", "html", "-W", "-n", "--keep-going"]
+    if args.edition == "full":
+        return subprocess.call(command + ["--path-output", str(ROOT)])
+    out = ROOT / "_build" / "student"
+    shutil.rmtree(out, ignore_errors=True)
+    code = subprocess.call(command + ["--path-output", str(out), "--config", str(student_config(SOURCE))])
+    if code == 0:
+        (out / "_build" / "html").rename(out / "html")
+        shutil.rmtree(out / "_build")
+        print(f"The student edition is in {(out / 'html').relative_to(ROOT)}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
