@@ -1,0 +1,264 @@
+"""``mnist-ddpm`` and ``fashion-gan``: image generators trained on their own samples
+(the seed's Figure 3).
+
+- ``mnist-ddpm``: a DDPM on MNIST (Figure 3a); with ``select_fraction < 1`` only the
+  samples the classifier is most confident about join the next training set (Figure 3b).
+- ``fashion-gan``: a style-based GAN on Fashion-MNIST sampled with truncation ``psi``, the
+  shippable stand-in for StyleGAN on AFHQ at psi = 0.7 (Figure 3c).
+
+Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share``) are
+:data:`COLUMNS`, computed on ``eval_samples`` fresh samples of each generation against the
+first ``eval_samples`` images of the real test split; generation 0 scores real training
+images. A run directory also gets ``samples/generation_TT.npy`` (the same latent seeds at
+every generation, replicate 0) and ``figures/samples.png``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import plotting
+from ..data.cache import save_npy
+from ..loop import LoopSettings, LoopSpec, run_loop
+from ..metrics.image import DATASETS, ImageScorer, classifier
+from ..mitigations.selection import TopFraction
+from ..models.diffusion import SAMPLERS, SCHEDULES, Diffusion
+from ..models.fitcache import FirstFitCache
+from ..models.gan import StyleGAN
+from ..params import ParameterError, choice, flag, integer, number
+from .registry import Experiment, loop_params, register
+
+COLUMNS = {
+    "fid": "Fréchet distance of classifier features to real test images (lower is better)",
+    "precision": "share of samples inside the real feature manifold (quality; Kynkäänniemi et al.)",
+    "recall": "share of real images inside the samples' manifold (diversity)",
+    "density": "how densely samples crowd real neighbourhoods (Naeem et al.; 1 for real data)",
+    "coverage": "share of real images with a sample among their nearest neighbours",
+    "class_entropy": "entropy (bits) of the predicted classes; log2(10) = 3.32 when balanced",
+    "confidence": "mean top-class probability of the classifier (quality)",
+}
+GRID_SEED = 2024  # the latent seeds of the sample grids: the same at every generation
+
+
+class RealImages:
+    """Draws from a real split; generation 0 of the loop (the truth)."""
+
+    batched = False
+    fits = 0
+
+    def __init__(self, images: np.ndarray):
+        self.images = images
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.images[rng.choice(len(self.images), size=n, replace=len(self.images) < n)]
+
+
+def _build(config: dict[str, Any], dataset: str, make, tag: str, grids: dict[int, np.ndarray]) -> LoopSpec:
+    net = classifier(dataset, config["classifier_images"])
+    train = RealImages(DATASETS[dataset]("train")[0])
+    test = DATASETS[dataset]("test")[0]
+    scorer = ImageScorer(net, test[: config["eval_samples"]])
+    made = []
+
+    def make_model():
+        model = FirstFitCache(make(net), tag)
+        made.append(model)
+        return model
+
+    def metrics(model, rng) -> dict[str, float]:
+        if config["grid"] and (model is train or model is made[0]):
+            grids[model.fits] = model.sample(config["grid"], np.random.default_rng(GRID_SEED))
+        return scorer(model.sample(config["eval_samples"], rng))
+
+    select = None
+    if config.get("select_fraction", 1.0) < 1:
+        select = TopFraction(net.confidence, config["select_fraction"], axis=0)
+    return LoopSpec(make_model=make_model, real=train.sample, metrics=metrics, truth=train, select=select)
+
+
+def _executor(name: str, dataset: str, make_factory):
+    def execute(config: dict[str, Any], seed: int, store=None, progress: bool = True) -> list[dict]:
+        grids: dict[int, np.ndarray] = {}
+        settings = LoopSettings(
+            generations=config["generations"], samples=config["samples"], mode=config["mode"],
+            replicates=config["replicates"], seed=seed, real_fraction=config["real_fraction"],
+            synthetic_ratio=config["synthetic_ratio"],
+        )
+        spec = _build(config, dataset, make_factory(config, progress), name, grids)
+        if store is not None:  # save each generation's grid as it is made
+            spec.metrics = _saving(spec.metrics, grids, Path(store.path) / "samples")
+        rows = run_loop(spec, settings, store=store, progress=progress, description=name)
+        if store is not None and config["grid"]:
+            saved = load_samples(store.path)
+            if saved:
+                figure = samples_figure(saved)
+                (Path(store.path) / "figures").mkdir(exist_ok=True)
+                figure.savefig(Path(store.path) / "figures" / "samples.png", dpi=120, bbox_inches="tight")
+                plt.close(figure)
+        return rows
+
+    return execute
+
+
+def _saving(metrics, grids: dict[int, np.ndarray], folder: Path):
+    def wrapped(model, rng):
+        values = metrics(model, rng)
+        folder.mkdir(exist_ok=True)
+        for generation, images in list(grids.items()):
+            save_npy(folder / f"generation_{generation:02d}.npy", images)
+            del grids[generation]
+        return values
+
+    return wrapped
+
+
+def load_samples(path: str | Path) -> dict[int, np.ndarray]:
+    """The saved sample grids of a run directory: {generation: uint8 images (k, 28, 28)}."""
+    folder = Path(path) / "samples"
+    files = sorted(folder.glob("generation_*.npy")) if folder.is_dir() else []
+    return {int(f.stem.split("_")[1]): np.load(f, allow_pickle=False) for f in files}
+
+
+def samples_figure(grids: dict[int, np.ndarray], columns: int = 16, title: str | None = None):
+    """One row of samples per generation (the same latent seeds in every row)."""
+    gens = sorted(grids)
+    fig, axes = plt.subplots(len(gens), 1, figsize=(columns * 0.42, 0.5 * len(gens) + 0.4), squeeze=False)
+    for ax, g in zip(axes[:, 0], gens):
+        plotting.image_grid(ax, grids[g][:columns] / 255.0, 1, min(columns, len(grids[g])))
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel("real" if g == 0 else f"gen {g}", rotation=0, ha="right", va="center", fontsize=9)
+        for side in ax.spines.values():
+            side.set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(h_pad=0.2)
+    return fig
+
+
+def metric_figure(history) -> Any:
+    """FID, precision, recall and class entropy across generations (median over replicates)."""
+    fig, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+    for ax, metric in zip(axes, ("fid", "precision", "recall", "class_entropy")):
+        plotting.bands(ax, history, metric, c=plotting.color(0))
+        ax.set_title(metric.replace("_", " "))
+        ax.set_xlabel("generation")
+    fig.tight_layout()
+    return fig
+
+
+def _image_params(eval_samples: int) -> list:
+    return [
+        integer("eval_samples", eval_samples, "samples (and real test images) each generation is scored on", low=20, high=10_000),
+        integer("classifier_images", 60_000, "real training images the feature classifier learns from (at most the split)", low=1000, high=60_000),
+        integer("grid", 16, "samples saved per generation for the grids (same seeds every generation)", low=0, high=256),
+        integer("batch_size", 64, "training batch size", low=2, high=4096),
+        number("lr", 2e-3, "Adam learning rate", low=0, high=1, low_open=True),
+        integer("steps", 2000, "training steps of generation 1 (and of every cold start)", low=1, high=10**7),
+        integer("warm_steps", 500, "training steps of a warm-started generation", low=1, high=10**7),
+        flag("warm_start", True, "continue from the previous generation's weights"),
+        integer("channels", 32, "base channel width of the networks", low=4, high=256),
+    ]
+
+
+def _check_common(config: dict[str, Any]) -> None:
+    if config["eval_samples"] <= 5:
+        raise ParameterError("eval_samples must exceed the 5 nearest neighbours of the metrics")
+
+
+# --- mnist-ddpm ---------------------------------------------------------------------------
+
+def _ddpm_factory(config: dict[str, Any], progress: bool):
+    def make(net):
+        conditional = config["conditional"]
+        return Diffusion(
+            channels=config["channels"], timesteps=config["timesteps"], schedule=config["schedule"],
+            sampler=config["sampler"], sample_steps=config["sample_steps"], steps=config["steps"],
+            warm_steps=config["warm_steps"], warm_start=config["warm_start"], batch_size=config["batch_size"],
+            lr=config["lr"], classes=10 if conditional else 0, guidance=config["guidance"],
+            labeller=(lambda x: net.probabilities(x).argmax(1)) if conditional else None, progress=progress,
+        )
+
+    return make
+
+
+def _ddpm_check(config: dict[str, Any]) -> None:
+    _check_common(config)
+    if config["guidance"] > 0 and not config["conditional"]:
+        raise ParameterError("guidance > 0 needs conditional=true")
+    if config["sample_steps"] > config["timesteps"]:
+        raise ParameterError("sample_steps must not exceed timesteps")
+
+
+def _figures(history) -> dict[str, Any]:
+    return {"metrics": metric_figure(history)}
+
+
+MNIST_DDPM = register(Experiment(
+    name="mnist-ddpm",
+    summary="a DDPM on MNIST trained on its own samples (the seed's Figure 3a; Figure 3b with select_fraction < 1)",
+    params=loop_params(generations=5, samples=2000, replicates=1) + _image_params(500) + [
+        integer("timesteps", 1000, "diffusion steps T", low=2, high=10_000),
+        choice("schedule", "cosine", "noise schedule", SCHEDULES),
+        choice("sampler", "ddim", "sampler: ddim (deterministic, sample_steps) or ancestral (T steps)", SAMPLERS),
+        integer("sample_steps", 20, "DDIM steps", low=1, high=10_000),
+        flag("conditional", False, "class-conditional (labels from the classifier)"),
+        number("guidance", 0.0, "classifier-free guidance weight w", low=0, high=20),
+        number("select_fraction", 1.0, "keep the top fraction q of samples by classifier confidence", low=0, high=1, low_open=True),
+    ],
+    columns=COLUMNS,
+    profiles={
+        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8, "channels": 8,
+                  "steps": 10, "warm_steps": 5, "timesteps": 50, "sample_steps": 4, "batch_size": 32},
+        "default": {"generations": 3, "samples": 500, "eval_samples": 300, "channels": 16,
+                    "steps": 1000, "warm_steps": 150, "sample_steps": 10},
+        "full": {"generations": 8, "samples": 50_000, "eval_samples": 10_000, "channels": 64,
+                 "steps": 40_000, "warm_steps": 10_000, "batch_size": 128, "lr": 2e-4, "sample_steps": 100},
+    },
+    execute=_executor("mnist-ddpm", "mnist", _ddpm_factory),
+    figures=_figures,
+    check=_ddpm_check,
+    doc=__doc__,
+))
+
+
+# --- fashion-gan --------------------------------------------------------------------------
+
+def _gan_factory(config: dict[str, Any], progress: bool):
+    def make(net):
+        return StyleGAN(
+            channels=config["channels"], z_dim=config["z_dim"], psi=config["psi"], steps=config["steps"],
+            warm_steps=config["warm_steps"], warm_start=config["warm_start"], batch_size=config["batch_size"],
+            lr=config["lr"], r1_gamma=config["r1_gamma"], progress=progress,
+        )
+
+    return make
+
+
+FASHION_GAN = register(Experiment(
+    name="fashion-gan",
+    summary="a style-based GAN on Fashion-MNIST with truncation psi, trained on its own samples (the seed's Figure 3c)",
+    params=loop_params(generations=5, samples=2000, replicates=1) + _image_params(500) + [
+        number("psi", 1.0, "truncation psi: w = w_mean + psi (w - w_mean) when sampling", low=0, high=1),
+        integer("z_dim", 64, "latent size of z and w", low=2, high=1024),
+        number("r1_gamma", 1.0, "R1 penalty weight on real images", low=0, high=1000),
+    ],
+    columns=COLUMNS,
+    profiles={
+        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8, "channels": 8,
+                  "steps": 10, "warm_steps": 5, "z_dim": 16, "batch_size": 32},
+        "default": {"generations": 3, "samples": 1000, "eval_samples": 500, "channels": 16,
+                    "steps": 1500, "warm_steps": 300},
+        "full": {"generations": 8, "samples": 60_000, "eval_samples": 10_000, "channels": 64,
+                 "steps": 50_000, "warm_steps": 10_000, "batch_size": 128, "lr": 1e-3},
+    },
+    execute=_executor("fashion-gan", "fashion-mnist", _gan_factory),
+    figures=_figures,
+    check=_check_common,
+    doc=__doc__,
+))

@@ -1,0 +1,281 @@
+"""A denoising diffusion model (DDPM) for 28 x 28 grey images, written from the papers.
+
+- Training (Ho et al., 2020): noise an image to step t, x_t = sqrt(abar_t) x_0 +
+  sqrt(1 - abar_t) eps, and regress eps with a U-Net given (x_t, t); the "simple" loss.
+- Noise schedules: ``linear`` betas from 1e-4 to 0.02 (Ho et al.) or ``cosine`` abar_t =
+  f(t) / f(0), f(t) = cos^2(((t / T + s) / (1 + s)) pi / 2), s = 0.008, betas clipped at
+  0.999 (Nichol & Dhariwal, 2021).
+- Samplers: ``ancestral`` runs the T reverse steps of Ho et al. with sigma_t^2 = beta_t;
+  ``ddim`` runs the deterministic DDIM update (eta = 0; Song et al., 2021) on
+  ``sample_steps`` evenly spaced steps, so the same starting noise gives the same image.
+- Optional class conditioning with classifier-free guidance (Ho & Salimans, 2022): the
+  label is dropped with probability ``p_uncond`` in training, and sampling uses
+  (1 + w) eps(x, c) - w eps(x, null).
+- The sampler uses an exponential moving average (EMA) of the weights.
+
+Images enter as uint8 (0..255) or float32 (0..1) arrays shaped (n, 28, 28) and leave as
+uint8; inside, pixels are scaled to [-1, 1].
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+SCHEDULES = ("cosine", "linear")
+SAMPLERS = ("ddim", "ancestral")
+
+
+def alpha_bars(schedule: str, timesteps: int) -> torch.Tensor:
+    """abar_t for t = 1..T (float64, shape (T,)): the signal kept at each noise level."""
+    if schedule == "linear":
+        betas = torch.linspace(1e-4, 0.02, timesteps, dtype=torch.float64)
+        return torch.cumprod(1 - betas, 0)
+    if schedule == "cosine":
+        s = 0.008
+        t = torch.arange(timesteps + 1, dtype=torch.float64) / timesteps
+        f = torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2
+        betas = (1 - f[1:] / f[:-1]).clamp(max=0.999)
+        return torch.cumprod(1 - betas, 0)
+    raise ValueError(f"unknown schedule {schedule!r}: expected one of {', '.join(SCHEDULES)}")
+
+
+def to_unit(images: np.ndarray) -> torch.Tensor:
+    """uint8 (0..255) or float (0..1) images (n, 28, 28) as a float tensor (n, 1, 28, 28) in [-1, 1]."""
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    return torch.from_numpy(x).reshape(len(x), 1, *x.shape[-2:]) * 2 - 1
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """Tensor images in [-1, 1] (n, 1, h, w) as uint8 (n, h, w)."""
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).squeeze(1).numpy()
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding of integer steps t (n,) as (n, dim), as in the Transformer."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10_000) * torch.arange(half, dtype=torch.float32) / half)
+    angles = t.float()[:, None] * freqs[None]
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+def _norm(channels: int) -> nn.GroupNorm:
+    return nn.GroupNorm(math.gcd(8, channels), channels)
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with the step (and class) embedding added in between."""
+
+    def __init__(self, c_in: int, c_out: int, emb: int):
+        super().__init__()
+        self.norm1, self.conv1 = _norm(c_in), nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.emb = nn.Linear(emb, c_out)
+        self.norm2, self.conv2 = _norm(c_out), nn.Conv2d(c_out, c_out, 3, padding=1)
+        self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x, e):
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = h + self.emb(e)[:, :, None, None]
+        h = self.conv2(F.silu(self.norm2(h)))
+        return h + self.skip(x)
+
+
+class UNet(nn.Module):
+    """A compact U-Net over 28 -> 14 -> 7 pixels with ``channels``, 2x and 2x channels."""
+
+    def __init__(self, channels: int = 32, classes: int = 0):
+        super().__init__()
+        c, e = channels, 4 * channels
+        self.c = c
+        self.time = nn.Sequential(nn.Linear(c, e), nn.SiLU(), nn.Linear(e, e))
+        self.label = nn.Embedding(classes + 1, e) if classes else None  # index `classes` = no label
+        self.inp = nn.Conv2d(1, c, 3, padding=1)
+        self.down1, self.pool1 = ResBlock(c, c, e), nn.Conv2d(c, c, 3, stride=2, padding=1)
+        self.down2, self.pool2 = ResBlock(c, 2 * c, e), nn.Conv2d(2 * c, 2 * c, 3, stride=2, padding=1)
+        self.mid = ResBlock(2 * c, 2 * c, e)
+        self.up2 = ResBlock(4 * c, 2 * c, e)
+        self.up1 = ResBlock(3 * c, c, e)
+        self.out = nn.Sequential(_norm(c), nn.SiLU(), nn.Conv2d(c, 1, 3, padding=1))
+
+    def forward(self, x, t, y=None):
+        e = self.time(timestep_embedding(t, self.c))
+        if self.label is not None:
+            e = e + self.label(y)
+        h1 = self.down1(self.inp(x), e)
+        h2 = self.down2(self.pool1(h1), e)
+        m = self.mid(self.pool2(h2), e)
+        u = self.up2(torch.cat([F.interpolate(m, scale_factor=2.0), h2], 1), e)
+        u = self.up1(torch.cat([F.interpolate(u, scale_factor=2.0), h1], 1), e)
+        return self.out(u)
+
+
+class Diffusion:
+    """A DDPM on (n, 28, 28) images, one model per replicate (``batched = False``).
+
+    ``steps`` training steps of batch ``batch_size`` on the first fit (and on every fit
+    unless ``warm_start``, which continues from the current weights for ``warm_steps``).
+    ``classes > 0`` makes it class-conditional: ``labeller(images) -> labels`` labels the
+    training data (real or synthetic) and ``guidance`` is the classifier-free weight w.
+    """
+
+    batched = False
+
+    def __init__(
+        self, channels: int = 32, timesteps: int = 1000, schedule: str = "cosine",
+        sampler: str = "ddim", sample_steps: int = 50, steps: int = 2000, warm_steps: int = 500,
+        warm_start: bool = True, batch_size: int = 128, lr: float = 2e-3, ema: float = 0.999,
+        classes: int = 0, guidance: float = 0.0, p_uncond: float = 0.1,
+        labeller: Callable[[np.ndarray], np.ndarray] | None = None, progress: bool = True,
+    ):
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {sampler!r}: expected one of {', '.join(SAMPLERS)}")
+        if classes and labeller is None:
+            raise ValueError("a class-conditional model needs a labeller for its training images")
+        self.config = dict(
+            channels=channels, timesteps=timesteps, schedule=schedule, steps=steps,
+            batch_size=batch_size, lr=lr, ema=ema, classes=classes, p_uncond=p_uncond,
+        )
+        self.sampler, self.sample_steps, self.guidance = sampler, sample_steps, guidance
+        self.warm_steps, self.warm_start = warm_steps, warm_start
+        self.labeller, self.progress = labeller, progress
+        self.abar = alpha_bars(schedule, timesteps)
+        self.net = UNet(channels, classes)
+        self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
+        self.fits = 0
+
+    # -- training ------------------------------------------------------------------------
+    def _reset(self, generator: torch.Generator) -> None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+            self.net = UNet(self.config["channels"], self.config["classes"])
+        self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
+
+    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
+        """Train on ``data`` (n, 28, 28); consumes exactly one draw of ``rng``."""
+        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        warm = self.warm_start and self.fits > 0
+        if not warm:
+            self._reset(generator)
+        x0 = to_unit(data)
+        labels = None
+        if self.config["classes"]:
+            labels = torch.as_tensor(np.asarray(self.labeller(np.asarray(data)), dtype=np.int64))
+        self._train(x0, labels, self.warm_steps if warm else self.config["steps"], generator)
+        self.fits += 1
+
+    def loss(self, x0: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+        """The simple DDPM loss (mean squared error of the predicted noise) on a batch."""
+        n, T = len(x0), self.config["timesteps"]
+        t = torch.randint(0, T, (n,), generator=generator)
+        eps = torch.randn(x0.shape, generator=generator)
+        ab = self.abar[t].float()[:, None, None, None]
+        xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+        y = None
+        if labels is not None:
+            drop = torch.rand(n, generator=generator) < self.config["p_uncond"]
+            y = torch.where(drop, self.config["classes"], labels)
+        return F.mse_loss(self.net(xt, t, y), eps)
+
+    def _train(self, x0, labels, steps: int, generator: torch.Generator) -> None:
+        cfg = self.config
+        opt = torch.optim.Adam(self.net.parameters(), lr=cfg["lr"])
+        warmup = max(1, min(100, steps // 10))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / warmup))
+        self.net.train()
+        for k in tqdm(range(steps), desc="train DDPM", leave=False, disable=not self.progress):
+            idx = torch.randint(0, len(x0), (min(cfg["batch_size"], len(x0)),), generator=generator)
+            loss = self.loss(x0[idx], None if labels is None else labels[idx], generator)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            decay = min(cfg["ema"], (1 + k) / (10 + k))
+            with torch.no_grad():
+                for pe, p in zip(self.ema_net.parameters(), self.net.parameters()):
+                    pe.lerp_(p, 1 - decay)
+        self.net.eval()
+
+    # -- sampling ------------------------------------------------------------------------
+    def _eps(self, x, t: int, y) -> torch.Tensor:
+        steps = torch.full((len(x),), t, dtype=torch.long)
+        if y is None:
+            return self.ema_net(x, steps)
+        w = self.guidance
+        if w == 0:
+            return self.ema_net(x, steps, y)
+        null = torch.full_like(y, self.config["classes"])
+        both = self.ema_net(torch.cat([x, x]), torch.cat([steps, steps]), torch.cat([y, null]))
+        cond, uncond = both.chunk(2)
+        return (1 + w) * cond - w * uncond
+
+    @torch.no_grad()
+    def denoise(self, noise: torch.Tensor, labels: torch.Tensor | None = None,
+                sampler: str | None = None, sample_steps: int | None = None) -> torch.Tensor:
+        """Run a sampler from ``noise`` (n, 1, 28, 28); returns images in [-1, 1].
+
+        ``ddim`` is deterministic given the noise; ``ancestral`` draws fresh noise at each
+        of the T steps from torch's global generator (seed it for reproducibility).
+        """
+        sampler = sampler or self.sampler
+        T, x = self.config["timesteps"], noise
+        ab = self.abar.float()
+        if sampler == "ddim":
+            S = min(sample_steps or self.sample_steps, T)
+            ts = np.unique(np.round(np.linspace(T - 1, 0, S)).astype(int))[::-1]
+            for i, t in enumerate(ts):
+                eps = self._eps(x, int(t), labels)
+                a_t = ab[t]
+                a_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0)
+                x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+                eps = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()
+                x = a_prev.sqrt() * x0 + (1 - a_prev).sqrt() * eps
+            return x
+        if sampler != "ancestral":
+            raise ValueError(f"unknown sampler {sampler!r}: expected one of {', '.join(SAMPLERS)}")
+        for t in range(T - 1, -1, -1):
+            eps = self._eps(x, t, labels)
+            a_t = ab[t]
+            a_prev = ab[t - 1] if t > 0 else torch.tensor(1.0)
+            beta = 1 - a_t / a_prev
+            x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+            # posterior mean of q(x_{t-1} | x_t, x_0), Ho et al. eq. 7
+            mean = (a_prev.sqrt() * beta * x0 + (1 - beta).sqrt() * (1 - a_prev) * x) / (1 - a_t)
+            x = mean + (beta.sqrt() * torch.randn_like(x) if t > 0 else 0)
+        return x
+
+    def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None,
+               batch: int = 500) -> np.ndarray:
+        """``n`` uint8 images (n, 28, 28); a conditional model draws uniform labels if none given."""
+        seed = int(rng.integers(2**62))
+        generator = torch.Generator().manual_seed(seed)
+        noise = torch.randn((n, 1, 28, 28), generator=generator)
+        y = None
+        if self.config["classes"]:
+            y = torch.as_tensor(labels if labels is not None else rng.integers(self.config["classes"], size=n))
+        out = []
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for i in tqdm(range(0, n, batch), desc="sample DDPM", leave=False, disable=not self.progress or n <= batch):
+                out.append(self.denoise(noise[i:i + batch], None if y is None else y[i:i + batch]))
+        return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        out = {f"net/{k}": v.detach().numpy().copy() for k, v in self.net.state_dict().items()}
+        out.update({f"ema/{k}": v.detach().numpy().copy() for k, v in self.ema_net.state_dict().items()})
+        out["fits"] = np.asarray(self.fits)
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for prefix, net in (("net/", self.net), ("ema/", self.ema_net)):
+            net.load_state_dict({k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(prefix)})
+        self.fits = int(state["fits"])

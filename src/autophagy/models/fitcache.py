@@ -1,0 +1,63 @@
+"""Reuse a model's first fit: it is a pure function of (configuration, data, seed).
+
+Generation 1 is fitted on the same real data with the same random stream in every loop
+mode (replace, fresh, accumulate ...) and for every sampling setting (a GAN's truncation
+psi acts only after training), so one training serves them all. :class:`FirstFitCache`
+wraps a model whose ``fit`` draws exactly one number from ``rng`` and saves or loads the
+weights of its first fit under the cache folder (``autophagy.data.cache``), keyed by a
+SHA-256 of the model's ``config``, the data and that draw.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+
+import numpy as np
+
+from ..data.cache import cache_dir
+from ..rundir import atomic_write
+
+
+class FirstFitCache:
+    """``model`` with its first fit looked up in (or added to) the cache folder ``tag``."""
+
+    def __init__(self, model, tag: str):
+        self.model, self.tag = model, tag
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def key(self, data: np.ndarray, rng: np.random.Generator) -> str:
+        draw = int(copy.deepcopy(rng).integers(2**62))  # the draw fit will make
+        digest = hashlib.sha256()
+        digest.update(json.dumps({"config": self.model.config, "draw": draw, "shape": data.shape,
+                                  "dtype": str(data.dtype)}, sort_keys=True).encode())
+        digest.update(np.ascontiguousarray(data).tobytes())
+        return digest.hexdigest()[:32]
+
+    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
+        if self.model.fits > 0:
+            return self.model.fit(data, rng)
+        path = cache_dir("fits", self.tag) / f"{self.key(data, rng)}.npz"
+        if path.exists():
+            with np.load(path, allow_pickle=False) as archive:
+                self.model.load_state_dict({k: archive[k] for k in archive.files})
+            rng.integers(2**62)  # consume the draw fit would have made
+            return None
+        self.model.fit(data, rng)
+        buffer = io.BytesIO()
+        np.savez(buffer, **self.model.state_dict())
+        atomic_write(path, buffer.getvalue())
+        return None
+
+    def sample(self, n: int, rng: np.random.Generator):
+        return self.model.sample(n, rng)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return self.model.state_dict()
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.model.load_state_dict(state)

@@ -1,0 +1,197 @@
+"""A small style-based GAN with the truncation trick, for 28 x 28 grey images.
+
+Written from Karras et al. (2019): a *mapping network* turns the latent z ~ N(0, I) into
+an intermediate latent w; the *synthesis network* starts from a learned 7 x 7 constant and,
+at every layer, re-styles its normalised feature maps with a scale and bias computed from w
+(adaptive instance normalisation), upsampling 7 -> 14 -> 28. The *truncation trick* draws
+w' = w_mean + psi (w - w_mean), with w_mean the running mean of w over training: psi < 1
+trades diversity for typical, cleaner images (psi = 0.7 in the seed's Figure 3c). Per-pixel
+noise inputs and progressive growing are left out at this size.
+
+Training: the non-saturating logistic loss with an R1 gradient penalty on real images
+(applied every ``r1_every`` steps, "lazily", as in StyleGAN2), Adam with betas (0, 0.99),
+and an exponential moving average of the generator used for sampling. Images enter as
+uint8 or float (0..1) arrays (n, 28, 28) and leave as uint8.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from .diffusion import to_uint8, to_unit
+
+
+class Mapping(nn.Module):
+    """z (n, z_dim) -> w (n, z_dim): pixel-normalised input, ``layers`` LeakyReLU layers."""
+
+    def __init__(self, z_dim: int, layers: int = 3):
+        super().__init__()
+        blocks = []
+        for _ in range(layers):
+            blocks += [nn.Linear(z_dim, z_dim), nn.LeakyReLU(0.2)]
+        self.net = nn.Sequential(*blocks)
+
+    def forward(self, z):
+        z = z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8)
+        return self.net(z)
+
+
+class StyledConv(nn.Module):
+    """3x3 convolution, LeakyReLU, then instance norm re-styled by w (AdaIN)."""
+
+    def __init__(self, c_in: int, c_out: int, w_dim: int):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.style = nn.Linear(w_dim, 2 * c_out)
+
+    def forward(self, x, w):
+        x = F.leaky_relu(self.conv(x), 0.2)
+        scale, bias = self.style(w)[:, :, None, None].chunk(2, dim=1)
+        return F.instance_norm(x) * (1 + scale) + bias
+
+
+class Synthesis(nn.Module):
+    """w -> image in [-1, 1] (n, 1, 28, 28), from a learned 7 x 7 constant."""
+
+    def __init__(self, w_dim: int, channels: int):
+        super().__init__()
+        c = channels
+        self.const = nn.Parameter(torch.randn(1, 2 * c, 7, 7))
+        self.b7 = StyledConv(2 * c, 2 * c, w_dim)
+        self.b14 = StyledConv(2 * c, c, w_dim)
+        self.b28 = StyledConv(c, c, w_dim)
+        self.to_image = nn.Conv2d(c, 1, 1)
+
+    def forward(self, w):
+        x = self.b7(self.const.expand(len(w), -1, -1, -1), w)
+        x = self.b14(F.interpolate(x, scale_factor=2.0), w)
+        x = self.b28(F.interpolate(x, scale_factor=2.0), w)
+        return torch.tanh(self.to_image(x))
+
+
+class Discriminator(nn.Module):
+    """image (n, 1, 28, 28) -> logit (n,): two strided convolutions and a linear layer."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        c = channels
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(2 * c * 49, 1),
+        )
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+class StyleGAN:
+    """A style-based GAN with truncation ``psi``, one model per replicate (``batched = False``).
+
+    ``steps`` training steps on the first fit (and every fit unless ``warm_start``, which
+    continues for ``warm_steps``). ``psi`` acts only on sampling.
+    """
+
+    batched = False
+
+    def __init__(
+        self, channels: int = 32, z_dim: int = 64, psi: float = 1.0, steps: int = 3000,
+        warm_steps: int = 1000, warm_start: bool = True, batch_size: int = 64, lr: float = 2e-3,
+        r1_gamma: float = 1.0, r1_every: int = 4, ema: float = 0.999, progress: bool = True,
+    ):
+        if not 0 <= psi <= 1:
+            raise ValueError("psi must be in [0, 1]")
+        self.config = dict(channels=channels, z_dim=z_dim, steps=steps, batch_size=batch_size, lr=lr,
+                           r1_gamma=r1_gamma, r1_every=r1_every, ema=ema)
+        self.psi, self.warm_steps, self.warm_start, self.progress = psi, warm_steps, warm_start, progress
+        self._build()
+        self.fits = 0
+
+    def _build(self) -> None:
+        c, z = self.config["channels"], self.config["z_dim"]
+        self.mapping, self.synthesis, self.disc = Mapping(z), Synthesis(z, c), Discriminator(c)
+        self.ema_mapping, self.ema_synthesis = copy.deepcopy(self.mapping), copy.deepcopy(self.synthesis)
+        self.w_mean = torch.zeros(z)
+
+    def _generator_parameters(self):
+        return list(self.mapping.parameters()) + list(self.synthesis.parameters())
+
+    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
+        """Train on ``data`` (n, 28, 28); consumes exactly one draw of ``rng``."""
+        seed = int(rng.integers(2**62))
+        generator = torch.Generator().manual_seed(seed)
+        warm = self.warm_start and self.fits > 0
+        if not warm:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                self._build()
+        self._train(to_unit(data), self.warm_steps if warm else self.config["steps"], generator)
+        self.fits += 1
+
+    def _train(self, real: torch.Tensor, steps: int, generator: torch.Generator) -> None:
+        cfg = self.config
+        g_opt = torch.optim.Adam(self._generator_parameters(), lr=cfg["lr"], betas=(0.0, 0.99))
+        d_opt = torch.optim.Adam(self.disc.parameters(), lr=cfg["lr"], betas=(0.0, 0.99))
+        n, z_dim = min(cfg["batch_size"], len(real)), cfg["z_dim"]
+        for k in tqdm(range(steps), desc="train GAN", leave=False, disable=not self.progress):
+            # discriminator: real -> 1, fake -> 0 (softplus form of the logistic loss)
+            x = real[torch.randint(0, len(real), (n,), generator=generator)]
+            with torch.no_grad():
+                fake = self.synthesis(self.mapping(torch.randn(n, z_dim, generator=generator)))
+            d_loss = F.softplus(self.disc(fake)).mean() + F.softplus(-self.disc(x)).mean()
+            if cfg["r1_gamma"] > 0 and k % cfg["r1_every"] == 0:
+                x = x.detach().requires_grad_(True)
+                (grad,) = torch.autograd.grad(self.disc(x).sum(), x, create_graph=True)
+                d_loss = d_loss + cfg["r1_gamma"] / 2 * cfg["r1_every"] * grad.square().sum((1, 2, 3)).mean()
+            d_opt.zero_grad(set_to_none=True)
+            d_loss.backward()
+            d_opt.step()
+            # generator: the non-saturating loss
+            w = self.mapping(torch.randn(n, z_dim, generator=generator))
+            g_loss = F.softplus(-self.disc(self.synthesis(w))).mean()
+            g_opt.zero_grad(set_to_none=True)
+            g_loss.backward()
+            g_opt.step()
+            decay = min(cfg["ema"], (1 + k) / (10 + k))
+            with torch.no_grad():
+                self.w_mean.lerp_(w.mean(0), 1 - min(0.995, decay))
+                for ema_net, net in ((self.ema_mapping, self.mapping), (self.ema_synthesis, self.synthesis)):
+                    for pe, p in zip(ema_net.parameters(), net.parameters()):
+                        pe.lerp_(p, 1 - decay)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, psi: float | None = None) -> torch.Tensor:
+        """Images in [-1, 1] (n, 1, 28, 28) for latents z (n, z_dim), truncated by ``psi``."""
+        psi = self.psi if psi is None else psi
+        w = self.ema_mapping(z)
+        w = self.w_mean + psi * (w - self.w_mean)
+        return self.ema_synthesis(w)
+
+    def sample(self, n: int, rng: np.random.Generator, batch: int = 1000) -> np.ndarray:
+        """``n`` uint8 images (n, 28, 28) drawn with the model's truncation psi."""
+        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        z = torch.randn(n, self.config["z_dim"], generator=generator)
+        out = [self.generate(z[i:i + batch]) for i in range(0, n, batch)]
+        return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        nets = {"mapping": self.mapping, "synthesis": self.synthesis, "disc": self.disc,
+                "ema_mapping": self.ema_mapping, "ema_synthesis": self.ema_synthesis}
+        out = {f"{name}/{k}": v.detach().numpy().copy() for name, net in nets.items() for k, v in net.state_dict().items()}
+        out["w_mean"] = self.w_mean.numpy().copy()
+        out["fits"] = np.asarray(self.fits)
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for name in ("mapping", "synthesis", "disc", "ema_mapping", "ema_synthesis"):
+            head = name + "/"
+            getattr(self, name).load_state_dict(
+                {k[len(head):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(head)})
+        self.w_mean = torch.from_numpy(np.array(state["w_mean"]))
+        self.fits = int(state["fits"])

