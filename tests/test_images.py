@@ -25,6 +25,15 @@ def _cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("AUTOPHAGY_CACHE", str(shared))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """pytest-xdist already runs one worker per core: more torch threads only contend."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def digits():
     images, labels = mnist.load("test")
