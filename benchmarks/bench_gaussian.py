@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
+from timing import timed
 
-from autophagy.loop import LoopSettings
 from autophagy.experiments.gaussian import build
-from autophagy.loop import run_loop
+from autophagy.loop import LoopSettings, run_loop
 from autophagy.runner import resolve_config
 
-
-def timed(fn, repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` calls, in seconds."""
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def loop_time(reps: int, gens: int, n: int, method: str) -> float:
@@ -51,7 +41,7 @@ def main() -> list[dict]:
     reps, gens, n = 100, 50, 10_000
     sample = loop_time(reps, gens, n, "sample")
     rng = np.random.default_rng(0)
-    draw = timed(lambda: [rng.standard_normal((reps, n)) for _ in range(gens)])
+    draw = timed(lambda: [rng.standard_normal((reps, n)) for _ in range(gens)], repeat=3)
     naive = naive_time(reps, gens, n)
     rows.append({"case": f"sample: {reps} x {gens} x N={n}", "seconds": sample, "target": "< 2x numpy draws"})
     rows.append({"case": "  numpy: drawing the same normals", "seconds": draw, "target": f"ratio {sample / draw:.2f}"})

@@ -17,9 +17,9 @@ Run: ``python benchmarks/bench_toys.py``. ``main()`` prints the table and return
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
+from timing import timed
 from sklearn.mixture import GaussianMixture
 
 import autophagy
@@ -27,15 +27,6 @@ from autophagy.loop import LoopSettings, run_loop
 from autophagy.models.categorical import zipf
 from autophagy.runner import resolve_config
 
-
-def timed(fn, repeat: int = 1) -> float:
-    """Best wall-clock seconds of ``repeat`` calls of ``fn``."""
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def package(name: str, **params) -> float:
