@@ -99,6 +99,11 @@ def cmd_show(path: str) -> None:
     print(history.summary().to_string(float_format=lambda x: f"{x:.4g}"))
 
 
+def _one_line(text: str) -> str:
+    """``text`` with control characters escaped, so an error is always one printable line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cmd_show(args.dir)
     except ParameterError as err:
-        print(f"autophagy: error: {err}", file=sys.stderr)
+        print(f"autophagy: error: {_one_line(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("autophagy: interrupted; run the same command again to resume", file=sys.stderr)

@@ -86,6 +86,8 @@ class RunDir:
     # -- opening -------------------------------------------------------------------------
     def check(self) -> None:
         """Refuse a directory that holds something else (before anything is written)."""
+        if "\x00" in str(self.path):
+            raise ParameterError("--out contains a NUL character: choose another directory name")
         if self.path.exists() and not self.path.is_dir():
             raise ParameterError(f"--out {self.path} exists and is not a directory")
         existing = self.path / "config.json"
@@ -113,7 +115,10 @@ class RunDir:
 
     def __enter__(self) -> "RunDir":
         self.check()
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ParameterError(f"--out {self.path} cannot be created: {err.strerror}") from None
         self._lock = open(self.path / ".lock", "a+")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
