@@ -111,6 +111,19 @@ def markdown_text(nb: Path) -> str:
     return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
+def objectives(text: str) -> list[str]:
+    """The bullet list that follows "Learning objectives" (wrapped bullets joined)."""
+    goals: list[str] = []
+    for line in text.split("Learning objectives", 1)[-1].splitlines():
+        if line.startswith("- "):
+            goals.append(line[2:].strip())
+        elif goals and line.startswith("  ") and line.strip():
+            goals[-1] += " " + line.strip()
+        elif goals:
+            break
+    return goals
+
+
 def course() -> str:
     """Lecture sequence (the toc's chapter order), objectives and exercises by level."""
     sys.path.insert(0, str(ROOT / "tools"))
@@ -122,8 +135,7 @@ def course() -> str:
     for i, name in enumerate(chapters, 1):
         text = markdown_text(SOURCE / f"{name}.ipynb")
         title = next(l[2:].strip() for l in text.splitlines() if l.startswith("# "))
-        block = text.split("Learning objectives", 1)[-1].split("```", 1)[0]
-        goals = [" ".join(g.split()) for g in ("\n" + block).split("\n- ")[1:]]  # bullets, wrapped
+        goals = objectives(text)
         lectures.append(f"{i}. {{doc}}`{title} </{name}>`: " + " ".join(goals))
         for options, body in EXERCISE.findall(text):
             label = re.search(r":label:\s*(\S+)", options)
