@@ -66,7 +66,8 @@ def cmd_list(name: str | None) -> None:
         print("  profiles:")
         for profile, values in exp.profiles.items():
             print(f"    {profile:<8} " + ", ".join(f"{k}={v}" for k, v in values.items()))
-        print("  metrics.csv columns: generation, replicate, train_size, real_share, " + ", ".join(exp.columns))
+        keys = KEYS if exp.loop_keys else KEYS[:2]
+        print("  metrics.csv columns: " + ", ".join([*keys, *exp.columns]))
         for col, text in exp.columns.items():
             print(textwrap.fill(f"{col}: {text}", width=96, initial_indent="    ", subsequent_indent="      "))
         print()
@@ -87,7 +88,7 @@ def cmd_run(args) -> None:
 def cmd_show(path: str) -> None:
     from pathlib import Path
 
-    from .history import History
+    from .history import KEYS, History
 
     folder = Path(path)
     if not (folder / "metrics.csv").is_file() or not (folder / "config.json").is_file():

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-KEYS = ("generation", "replicate", "train_size", "real_share")
+KEYS = ("generation", "replicate", "train_size", "real_share", "real_drawn")
 
 
 @dataclass
@@ -26,9 +26,14 @@ class History:
         return cls(pd.read_csv(path / "metrics.csv"), json.loads((path / "config.json").read_text()))
 
     @property
+    def labels(self) -> list[str]:
+        """Columns that name a stage of a sweep or of the arena (empty for a single loop)."""
+        return list(self.config.get("labels", []))
+
+    @property
     def metrics(self) -> list[str]:
         """Names of the experiment's metric columns."""
-        return [c for c in self.frame.columns if c not in KEYS]
+        return [c for c in self.frame.columns if c not in KEYS and c not in self.labels]
 
     @property
     def generations(self) -> np.ndarray:
@@ -49,11 +54,13 @@ class History:
         return self.frame[self.frame["generation"] == generation]
 
     def summary(self, rows: int = 6) -> pd.DataFrame:
-        """Mean and median of every metric across replicates at a few generations."""
+        """Mean and median of every metric across replicates at a few generations (for each
+        stage of a sweep)."""
         gens = self.generations
         picked = np.unique(np.round(np.linspace(0, len(gens) - 1, min(rows, len(gens)))).astype(int))
         chosen = self.frame[self.frame["generation"].isin(gens[picked])]
-        table = chosen.groupby("generation")[self.metrics].agg(["mean", "median"])
+        groups = chosen.groupby(self.labels + ["generation"], sort=False)
+        table = groups[self.metrics].agg(["mean", "median"])
         table.columns = [f"{m} {stat}" for m, stat in table.columns]
-        table.insert(0, "replicates", chosen.groupby("generation").size())
+        table.insert(0, "replicates", groups.size())
         return table

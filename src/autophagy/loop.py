@@ -12,6 +12,11 @@ The loop knows nothing of images or text. A *model* is any object with
 
 Generation 0 is the truth; generation 1 is fitted on real data only; the training set of
 generation t + 1 is built from generation t by the mode (see :data:`MODES`).
+
+The ``web`` modes stand for the uncontrolled web: each generation scrapes n samples of which a
+share :meth:`LoopSettings.synthetic_share` (growing with time, chosen by no one) comes from
+the previous generation's model. Their ``filter`` hook (a detector, provenance labels, a
+watermark test) screens the whole scrape, real samples included, so its errors cost real data.
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ MODES = {
     "fresh": "real_fraction * n new real samples, the rest from the previous generation",
     "accumulate": "every real and synthetic sample so far",
     "accumulate-subsample": "n samples drawn from everything so far (a fixed data budget)",
+    "web": "n samples scraped from a web whose synthetic share grows each generation, unlabelled",
+    "web-accumulate": "every web scrape so far",
 }
+WEB_MODES = ("web", "web-accumulate")
 
 
 class Model(Protocol):
@@ -70,6 +78,10 @@ class LoopSpec:
     truth: Any
     select: Selector | None = None
     filter: Callable[[Any, np.ndarray, np.random.Generator], tuple[Any, np.ndarray]] | None = None
+    """``filter(samples, origin, rng)`` returns a mask of the samples to keep, shaped like
+    ``origin`` (the samples' leading axes: (n,), or (replicates, n) for a batched model). In
+    the web modes it screens each scrape; in the others, each generation's synthetic samples.
+    The loop draws again until ``n`` samples pass."""
 
 
 @dataclass
@@ -81,13 +93,31 @@ class LoopSettings:
     seed: int = 0
     real_fraction: float = 0.1
     synthetic_ratio: float = 1.0
+    web_start: float = 0.2
+    web_growth: float = 0.2
+    web_max: float = 0.9
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}: expected one of {', '.join(MODES)}")
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], seed: int) -> "LoopSettings":
+        """The settings named in an experiment's resolved parameters."""
+        known = ("real_fraction", "synthetic_ratio", "web_start", "web_growth", "web_max")
+        return cls(generations=config["generations"], samples=config["samples"], mode=config["mode"],
+                   replicates=config["replicates"], seed=seed, **{k: config[k] for k in known if k in config})
+
+    def synthetic_share(self, generation: int) -> float:
+        """Web modes: the synthetic share of generation ``generation``'s scrape (0 at generation 1,
+        ``web_start`` at 2, then ``web_growth`` more each generation, at most ``web_max``)."""
+        if generation < 2:
+            return 0.0
+        return min(self.web_max, self.web_start + self.web_growth * (generation - 2))
+
 
 _KEPT_DATA = {"real_set": "real_origin", "pool": "pool_origin"}  # data kept across generations
+MAX_DRAWS = 1000  # draws of n samples a filter may reject before the loop gives up
 
 
 @dataclass
@@ -99,6 +129,7 @@ class _Unit:
     real_origin: np.ndarray | None = None
     pool: Any = None
     pool_origin: np.ndarray | None = None
+    real_drawn: int = 0  # real samples drawn for the current generation (filtered ones included)
 
     def state(self) -> dict[str, np.ndarray]:
         out = {f"model/{k}": np.asarray(v) for k, v in self.model.state_dict().items()}
@@ -138,23 +169,83 @@ class _Loop:
         count = 1 if self.batched else settings.replicates
         self.units = [_Unit(first)] + [_Unit(spec.make_model()) for _ in range(count - 1)]
 
+    def draw(self, unit: _Unit, n: int, rng) -> Any:
+        """``n`` samples of ``unit``'s current model, after the select hook."""
+        select = self.spec.select
+        if not select:
+            return unit.model.sample(n, rng)
+        return select(unit.model.sample(math.ceil(n * select.draw_factor), rng), n, rng)
+
     def synthetic(self, unit: _Unit, n: int, generation: int, rng) -> tuple[Any, np.ndarray]:
         """``n`` samples of ``unit``'s current model, after the select and filter hooks."""
-        select = self.spec.select
-        drawn = math.ceil(n * select.draw_factor) if select else n
-        samples = unit.model.sample(drawn, rng)
-        if select:
-            samples = select(samples, n, rng)
-        origin = np.full(trainsets.size(samples, self.axis), generation, dtype=np.int32)
-        if self.spec.filter:
-            samples, origin = self.spec.filter(samples, origin, rng)
-        return samples, origin
+
+        def draw(k: int) -> tuple[Any, np.ndarray]:
+            samples = self.draw(unit, k, rng)
+            return samples, np.full(trainsets.size(samples, self.axis), generation, dtype=np.int32)
+
+        return self.collect(draw, n, rng)
+
+    def scrape(self, unit: _Unit, generation: int, rng) -> tuple[Any, np.ndarray]:
+        """Web modes: n samples of a web whose share ``synthetic_share(generation)`` is the
+        previous generation's output (shuffled, unlabelled), that pass the filter hook."""
+        n = self.cfg.samples
+        n_synth = round(self.cfg.synthetic_share(generation) * n)
+
+        def draw(k: int) -> tuple[Any, np.ndarray]:
+            parts, origins = [], []
+            if n_synth < n:
+                parts.append(self.real(unit, n - n_synth, rng))
+                origins.append(np.zeros(n - n_synth, dtype=np.int32))
+            if n_synth:
+                parts.append(self.draw(unit, n_synth, rng))
+                origins.append(np.full(n_synth, generation - 1, dtype=np.int32))
+            return trainsets.concat(parts, self.axis), trainsets.concat_origin(origins)
+
+        return self.collect(draw, n, rng)
+
+    def collect(self, draw: Callable[[int], tuple[Any, np.ndarray]], n: int, rng) -> tuple[Any, np.ndarray]:
+        """``n`` samples of ``draw(n)`` (per replicate) that pass the filter hook, drawing again
+        while too few pass; a random subset of them when more do."""
+        data, origin = draw(n)
+        if not self.spec.filter:
+            return data, origin
+        if self.batched:
+            origin = np.broadcast_to(origin, (self.cfg.replicates, origin.shape[-1]))
+        kept = self.spec.filter(data, origin, rng)
+        for _ in range(MAX_DRAWS - 1):
+            if kept.sum(axis=-1).min() >= n:
+                break
+            more, more_origin = draw(n)
+            if self.batched:
+                more_origin = np.broadcast_to(more_origin, origin.shape[:-1] + more_origin.shape[-1:])
+            kept = np.concatenate([kept, self.spec.filter(more, more_origin, rng)], axis=-1)
+            data = trainsets.concat([data, more], self.axis)
+            origin = trainsets.concat_origin([origin, more_origin])
+        else:
+            raise ValueError(f"the filter passed fewer than {n} of {MAX_DRAWS} draws of {n} samples")
+        # kept samples get random keys in [0, 1), dropped ones 2: the n smallest are kept ones
+        keys = np.where(kept, rng.random(kept.shape), 2.0)
+        return trainsets.pick(data, origin, keys, n, self.axis)
+
+    def real(self, unit: _Unit, n: int, rng) -> Any:
+        """``n`` real samples, counted in ``unit.real_drawn``."""
+        unit.real_drawn += n
+        return self.spec.real(n, rng)
 
     def training_set(self, unit: _Unit, generation: int, rng) -> tuple[Any, np.ndarray]:
         """The training set of ``generation`` (built from generation - 1 by the mode)."""
         n, cfg = self.cfg.samples, self.cfg
+        if cfg.mode in WEB_MODES:
+            data, origin = self.scrape(unit, generation, rng)
+            if cfg.mode == "web":
+                return data, origin
+            if generation > 1:
+                data = trainsets.concat([unit.pool, data], self.axis)
+                origin = trainsets.concat_origin([unit.pool_origin, origin])
+            unit.pool, unit.pool_origin = data, origin
+            return data, origin
         if generation == 1:
-            real, origin = self.spec.real(n, rng), np.zeros(n, dtype=np.int32)
+            real, origin = self.real(unit, n, rng), np.zeros(n, dtype=np.int32)
             if cfg.mode == "augment":
                 unit.real_set, unit.real_origin = real, origin
             if cfg.mode.startswith("accumulate"):
@@ -172,7 +263,7 @@ class _Loop:
             )
         if cfg.mode == "fresh":
             n_real = min(n, max(1, round(cfg.real_fraction * n)))
-            parts, origins = [self.spec.real(n_real, rng)], [np.zeros(n_real, dtype=np.int32)]
+            parts, origins = [self.real(unit, n_real, rng)], [np.zeros(n_real, dtype=np.int32)]
             if n_real < n:
                 synth, origin = self.synthetic(unit, n - n_real, made_by, rng)
                 parts.append(synth)
@@ -185,7 +276,8 @@ class _Loop:
             return unit.pool, unit.pool_origin
         return trainsets.subsample(unit.pool, unit.pool_origin, n, rng, self.axis)
 
-    def block(self, generation: int, unit_index: int, values: dict[str, Any], train, origin) -> dict[str, np.ndarray]:
+    def block(self, generation: int, unit_index: int, values: dict[str, Any], train, origin,
+              real_drawn: int = 0) -> dict[str, np.ndarray]:
         """Tidy columns, one row per replicate, for one unit's metrics at one generation."""
         reps = self.cfg.replicates if self.batched else 1
         first = 0 if self.batched else unit_index
@@ -199,6 +291,7 @@ class _Loop:
             "replicate": np.arange(first, first + reps),
             "train_size": np.full(reps, size),
             "real_share": share,
+            "real_drawn": np.full(reps, real_drawn),
             **{k: np.broadcast_to(np.asarray(v, dtype=float), (reps,)) for k, v in values.items()},
         }
 
@@ -212,9 +305,11 @@ class _Loop:
         blocks = []
         for u, unit in enumerate(self.units):
             rng = rng_for(self.cfg.seed, u, generation)
+            unit.real_drawn = 0
             train, origin = self.training_set(unit, generation, rng)
             unit.model.fit(train, rng)
-            blocks.append(self.block(generation, u, self.spec.metrics(unit.model, rng), train, origin))
+            values = self.spec.metrics(unit.model, rng)
+            blocks.append(self.block(generation, u, values, train, origin, unit.real_drawn))
         return blocks
 
     def state(self) -> dict[str, np.ndarray]:

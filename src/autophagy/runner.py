@@ -20,11 +20,14 @@ def resolve_config(name: str, profile: str = "default", seed: int = 0, **overrid
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ParameterError(f"seed={seed!r} is invalid: expected an integer in [0, 2^63)")
     params = resolve(experiment.params, experiment.profiles.get(profile, {}), overrides, experiment.check)
+    if "mode" in params:
+        registry.check_loop(params)
     registry.check_memory(experiment, params)
-    return experiment, {
-        "experiment": name, "profile": profile, "seed": seed, "params": params,
-        "autophagy_version": __version__,
-    }
+    config = {"experiment": name, "profile": profile, "seed": seed, "params": params,
+              "autophagy_version": __version__}
+    if experiment.labels:
+        config["labels"] = list(experiment.labels)
+    return experiment, config
 
 
 def run(

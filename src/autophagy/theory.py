@@ -66,18 +66,38 @@ def collapse_bound(t, n: int, eps: float, sigma0: float = 1.0):
     return np.minimum(1.0, sigma0 / eps * np.exp(-np.asarray(t, dtype=float) / (4 * n - 1)))
 
 
-def fresh_moments(t, n: int, alpha: float):
-    """(E[sigma_t^2], Var(mu_t)) in fresh mode (real fraction alpha, MLE), by the recursion."""
-    t_max = int(np.max(t))
+def mixing_moments(real_fractions, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(E[sigma_t^2], Var(mu_t)) for t = 0 .. len(real_fractions), MLE, when generation t >= 2
+    trains on n samples of which a share ``real_fractions[t - 1]`` is new real data and the
+    rest comes from generation t - 1 (``real_fractions[0]``, generation 1, is ignored: it is real).
+
+    Conditioning on generation t, the sample mean of the mix has variance alpha/n +
+    (1 - alpha) sigma_t^2 / n around (1 - alpha) mu_t, and the MLE variance has expectation
+    c (alpha + (1 - alpha) sigma_t^2) + alpha (1 - alpha) mu_t^2, c = (n - 1)/n (THEORY.md).
+    """
+    alphas = np.asarray(real_fractions, dtype=float)
     c = (n - 1) / n
-    e, v = np.empty(t_max + 1), np.empty(t_max + 1)
+    e, v = np.empty(len(alphas) + 1), np.empty(len(alphas) + 1)
     e[0], v[0] = 1.0, 0.0
     e[1], v[1] = c, 1.0 / n
-    for s in range(1, t_max):
+    for s, alpha in enumerate(alphas[1:], start=1):
         e[s + 1] = alpha * c + (1 - alpha) * c * e[s] + alpha * (1 - alpha) * v[s]
         v[s + 1] = alpha / n + (1 - alpha) * e[s] / n + (1 - alpha) ** 2 * v[s]
+    return e, v
+
+
+def fresh_moments(t, n: int, alpha: float):
+    """(E[sigma_t^2], Var(mu_t)) in fresh mode (real fraction alpha, MLE), by the recursion."""
+    e, v = mixing_moments(np.full(int(np.max(t)), alpha), n)
     idx = np.asarray(t, dtype=int)
     return e[idx], v[idx]
+
+
+def web_moments(generations: int, n: int, share) -> tuple[np.ndarray, np.ndarray]:
+    """(E[sigma_t^2], Var(mu_t)), t = 0 .. generations, in web mode without screening:
+    ``share(t)`` (e.g. ``LoopSettings.synthetic_share``) of generation t's scrape is synthetic."""
+    alphas = [1 - round(share(t) * n) / n for t in range(1, generations + 1)]
+    return mixing_moments(alphas, n)
 
 
 def fresh_fixed_point(n: int, alpha: float) -> tuple[float, float]:

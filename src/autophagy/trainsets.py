@@ -82,6 +82,17 @@ def subsample(data: Any, origin: np.ndarray, n: int, rng: np.random.Generator, a
     return taken, np.take_along_axis(full_origin, idx, axis=1)
 
 
+def pick(data: Any, origin: np.ndarray, keys: np.ndarray, n: int, axis: int) -> tuple[Any, np.ndarray]:
+    """The ``n`` samples with the smallest ``keys`` (shaped like ``origin``: (m,) or (R, m)),
+    independently for each replicate, in their original order."""
+    if axis == 0:
+        index = np.sort(np.argpartition(keys, n - 1)[:n])
+        return data[index], origin[index]
+    index = np.sort(np.argpartition(keys, n - 1, axis=1)[:, :n], axis=1)
+    taken = np.take_along_axis(data, index.reshape(index.shape + (1,) * (data.ndim - 2)), axis=1)
+    return taken, np.take_along_axis(np.broadcast_to(origin, keys.shape), index, axis=1)
+
+
 def real_share(origin: np.ndarray) -> np.ndarray | float:
     """Fraction of real samples (origin 0), per replicate when origin is 2-D."""
     return (origin == 0).mean(axis=-1)

@@ -1,6 +1,6 @@
 """``gaussian``: a Gaussian refitted on its own samples (the seed's Figure 2, and Figure 5's modes).
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share``):
+Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
 
 - ``mean``: the fitted mean mu_t;
 - ``var``: the fitted variance sigma_t^2;
@@ -19,7 +19,7 @@ from ..metrics.distribution import w2_gaussian
 from ..mitigations.selection import central
 from ..models.gaussian import ESTIMATORS, METHODS, Gaussian
 from ..params import ParameterError, choice, number
-from .registry import Experiment, loop_params, register
+from .registry import SCREENS, Experiment, loop_params, register
 
 COLUMNS = {
     "mean": "fitted mean mu_t",
@@ -48,6 +48,9 @@ def check(config: dict[str, Any]) -> None:
         raise ParameterError("mode=accumulate-subsample needs method=sample (a subsample of summary statistics is not defined)")
     if config["method"] == "exact" and config["central_fraction"] < 1:
         raise ParameterError("central_fraction < 1 needs method=sample (selection looks at the points)")
+    screens = [k for k in SCREENS if config[k] > 0]
+    if config["method"] == "exact" and screens:
+        raise ParameterError(f"{screens[0]} > 0 needs method=sample (a screen looks at the points)")
 
 
 def memory_bytes(config: dict[str, Any]) -> float:
@@ -58,6 +61,7 @@ def memory_bytes(config: dict[str, Any]) -> float:
     held = {
         "accumulate": config["generations"] + 1,
         "accumulate-subsample": config["generations"] + 1,
+        "web-accumulate": config["generations"] + 1,
         "augment": 1 + config["synthetic_ratio"],
     }.get(config["mode"], 2)
     return 8.0 * 3 * config["replicates"] * per_generation * held

@@ -6,7 +6,7 @@
 - ``fashion-gan``: a style-based GAN on Fashion-MNIST sampled with truncation ``psi``, the
   shippable stand-in for StyleGAN on AFHQ at psi = 0.7 (Figure 3c).
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share``) are
+Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``) are
 :data:`COLUMNS`, computed on ``eval_samples`` fresh samples of each generation against the
 first ``eval_samples`` images of the real test split; generation 0 scores real training
 images. A run directory also gets ``samples/generation_TT.npy`` (the same latent seeds at
@@ -30,7 +30,7 @@ from ..models.diffusion import SAMPLERS, SCHEDULES, Diffusion
 from ..models.fitcache import FirstFitCache
 from ..models.gan import StyleGAN
 from ..params import ParameterError, choice, flag, integer, number
-from .registry import Experiment, loop_params, register
+from .registry import Experiment, loop_params, register, with_screening
 
 COLUMNS = {
     "fid": "Fréchet distance of classifier features to real test images (lower is better)",
@@ -83,12 +83,8 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str, grids: dict[int
 def _executor(name: str, dataset: str, make_factory):
     def execute(config: dict[str, Any], seed: int, store=None, progress: bool = True) -> list[dict]:
         grids: dict[int, np.ndarray] = {}
-        settings = LoopSettings(
-            generations=config["generations"], samples=config["samples"], mode=config["mode"],
-            replicates=config["replicates"], seed=seed, real_fraction=config["real_fraction"],
-            synthetic_ratio=config["synthetic_ratio"],
-        )
-        spec = _build(config, dataset, make_factory(config, progress), name, grids)
+        settings = LoopSettings.from_config(config, seed)
+        spec = with_screening(_build(config, dataset, make_factory(config, progress), name, grids), config)
         if store is not None:  # save each generation's grid as it is made
             spec.metrics = _saving(spec.metrics, grids, Path(store.path) / "samples")
         rows = run_loop(spec, settings, store=store, progress=progress, description=name)

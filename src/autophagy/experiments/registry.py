@@ -7,7 +7,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from ..loop import MODES, LoopSettings, LoopSpec, run_loop
+from ..loop import MODES, WEB_MODES, LoopSettings, LoopSpec, run_loop
+from ..mitigations import filters
 from ..params import Param, ParameterError, choice, integer, number
 
 
@@ -18,7 +19,8 @@ class Experiment:
     ``build(config)`` returns the :class:`LoopSpec`; ``execute`` (optional) replaces the
     single loop for experiments that run several (sweeps, the arena). ``columns`` documents
     every metric column of ``metrics.csv``; ``profiles`` maps a profile to its settings;
-    ``figures(history)`` returns ``{name: matplotlib figure}`` saved under ``figures/``.
+    ``figures(history)`` returns ``{name: matplotlib figure}`` saved under ``figures/``;
+    ``labels`` are the columns naming the stage of a sweep (the knobs) or of the arena.
     """
 
     name: str
@@ -31,19 +33,16 @@ class Experiment:
     figures: Callable[[Any], dict[str, Any]] | None = None
     check: Callable[[dict[str, Any]], None] | None = None
     memory_bytes: Callable[[dict[str, Any]], float] | None = None
+    labels: tuple[str, ...] = ()
+    loop_keys: bool = True  # metrics.csv has the loop's train_size, real_share, real_drawn
     doc: str = field(default="", repr=False)
 
     def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
         """Run the experiment and return its tidy records."""
         if self.execute is not None:
             return self.execute(config, seed=seed, store=store, progress=progress)
-        settings = LoopSettings(
-            generations=config["generations"], samples=config["samples"], mode=config["mode"],
-            replicates=config["replicates"], seed=seed,
-            real_fraction=config.get("real_fraction", 0.1),
-            synthetic_ratio=config.get("synthetic_ratio", 1.0),
-        )
-        return run_loop(self.build(config), settings, store=store, progress=progress, description=self.name)
+        return run_loop(with_screening(self.build(config), config), LoopSettings.from_config(config, seed),
+                        store=store, progress=progress, description=self.name)
 
 
 _REGISTRY: dict[str, Experiment] = {}
@@ -78,7 +77,42 @@ def loop_params(generations: int, samples: int, replicates: int, mode: str = "re
         choice("mode", mode, "how the next training set is built", list(MODES)),
         number("real_fraction", 0.1, "fresh mode: share of new real samples", low=0, high=1, low_open=True),
         number("synthetic_ratio", 1.0, "augment mode: synthetic samples per real sample", low=0, high=100, low_open=True),
+        number("web_start", 0.2, "web modes: synthetic share of generation 2's scrape", low=0, high=1),
+        number("web_growth", 0.2, "web modes: growth of the synthetic share per generation", low=0, high=1),
+        number("web_max", 0.9, "web modes: the synthetic share's ceiling", low=0, high=1),
+        number("detector_tpr", 0.0, "web modes: a simulated detector drops this share of synthetic samples", low=0, high=1),
+        number("detector_fpr", 0.0, "web modes: ... and this share of real ones (false positives)", low=0, high=1, high_open=True),
+        number("provenance", 0.0, "web modes: share of synthetic samples labelled as such (and dropped)", low=0, high=1),
     ]
+
+
+SCREENS = ("detector_tpr", "detector_fpr", "provenance")
+MIN_PASSING = 0.01  # the loop scrapes again until n samples pass: at most 1000 scrapes
+
+
+def check_loop(config: dict[str, Any]) -> None:
+    """Refuse screening outside the web modes, and a screen that would pass almost nothing."""
+    asked = [k for k in SCREENS if config.get(k, 0) > 0]
+    if not asked:
+        return
+    if config["mode"] not in WEB_MODES:
+        raise ParameterError(f"{asked[0]} screens a scraped pool: it needs mode=web or web-accumulate")
+    share = config["web_max"]
+    caught = 1 - (1 - config["provenance"]) * (1 - config["detector_tpr"])
+    passing = (1 - share) * (1 - config["detector_fpr"]) + share * (1 - caught)
+    if passing < MIN_PASSING:
+        raise ParameterError(
+            f"only {passing:.2%} of the scraped samples would pass the screening at the web's peak "
+            f"(at least {MIN_PASSING:.0%} needed): lower web_max, detector_fpr or detector_tpr"
+        )
+
+
+def with_screening(spec: LoopSpec, config: dict[str, Any]) -> LoopSpec:
+    """``spec`` with the configuration's screens (provenance, detector) added to its filter."""
+    screens = filters.from_config(config)
+    if screens is not None:
+        spec.filter = filters.chain([f for f in (spec.filter, screens) if f is not None])
+    return spec
 
 
 MEMORY_LIMIT_BYTES = 4 * 2**30

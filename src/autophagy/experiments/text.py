@@ -7,7 +7,7 @@ Each generation's training set is made with the decoding settings (temperature, 
 beam search, repetition penalty); with ``prompt_len`` > 0 each synthetic block continues
 the first ``prompt_len`` tokens of a real training block, as in Shumailov et al.
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share``),
+Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``),
 measured on ``eval_samples`` blocks the generation's model writes (generation 0: real test
 blocks):
 
@@ -33,17 +33,19 @@ from typing import Any
 
 import numpy as np
 
-from ..loop import LoopSettings, LoopSpec, run_loop
+from ..loop import WEB_MODES, LoopSettings, LoopSpec, run_loop
 from ..metrics.text import rank_frequency, variety
+from ..mitigations import filters
 from ..models.decoding import Decoding
 from ..params import ParameterError, choice, flag, integer, number
 from ..rundir import atomic_write
-from .registry import Experiment, loop_params, register
+from .registry import Experiment, loop_params, register, with_screening
 
 MODELS = ("ngram", "gpt", "smollm2")
 SHOW_WORDS = 8  # words of the first test block that every generation continues
 SHOW_LENGTH = 40  # tokens of each generation's continuation
 REFERENCE_SEED = 20240724  # the reference generation-1 model is the same for every run
+WATERMARK_KEY = 15485863  # the producers' secret watermark key (any fixed number)
 DEFAULT_LR = {"gpt": 2e-3, "smollm2": 5e-5}
 
 COLUMNS = {
@@ -78,7 +80,8 @@ def load_corpus(config: dict[str, Any]):
 
 
 def decoding_of(config: dict[str, Any]) -> Decoding:
-    return Decoding(config["temperature"], config["top_p"], config["beams"], config["repetition_penalty"])
+    return Decoding(config["temperature"], config["top_p"], config["beams"], config["repetition_penalty"],
+                    config["watermark_delta"], config["watermark_gamma"], WATERMARK_KEY)
 
 
 def model_factory(config: dict[str, Any], corpus, progress: bool = False):
@@ -168,10 +171,11 @@ def execute(config: dict[str, Any], seed: int, store=None, progress: bool = True
     if store is not None:
         sample_dir = store.path / "samples"
         sample_dir.mkdir(exist_ok=True)
-    settings = LoopSettings(generations=config["generations"], samples=config["samples"],
-                            mode=config["mode"], replicates=config["replicates"], seed=seed,
-                            real_fraction=config["real_fraction"], synthetic_ratio=config["synthetic_ratio"])
-    return run_loop(build(config, sample_dir, progress), settings, store=store, progress=progress,
+    spec = with_screening(build(config, sample_dir, progress), config)
+    if config["watermark_z"] > 0:
+        marks = decoding_of(config).green_list(load_corpus(config).vocab_size)
+        spec.filter = filters.chain([f for f in (spec.filter, filters.ScoreFilter(marks.z_scores, config["watermark_z"])) if f])
+    return run_loop(spec, LoopSettings.from_config(config, seed), store=store, progress=progress,
                     description="text")
 
 
@@ -192,6 +196,10 @@ def zipf_curves(out, generations: list[int], replicate: int = 0) -> dict[int, np
 
 
 def check(config: dict[str, Any]) -> None:
+    if config["watermark_z"] > 0 and config["mode"] not in WEB_MODES:
+        raise ParameterError("watermark_z screens a scraped pool: it needs mode=web or web-accumulate")
+    if config["beams"] > 1 and config["watermark_delta"] > 0:
+        raise ParameterError("a watermark biases sampling: it needs beams=1")
     if config["beams"] > 1 and config["prompt_len"] == 0:
         raise ParameterError("beams > 1 is deterministic: it needs prompts (set prompt_len > 0)")
     if config["model"] == "ngram" and config["vocab_size"] ** config["order"] >= 2**62:
@@ -240,6 +248,9 @@ TEXT = register(Experiment(
         integer("prompt_len", 0, "synthetic blocks continue this many tokens of a real block (0: from scratch)", low=0, high=1024),
         integer("eval_samples", 64, "texts generated per generation for the variety measures", low=2, high=100_000),
         flag("semantic", True, "compute semantic diversity (loads all-MiniLM-L6-v2)"),
+        number("watermark_delta", 0.0, "every model watermarks its text: logit bias on green tokens (0: none)", low=0, high=20),
+        number("watermark_gamma", 0.25, "share of the vocabulary on each green list", low=0, high=1, low_open=True, high_open=True),
+        number("watermark_z", 0.0, "web modes: drop scraped texts whose watermark z-score exceeds this (0: keep all)", low=0, high=100),
     ],
     columns=COLUMNS,
     profiles={

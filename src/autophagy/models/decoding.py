@@ -29,12 +29,17 @@ class Decoding:
     otherwise sampling at ``temperature`` from the top-p nucleus. ``repetition_penalty``
     multiplies the log-probability of every token already in the row (Keskar et al. 2019
     apply it to logits; on log-probabilities, which are negative, a penalty > 1 lowers them).
+    ``watermark_delta`` > 0 adds that much to the logits of the tokens green after the previous
+    one (a green-list watermark keyed by ``watermark_key``: :mod:`autophagy.mitigations.watermark`).
     """
 
     temperature: float = 1.0
     top_p: float = 1.0
     beams: int = 1
     repetition_penalty: float = 1.0
+    watermark_delta: float = 0.0
+    watermark_gamma: float = 0.25
+    watermark_key: int = 0
 
     def __post_init__(self):
         if not self.temperature > 0:
@@ -45,6 +50,16 @@ class Decoding:
             raise ParameterError(f"beams={self.beams!r} is invalid: expected an integer >= 1")
         if not self.repetition_penalty >= 1:
             raise ParameterError(f"repetition_penalty={self.repetition_penalty!r} is invalid: expected a number >= 1")
+        if self.watermark_delta > 0 and self.beams > 1:
+            raise ParameterError("a watermark biases sampling: it needs beams=1")
+
+    def green_list(self, vocab: int):
+        """The watermark's green lists, or None without a watermark."""
+        if not self.watermark_delta > 0:
+            return None
+        from ..mitigations.watermark import GreenList
+
+        return GreenList(vocab, self.watermark_gamma, self.watermark_key)
 
 
 def _normalise(logits: np.ndarray) -> np.ndarray:
@@ -89,11 +104,17 @@ def generate(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
         return _beam_search(stepper, prompts, length, vocab, decoding)
     B = len(prompts)
     seen = _seen(prompts, vocab) if decoding.repetition_penalty != 1 else None
+    marks = decoding.green_list(vocab)
+    previous = prompts[:, -1] if prompts.shape[1] else None
     logprobs = stepper.start(prompts)
     out = np.empty((B, length), dtype=np.int32)
     keep = np.arange(B)
     for i in range(length):
-        token = _draw(adjust(logprobs, seen, decoding), rng)
+        adjusted = adjust(logprobs, seen, decoding)
+        if marks is not None and previous is not None:
+            adjusted = marks.bias(adjusted, previous, decoding.watermark_delta)
+        token = _draw(adjusted, rng)
+        previous = token
         out[:, i] = token
         if seen is not None:
             seen[keep, token] = True

@@ -1,0 +1,223 @@
+"""The mitigation sweeps and the arena: every mitigation measured on the same uncontrolled web.
+
+Each sweep runs a base experiment once per value of a knob (one stage each, resumable; see
+:mod:`.stages`); its ``metrics.csv`` has the knob columns first, then the base experiment's.
+
+- ``mixing-sweep``: the Gaussian in ``fresh`` mode across real fractions (Bertrand et al.;
+  the fixed point of ``autophagy.theory.fresh_fixed_point``);
+- ``detector-sweep``: the Gaussian on the web, screened by simulated detectors across
+  true- and false-positive rates;
+- ``provenance-sweep``: the Gaussian on the web, with a share of producers labelling their output;
+- ``watermark-sweep``: the n-gram language model on the web, watermarking its text, with and
+  without the scraper dropping watermarked text.
+
+``arena`` puts every mitigation side by side on one web, for the Gaussian, the text model
+and (optionally) the MNIST DDPM, in a long table (see :data:`ARENA_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..params import ParameterError, choice, integer, number
+from . import registry
+from .registry import Experiment, register
+from .stages import run_stages, sub_config
+
+WEB_PARAMS = [
+    number("web_start", 0.2, "synthetic share of generation 2's scrape", low=0, high=1),
+    number("web_growth", 0.2, "growth of the synthetic share per generation", low=0, high=1),
+    number("web_max", 0.9, "the synthetic share's ceiling", low=0, high=1),
+]
+
+
+def _size_params(generations: int, samples: int, replicates: int) -> list:
+    return [
+        integer("generations", generations, "generations of every run", low=1, high=10**5),
+        integer("samples", samples, "training samples per generation (N)", low=2, high=10**7),
+        integer("replicates", replicates, "independent repetitions of every run", low=1, high=10**5),
+    ]
+
+
+@dataclass
+class Sweep:
+    """A base experiment run once per row of ``values`` (values of the ``knobs``)."""
+
+    base: str
+    fixed: dict[str, Any]
+    knobs: tuple[str, ...]
+    values: list[tuple]
+
+    def configs(self, config: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(knob labels, resolved base parameters) of every stage."""
+        out = []
+        for row in self.values:
+            labels = dict(zip(self.knobs, row))
+            out.append((labels, sub_config(self.base, {**self.fixed, **config, **labels})))
+        return out
+
+    def execute(self, config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
+        base = registry.get(self.base)
+        stages = [(labels, lambda p=params: base.run_records(p, seed, progress=False))
+                  for labels, params in self.configs(config)]
+        return run_stages(stages, store, progress, description=self.base)
+
+
+def register_sweep(name: str, summary: str, sweep: Sweep, params: list, profiles: dict) -> Experiment:
+    base = registry.get(sweep.base)
+    columns = {knob: f"the swept value of {sweep.base}'s {knob}" for knob in sweep.knobs}
+    columns.update(base.columns)
+    return register(Experiment(
+        name=name, summary=summary, params=params, columns=columns, profiles=profiles,
+        execute=sweep.execute, check=lambda config: sweep.configs(config) and None, labels=sweep.knobs,
+        doc=f"{summary}.\n\nRuns ``{sweep.base}`` with {sweep.fixed} for each of "
+            f"{', '.join(map(str, sweep.values))} ({', '.join(sweep.knobs)}).",
+    ))
+
+
+GAUSSIAN_SIZES = {"smoke": {"generations": 30, "samples": 100, "replicates": 100},
+                  "default": {"generations": 60, "samples": 100, "replicates": 500},
+                  "full": {"generations": 200, "samples": 100, "replicates": 2000}}
+REAL_FRACTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+DETECTOR_RATES = [(tpr, fpr) for tpr in (0.0, 0.5, 0.8, 0.9, 0.99) for fpr in (0.0, 0.1, 0.3)]
+ADOPTIONS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
+WATERMARKS = [(0.0, 0.0), (2.0, 0.0), (1.0, 4.0), (2.0, 4.0), (4.0, 4.0)]
+
+MIXING_SWEEP = register_sweep(
+    "mixing-sweep", "the Gaussian in fresh mode across real fractions (Bertrand et al.)",
+    Sweep("gaussian", {"mode": "fresh"}, ("real_fraction",), [(a,) for a in REAL_FRACTIONS]),
+    _size_params(60, 100, 500), GAUSSIAN_SIZES)
+DETECTOR_SWEEP = register_sweep(
+    "detector-sweep", "the Gaussian on the web, screened by detectors of given error rates",
+    Sweep("gaussian", {"mode": "web", "method": "sample"}, ("detector_tpr", "detector_fpr"), DETECTOR_RATES),
+    _size_params(60, 100, 500) + WEB_PARAMS, GAUSSIAN_SIZES)
+PROVENANCE_SWEEP = register_sweep(
+    "provenance-sweep", "the Gaussian on the web, with a share of producers labelling their output",
+    Sweep("gaussian", {"mode": "web", "method": "sample"}, ("provenance",), [(a,) for a in ADOPTIONS]),
+    _size_params(60, 100, 500) + WEB_PARAMS, GAUSSIAN_SIZES)
+WATERMARK_SWEEP = register_sweep(
+    "watermark-sweep", "the n-gram model on the web, watermarking its text; the scraper drops text above a z-score",
+    Sweep("text", {"mode": "web", "model": "ngram", "semantic": False, "eval_samples": 32},
+          ("watermark_delta", "watermark_z"), WATERMARKS),
+    _size_params(8, 1000, 1) + WEB_PARAMS,
+    {"smoke": {"generations": 3, "samples": 300}, "default": {"generations": 8, "samples": 1000},
+     "full": {"generations": 12, "samples": 2000, "replicates": 3}})
+
+
+# --- the arena ---------------------------------------------------------------------------
+
+ARENA_COLUMNS = {
+    "modality": "gaussian, text or mnist",
+    "mitigation": "the mitigation (see MITIGATIONS); none and real-only are the references",
+    "metric": "the modality's headline metric: w2 (gaussian), perplexity_real and distinct_2 (text), fid (mnist)",
+    "value": "the metric's value",
+    "real_samples_used": "real samples drawn so far in this run (scraped real data included)",
+}
+HEADLINE = {"gaussian": ("w2",), "text": ("perplexity_real", "distinct_2"), "mnist": ("fid",)}
+BASE = {"gaussian": "gaussian", "text": "text", "mnist": "mnist-ddpm"}
+MITIGATIONS = {
+    "none": "train on the web scrape as it comes",
+    "real-only": "train on n new real samples each generation (what it costs: all real)",
+    "accumulate": "keep every scrape so far (Gerstgrasser et al.)",
+    "mix": "a guaranteed real share real_fraction, the rest the model's own output (Bertrand et al.)",
+    "detector": "drop what a detector (detector_tpr, detector_fpr) flags, scrape again",
+    "provenance": "drop what carries an origin label (a share provenance of producers label)",
+    "watermark": "text: every model watermarks; the scraper drops text with z > watermark_z",
+}
+
+
+def _mitigation_overrides(mitigation: str, config: dict[str, Any]) -> dict[str, Any]:
+    web = {"mode": "web", **{k: config[k] for k in ("web_start", "web_growth", "web_max")}}
+    return {
+        "none": web,
+        "real-only": {"mode": "fresh", "real_fraction": 1.0},
+        "accumulate": {**web, "mode": "web-accumulate"},
+        "mix": {"mode": "fresh", "real_fraction": config["real_fraction"]},
+        "detector": {**web, "detector_tpr": config["detector_tpr"], "detector_fpr": config["detector_fpr"]},
+        "provenance": {**web, "provenance": config["provenance"]},
+        "watermark": {**web, "watermark_delta": config["watermark_delta"], "watermark_z": config["watermark_z"]},
+    }[mitigation]
+
+
+def _modality_overrides(modality: str, config: dict[str, Any]) -> dict[str, Any]:
+    if modality == "gaussian":
+        return {"method": "sample", "samples": config["gaussian_samples"], "replicates": config["gaussian_replicates"]}
+    if modality == "text":
+        return {"model": "ngram", "semantic": False, "samples": config["text_samples"],
+                "replicates": config["text_replicates"], "eval_samples": 32}
+    return {}
+
+
+def arena_configs(config: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(modality, mitigation, profile, resolved base parameters) of every arena run."""
+    modalities = ["gaussian", "text"] + (["mnist"] if config["mnist"] != "off" else [])
+    runs = []
+    for modality in modalities:
+        profile = config["mnist"] if modality == "mnist" else "default"
+        for mitigation in MITIGATIONS:
+            if mitigation == "watermark" and modality != "text":
+                continue
+            overrides = {**_modality_overrides(modality, config), **_mitigation_overrides(mitigation, config),
+                         "generations": config["generations"], "profile": profile}
+            runs.append((modality, mitigation, profile, sub_config(BASE[modality], overrides)))
+    return runs
+
+
+def _long(frame: pd.DataFrame, modality: str) -> pd.DataFrame:
+    """A run's records as (generation, replicate, metric, value, real_samples_used) rows."""
+    frame = frame.sort_values(["replicate", "generation"])
+    used = frame.groupby("replicate")["real_drawn"].cumsum()
+    rows = [pd.DataFrame({"generation": frame["generation"], "replicate": frame["replicate"],
+                          "metric": metric, "value": frame[metric], "real_samples_used": used})
+            for metric in HEADLINE[modality]]
+    return pd.concat(rows, ignore_index=True)
+
+
+def execute_arena(config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
+    stages = []
+    for modality, mitigation, _, params in arena_configs(config):
+        base = registry.get(BASE[modality])
+        run = lambda b=base, p=params, m=modality: _long(b.run_records(p, seed, progress=False), m)  # noqa: E731
+        stages.append(({"modality": modality, "mitigation": mitigation}, run))
+    return run_stages(stages, store, progress, description="arena")
+
+
+def _check_arena(config: dict[str, Any]) -> None:
+    if not arena_configs(config):
+        raise ParameterError("the arena has nothing to run")
+
+
+ARENA = register(Experiment(
+    name="arena",
+    summary="every mitigation on the same uncontrolled web, for the Gaussian, text and MNIST",
+    params=[
+        integer("generations", 8, "generations of every run", low=2, high=10**4),
+        integer("gaussian_samples", 100, "Gaussian: samples per generation", low=10, high=10**6),
+        integer("gaussian_replicates", 300, "Gaussian: replicates", low=1, high=10**5),
+        integer("text_samples", 1000, "text (n-gram): blocks per generation", low=50, high=10**6),
+        integer("text_replicates", 1, "text: replicates", low=1, high=100),
+        choice("mnist", "off", "MNIST DDPM: off, or the mnist-ddpm profile to run it at", ["off", "smoke", "default", "full"]),
+        *WEB_PARAMS,
+        number("real_fraction", 0.2, "mix: the guaranteed real share", low=0, high=1, low_open=True),
+        number("detector_tpr", 0.9, "detector: share of synthetic samples caught", low=0, high=1),
+        number("detector_fpr", 0.05, "detector: share of real samples wrongly dropped", low=0, high=1, high_open=True),
+        number("provenance", 0.5, "provenance: share of producers labelling their output", low=0, high=1),
+        number("watermark_delta", 2.0, "watermark: logit bias on green tokens", low=0, high=20, low_open=True),
+        number("watermark_z", 4.0, "watermark: z-score above which scraped text is dropped", low=0, high=100, low_open=True),
+    ],
+    columns=ARENA_COLUMNS,
+    profiles={
+        "smoke": {"generations": 3, "gaussian_replicates": 100, "text_samples": 300},
+        "default": {},
+        "full": {"generations": 10, "gaussian_replicates": 2000, "text_samples": 4000, "text_replicates": 3,
+                 "mnist": "full"},
+    },
+    execute=execute_arena,
+    check=_check_arena,
+    labels=("modality", "mitigation", "metric"),
+    loop_keys=False,
+    doc=__doc__,
+))

@@ -1,0 +1,78 @@
+"""A green-list watermark for language models (Kirchenbauer et al. 2023).
+
+For every previous token h, a secret key splits the vocabulary pseudo-randomly into a *green*
+list of ``gamma * V`` tokens and a red rest. While generating, ``delta`` is added to the
+logits of the green tokens, so watermarked text uses green tokens more often than the share
+``gamma`` that text written without the key uses. Detection needs only the key and the
+tokens: with T (previous, next) pairs of which G are green,
+
+    z = (G - gamma T) / sqrt(T gamma (1 - gamma)),
+
+which for text made without the key is approximately standard normal (G is Binomial(T, gamma)),
+so a threshold on z sets the false-positive rate; :func:`false_positive_rate` gives it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """A 64-bit integer hash (the finaliser of MurmurHash3): uint64 in, uint64 out."""
+    x = x ^ (x >> np.uint64(33))
+    x = x * np.uint64(0xFF51AFD7ED558CCD)
+    x = x ^ (x >> np.uint64(33))
+    x = x * np.uint64(0xC4CEB9FE1A85EC53)
+    return x ^ (x >> np.uint64(33))
+
+
+class GreenList:
+    """The keyed green lists of a vocabulary of ``vocab`` tokens: token w is green after
+    token h when a keyed hash of (h, w) falls below ``gamma`` of its range, so each pair is
+    green with probability ``gamma`` for text written without the key."""
+
+    def __init__(self, vocab: int, gamma: float = 0.25, key: int = 0):
+        if not 0 < gamma < 1:
+            raise ValueError("gamma must be in (0, 1)")
+        self.vocab, self.gamma = vocab, gamma
+        self._key = _mix(np.asarray([key], dtype=np.uint64))[0]
+        self._cut = np.uint64(int(gamma * 2.0**64) - 1)
+
+    def is_green(self, previous: np.ndarray, token: np.ndarray) -> np.ndarray:
+        """Whether each ``token`` is green after ``previous`` (arrays that broadcast)."""
+        pair = np.asarray(previous, dtype=np.uint64) * np.uint64(self.vocab) + np.asarray(token, dtype=np.uint64)
+        return _mix(pair ^ self._key) <= self._cut
+
+    def bias(self, logprobs: np.ndarray, previous: np.ndarray, delta: float) -> np.ndarray:
+        """``logprobs`` (B, V) with ``delta`` added to the tokens green after ``previous`` (B,),
+        renormalised (log-probabilities again)."""
+        green = self.is_green(np.asarray(previous)[:, None], np.arange(logprobs.shape[1])[None, :])
+        out = logprobs + delta * green
+        top = out.max(axis=1, keepdims=True)
+        return out - top - np.log(np.exp(out - top).sum(axis=1, keepdims=True))
+
+    def z_scores(self, blocks: np.ndarray) -> np.ndarray:
+        """The detection z-score of each token block (B, L): its L - 1 pairs."""
+        blocks = np.asarray(blocks, dtype=np.int64)
+        pairs = blocks.shape[1] - 1
+        green = self.is_green(blocks[:, :-1], blocks[:, 1:]).sum(axis=1)
+        return (green - self.gamma * pairs) / math.sqrt(pairs * self.gamma * (1 - self.gamma))
+
+
+def false_positive_rate(threshold: float, pairs: int, gamma: float) -> float:
+    """P(z > threshold) for a block of ``pairs`` token pairs written without the key: the
+    exact binomial tail of G ~ Binomial(pairs, gamma)."""
+    needed = math.floor(gamma * pairs + threshold * math.sqrt(pairs * gamma * (1 - gamma))) + 1
+    return float(stats.binom.sf(needed - 1, pairs, gamma))
+
+
+def edit_tokens(blocks: np.ndarray, fraction: float, vocab: int, rng: np.random.Generator) -> np.ndarray:
+    """A copy of ``blocks`` with each token replaced, with probability ``fraction``, by a
+    uniformly random token (the simplest attack on a watermark: paraphrase by noise)."""
+    blocks = np.array(blocks, copy=True)
+    hit = rng.random(blocks.shape) < fraction
+    blocks[hit] = rng.integers(0, vocab, size=int(hit.sum()))
+    return blocks

@@ -1,0 +1,246 @@
+"""Mitigations: the uncontrolled web, screening filters, the watermark, the sweeps and the arena.
+
+Tolerances are 4 Monte-Carlo standard errors (see test_toys.py) or exact invariants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import autophagy
+from autophagy import theory
+from autophagy.cli import main
+from autophagy.experiments import stages
+from autophagy.experiments.text import WATERMARK_KEY, load_corpus
+from autophagy.loop import LoopSettings
+from autophagy.mitigations.filters import Detector, chain, provenance
+from autophagy.mitigations.watermark import GreenList, edit_tokens, false_positive_rate
+from autophagy.models.decoding import Decoding
+from autophagy.models.ngram import NGram
+from autophagy.params import ParameterError
+
+N, R, G = 100, 1000, 8
+
+
+def assert_mean_close(values, expected, label=""):
+    values = np.asarray(values, dtype=float)
+    se = values.std(ddof=1) / np.sqrt(values.size)
+    assert abs(values.mean() - expected) < 4 * se, f"{label}: mean {values.mean():.5g}, expected {expected:.5g}, se {se:.3g}"
+
+
+def assert_variance_close(values, expected, label=""):
+    """Sample variance within 4 standard errors, sqrt(2 / (R - 1)) * expected (normal values)."""
+    values = np.asarray(values, dtype=float)
+    se = expected * np.sqrt(2 / (values.size - 1))
+    assert abs(values.var(ddof=1) - expected) < 4 * se, f"{label}: var {values.var(ddof=1):.5g}, expected {expected:.5g}"
+
+
+def gaussian(**params):
+    return autophagy.run("gaussian", progress=False, samples=N, replicates=R, generations=G, **params)
+
+
+# -- the uncontrolled web ---------------------------------------------------------------------
+
+def test_web_scrape_has_the_synthetic_share_it_was_asked_for():
+    h = gaussian(mode="web", web_start=0.3, web_growth=0.25, web_max=0.9)
+    settings = LoopSettings(G, N, mode="web", web_start=0.3, web_growth=0.25, web_max=0.9)
+    for t in range(1, G + 1):
+        share = 1 - h.at(t)["real_share"]
+        assert np.allclose(share, round(settings.synthetic_share(t) * N) / N), t
+    assert settings.synthetic_share(1) == 0 and settings.synthetic_share(G) == 0.9
+
+
+def test_gaussian_on_the_web_follows_the_mixing_recursion():
+    settings = LoopSettings(G, N, mode="web")
+    e, v = theory.web_moments(G, N, settings.synthetic_share)
+    h = gaussian(mode="web")
+    for t in (2, 5, G):
+        assert_mean_close(h.at(t)["var"], e[t], f"E[sigma^2] t={t}")
+        assert_variance_close(h.at(t)["mean"], v[t], f"Var(mu) t={t}")
+
+
+def test_web_accumulate_keeps_every_scrape():
+    h = gaussian(mode="web-accumulate")
+    assert [int(h.at(t)["train_size"].iloc[0]) for t in range(1, G + 1)] == [N * t for t in range(1, G + 1)]
+
+
+def test_a_filter_with_perfect_labels_reproduces_the_real_only_run():
+    """Full provenance drops every synthetic sample: every training set is real, and the
+    moments are those of n fresh real samples a generation (E sigma^2 = (n-1)/n, Var mu = 1/n)."""
+    h = gaussian(mode="web", method="sample", provenance=1.0)
+    assert (h.frame.loc[h.frame.generation > 0, "real_share"] == 1).all()
+    for t in (2, G):
+        assert_mean_close(h.at(t)["var"], (N - 1) / N, f"t={t}")
+        assert_variance_close(h.at(t)["mean"], 1 / N, f"t={t}")
+
+
+def test_detector_lets_synthetic_data_through_at_its_miss_rate():
+    tpr, fpr = 0.7, 0.2
+    h = gaussian(mode="web", method="sample", detector_tpr=tpr, detector_fpr=fpr)
+    share = LoopSettings(G, N, mode="web").synthetic_share(G)
+    real, synth = (1 - share) * (1 - fpr), share * (1 - tpr)
+    expected = real / (real + synth)
+    observed = h.at(G)["real_share"]
+    se = np.sqrt(expected * (1 - expected) / (N * R))  # binomial; drawing without replacement is tighter
+    assert abs(observed.mean() - expected) < 4 * se + 1e-12
+
+
+@pytest.mark.parametrize("knob, low, high", [("detector_tpr", 0.0, 0.95), ("provenance", 0.0, 0.9)])
+def test_stronger_screening_keeps_the_gaussian_closer_to_the_truth(knob, low, high):
+    weak = gaussian(mode="web", method="sample", **{knob: low}).at(G)["w2"]
+    strong = gaussian(mode="web", method="sample", **{knob: high}).at(G)["w2"]
+    se = np.sqrt(weak.var() / R + strong.var() / R)
+    assert weak.mean() - strong.mean() > 4 * se
+
+
+def test_detector_false_positives_cost_real_samples():
+    h = gaussian(mode="web", method="sample", detector_tpr=0.9, detector_fpr=0.5)
+    assert (h.at(1)["real_drawn"] > N).all()  # at generation 1 the web is real: every flag is a loss
+
+
+def test_filters_chain_and_provenance_never_drops_real_data():
+    rng = np.random.default_rng(0)
+    origin = np.r_[np.zeros(5000, int), np.ones(5000, int)]
+    kept = provenance(0.6)(None, origin, rng)
+    assert kept[:5000].all()
+    assert abs(kept[5000:].mean() - 0.4) < 4 * np.sqrt(0.24 / 5000)
+    both = chain([provenance(1.0), Detector(0.0, 0.5)])(None, origin, rng)
+    assert not both[5000:].any() and abs(both[:5000].mean() - 0.5) < 4 * np.sqrt(0.25 / 5000)
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"mode": "replace", "method": "sample", "detector_tpr": 0.9}, "web"),
+    ({"mode": "web", "detector_tpr": 0.9}, "method=sample"),
+    ({"mode": "web", "method": "sample", "detector_tpr": 1.0, "web_max": 1.0}, "pass"),
+])
+def test_impossible_screening_is_refused_before_any_work(params, words, tmp_path):
+    with pytest.raises(ParameterError, match=words):
+        autophagy.run("gaussian", out=tmp_path / "run", **params)
+    assert not (tmp_path / "run").exists()
+
+
+def test_mixing_recursion_reduces_to_the_fresh_fixed_point():
+    e, v = theory.mixing_moments(np.full(4000, 0.1), 100)
+    assert np.allclose((e[-1], v[-1]), theory.fresh_fixed_point(100, 0.1))
+
+
+# -- the watermark ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus({"block_len": 64, "vocab_size": 2048, "model": "ngram"})
+
+
+@pytest.fixture(scope="module")
+def marks(corpus):
+    return GreenList(corpus.vocab_size, 0.25, WATERMARK_KEY)
+
+
+def watermarked(corpus, delta, n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    model = NGram(corpus.vocab_size, 3, 64, Decoding(watermark_delta=delta, watermark_key=WATERMARK_KEY))
+    model.fit(corpus.train[:2000], rng)
+    return model.sample(n, rng)
+
+
+def test_green_lists_hold_a_share_gamma_of_random_pairs():
+    marks = GreenList(2048, 0.3, key=7)
+    rng = np.random.default_rng(1)
+    green = marks.is_green(rng.integers(0, 2048, 200_000), rng.integers(0, 2048, 200_000))
+    assert abs(green.mean() - 0.3) < 4 * np.sqrt(0.21 / 200_000)
+
+
+def test_false_positive_rate_on_real_text_is_within_its_binomial_bound(corpus, marks):
+    z = marks.z_scores(corpus.test)
+    bound = false_positive_rate(2.0, corpus.test.shape[1] - 1, marks.gamma)
+    observed = (z > 2.0).mean()
+    assert observed < bound + 4 * np.sqrt(bound * (1 - bound) / len(z))
+
+
+def test_watermarked_text_scores_above_the_threshold_and_unmarked_text_does_not(corpus, marks):
+    assert (marks.z_scores(watermarked(corpus, 4.0)) > 4).mean() > 0.9
+    plain = marks.z_scores(watermarked(corpus, 0.0))
+    assert abs(plain.mean()) < 4 * plain.std(ddof=1) / np.sqrt(plain.size)
+
+
+def test_watermark_needs_the_key(corpus):
+    other = GreenList(corpus.vocab_size, 0.25, WATERMARK_KEY + 1)
+    z = other.z_scores(watermarked(corpus, 4.0))
+    assert abs(z.mean()) < 4 * z.std(ddof=1) / np.sqrt(z.size)
+
+
+def test_random_edits_weaken_detection_monotonically(corpus, marks):
+    text = watermarked(corpus, 2.0, n=400)
+    rng = np.random.default_rng(3)
+    means = [marks.z_scores(edit_tokens(text, f, corpus.vocab_size, rng)).mean() for f in (0.0, 0.2, 0.5, 1.0)]
+    assert means == sorted(means, reverse=True)
+    assert abs(means[-1]) < 4 / np.sqrt(400)  # every token replaced: nothing left to detect
+
+
+def test_watermark_with_beam_search_is_refused():
+    with pytest.raises(ParameterError, match="beams=1"):
+        Decoding(beams=2, watermark_delta=1.0)
+
+
+def test_dropping_watermarked_text_keeps_more_real_text_in_the_training_set():
+    common = dict(profile="smoke", progress=False, mode="web", semantic=False, samples=200, generations=4,
+                  eval_samples=8, watermark_delta=4.0)
+    kept = autophagy.run("text", watermark_z=4.0, **common).at(4)["real_share"].mean()
+    open_web = autophagy.run("text", **common).at(4)["real_share"].mean()
+    assert open_web == pytest.approx(1 - round(0.6 * 200) / 200)
+    assert kept > open_web + 0.3
+
+
+# -- sweeps and the arena -----------------------------------------------------------------
+
+def test_mixing_sweep_matches_the_fresh_recursion_for_each_real_fraction():
+    h = autophagy.run("mixing-sweep", profile="smoke", progress=False, replicates=400)
+    for alpha, rows in h.frame.groupby("real_fraction"):
+        e, _ = theory.fresh_moments([30], 100, alpha)
+        assert_mean_close(rows[rows.generation == 30]["var"], e[0], f"alpha={alpha}")
+
+
+def test_an_interrupted_sweep_resumes_at_its_first_unfinished_stage(tmp_path, monkeypatch):
+    whole = autophagy.run("provenance-sweep", out=tmp_path / "whole", profile="smoke", progress=False).frame
+    calls = {"n": 0}
+    real_run_stages = stages.run_stages
+
+    def failing(stage_list, store=None, progress=True, description=""):
+        def boom():
+            raise KeyboardInterrupt
+        cut = [s if i < 3 else (s[0], boom) for i, s in enumerate(stage_list)]
+        return real_run_stages(cut, store, progress, description)
+
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    monkeypatch.setattr("autophagy.experiments.mitigation.run_stages", failing)
+    with pytest.raises(KeyboardInterrupt):
+        autophagy.run("provenance-sweep", out=tmp_path / "cut", profile="smoke", progress=False)
+    monkeypatch.setattr("autophagy.experiments.mitigation.run_stages",
+                        lambda s, *a, **k: (calls.__setitem__("n", len(s)), real_run_stages(s, *a, **k))[1])
+    resumed = autophagy.run("provenance-sweep", out=tmp_path / "cut", profile="smoke", progress=False).frame
+    pd.testing.assert_frame_equal(resumed, whole, check_dtype=False)
+    assert (tmp_path / "cut" / "metrics.csv").read_bytes() == (tmp_path / "whole" / "metrics.csv").read_bytes()
+
+
+def test_arena_command_writes_one_row_per_modality_mitigation_generation_replicate_metric(tmp_path, capsys):
+    out = tmp_path / "arena"
+    code = main(["run", "arena", "--out", str(out), "--profile", "smoke", "--set", "generations=2",
+                 "--set", "text_samples=100", "--set", "gaussian_replicates=20"])
+    assert code == 0
+    frame = pd.read_csv(out / "metrics.csv")
+    assert list(frame.columns) == ["modality", "mitigation", "generation", "replicate", "metric", "value",
+                                   "real_samples_used"]
+    assert set(frame.modality) == {"gaussian", "text"}
+    assert {"none", "real-only"} <= set(frame.mitigation)
+    assert not frame.duplicated(["modality", "mitigation", "generation", "replicate", "metric"]).any()
+    real_only = frame[(frame.modality == "gaussian") & (frame.mitigation == "real-only")]
+    assert (real_only.real_samples_used == real_only.generation * 100).all()
+    assert main(["show", str(out)]) == 0
+
+
+def test_bad_arena_input_is_one_line_and_writes_nothing(tmp_path, capsys):
+    assert main(["run", "arena", "--out", str(tmp_path / "a"), "--set", "detector_fpr=1"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert not (tmp_path / "a").exists()
