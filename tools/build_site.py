@@ -163,7 +163,7 @@ def loop_diagram(path: Path) -> None:
     plotting.theme()
     fig = diagrams.loop_diagram()
     with plt.rc_context({"svg.hashsalt": "autophagy"}):  # with no date: same bytes each build
-        fig.savefig(path, format="svg", metadata={"Date": None})
+        fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
     plt.close(fig)
 
 

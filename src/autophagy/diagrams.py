@@ -3,7 +3,7 @@
 The mode panels are not drawn from a description: :func:`compositions` runs the package's
 own loop (:func:`autophagy.loop.run_loop`) with a model whose samples are labelled by the
 generation that made them, so the picture shows what the code does, and a mode added to
-:data:`autophagy.loop.MODES` appears in :func:`loop_diagram` without a change here.
+``autophagy.loop.MODES`` appears in :func:`loop_diagram` without a change here.
 """
 
 from __future__ import annotations
@@ -63,42 +63,40 @@ def compositions(mode: str, generations: int = 4, samples: int = 1000, seed: int
     return np.array(model.seen)
 
 
-def _box(ax, xy, text, color, width=0.4, height=0.12):
+def _box(ax, xy, text, color, width=0.62, height=0.12):
     x, y = xy
     ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
                                 boxstyle="round,pad=0.012,rounding_size=0.03",
                                 fc=(*color[:3], 0.18), ec=color, lw=1.6))
-    ax.text(x, y, text, ha="center", va="center", fontsize=9, linespacing=1.3)
+    ax.text(x, y, text, ha="center", va="center", fontsize=8, linespacing=1.3)
 
 
-def _arrow(ax, start, end, text="", rad=0.0, offset=(0.0, 0.0), **kw):
+def _arrow(ax, start, end, text="", rad=0.0):
     ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
-                                 mutation_scale=14, lw=1.4, color="0.25", shrinkA=2, shrinkB=2, **kw))
+                                 mutation_scale=14, lw=1.4, color="0.25", shrinkA=3, shrinkB=3))
     if text:
-        mid = ((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1])
-        ax.text(*mid, text, ha="center", va="center", fontsize=8.5, color="0.2", style="italic")
+        at = (start[0] + 0.04, (start[1] + end[1]) / 2)
+        ax.text(*at, text, ha="left", va="center", fontsize=8, color="0.2", style="italic")
 
 
 def draw_loop(ax) -> None:
     """The self-consuming loop on ``ax``: real data starts it, the model's samples feed it."""
-    real, synth = plotting.color(0), plotting.color(1)
-    model = plotting.color(2)
-    nodes = {"real": (0.24, 0.88), "train": (0.52, 0.62), "model": (0.76, 0.36),
-             "samples": (0.42, 0.1)}
-    _box(ax, nodes["real"], "real data\n(human-made)", real)
-    _box(ax, nodes["train"], "training set\nof generation $t$", (0.45, 0.45, 0.45))
-    _box(ax, nodes["model"], "generative model\nof generation $t$", model)
-    _box(ax, nodes["samples"], "synthetic samples\nof generation $t$", synth)
-    _arrow(ax, (0.3, 0.815), (0.44, 0.685), "all of it at $t = 1$;\nsome later, by mode",
-           offset=(-0.2, -0.04))
-    _arrow(ax, (0.62, 0.555), (0.72, 0.425), "fit", offset=(0.06, 0.03))
-    _arrow(ax, (0.72, 0.295), (0.56, 0.165), "sample", offset=(0.08, -0.03))
-    _arrow(ax, (0.3, 0.165), (0.4, 0.555), "select, filter,\nmix by mode:\ntraining set\nof $t+1$",
-           rad=-0.5, offset=(-0.25, 0.0))
+    x, top, step, half = 0.32, 0.9, 0.24, 0.06
+    _box(ax, (x, top), "real data\n(human-made)", plotting.color(0))
+    _box(ax, (x, top - step), "training set\nof generation $t$", (0.45, 0.45, 0.45))
+    _box(ax, (x, top - 2 * step), "generative model\nof generation $t$", plotting.color(2))
+    _box(ax, (x, top - 3 * step), "synthetic samples\nof generation $t$", plotting.color(1))
+    labels = ["all of it at $t = 1$;\nsome later, by mode", "fit", "sample"]
+    for i, text in enumerate(labels):
+        _arrow(ax, (x, top - i * step - half), (x, top - (i + 1) * step + half), text)
+    right = x + 0.33
+    _arrow(ax, (right, top - 3 * step), (right, top - step), rad=0.3)
+    ax.text(right + 0.25, top - 2 * step, "select,\nfilter,\nmix:\nnext\ntraining\nset",
+            ha="center", va="center", fontsize=8, color="0.2", style="italic")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_axis_off()
-    ax.set_title("the self-consuming loop")
+    ax.set_title("the loop")
 
 
 def _origin_colors(generations: int) -> list:
@@ -121,12 +119,12 @@ def draw_mode(ax, mode: str, counts: np.ndarray, samples: int, colors: list) -> 
     ax.tick_params(labelsize=8)
     ax.set_xlabel("size / $n$", fontsize=8, labelpad=1)
     ax.set_title(mode, fontsize=10.5, family="monospace")
-    ax.text(0.0, -0.36, textwrap.fill(MODES[mode], 38), transform=ax.transAxes, ha="left",
+    ax.text(0.0, -0.36, textwrap.fill(MODES[mode], 25), transform=ax.transAxes, ha="left",
             va="top", fontsize=8, color="0.25")
 
 
 def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **settings) -> plt.Figure:
-    """The loop (left) and, for every mode of :data:`autophagy.loop.MODES`, the training sets
+    """The loop (left) and, for every mode of ``autophagy.loop.MODES``, the training sets
     of generations 1 to ``generations`` coloured by origin (right; bar length in multiples of
     ``samples``). ``settings`` go to :class:`autophagy.loop.LoopSettings`. Call
     :func:`autophagy.plotting.theme` first for the book's style."""
@@ -134,9 +132,9 @@ def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **set
     panels = len(modes) + 1  # the last panel holds the legend
     rows = max(2, math.ceil(panels / 4))
     cols = math.ceil(panels / rows)
-    fig = plt.figure(figsize=(4.6 + 2.7 * cols, 0.9 + 2.8 * rows))
-    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1.75] + [1] * cols, hspace=1.05, wspace=0.35,
-                            left=0.02, right=0.99, top=0.88, bottom=0.13)
+    fig = plt.figure(figsize=(2.7 + 1.85 * cols, 1.0 + 2.5 * rows))
+    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1.45] + [1] * cols, hspace=1.2, wspace=0.45,
+                            left=0.02, right=0.99, top=0.88, bottom=0.17)
     draw_loop(fig.add_subplot(grid[:, 0]))
     colors = _origin_colors(generations)
     axes = [fig.add_subplot(grid[i // cols, 1 + i % cols]) for i in range(panels)]
@@ -147,9 +145,9 @@ def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **set
     for ax in axes[len(modes):]:
         ax.set_axis_off()
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors]
-    labels = ["real data"] + [f"samples of model {k}" for k in range(1, generations)]
-    axes[-1].legend(handles, labels, loc="center", frameon=False, fontsize=9,
-                    title=f"training set of gen $t$,\nin multiples of $n$ = {samples}",
-                    title_fontsize=9)
+    labels = ["real data"] + [f"model {k}'s samples" for k in range(1, generations)]
+    axes[-1].legend(handles, labels, loc="center", frameon=False, fontsize=8.5,
+                    title=f"training set of\ngeneration $t$;\n$n$ = {samples} samples",
+                    title_fontsize=8.5)
     fig.suptitle("AI autophagy: the loop, and what each mode feeds the next model", fontweight="bold")
     return fig
