@@ -2,7 +2,8 @@
 
 Before rendering, the pages that report on the build itself are generated into
 book/_generated of the executed copy: the command-line help, the package versions, the API
-module list and the chapter run times (tools/execute_notebooks.py's timings). MathJax is
+module list, the chapter run times (tools/execute_notebooks.py's timings) and the intro's
+diagram of the loop and its modes (autophagy.diagrams). MathJax is
 copied from _vendor/mathjax (tools/fetch_mathjax.py) so math renders offline.
 ``--edition student`` renders the same book with the solutions hidden into
 _build/student/html.
@@ -150,9 +151,26 @@ def course() -> str:
     return "## Lecture sequence\n\n" + "\n".join(lectures) + "\n\n## Exercises by level\n\n" + table + "\n"
 
 
+def loop_diagram(path: Path) -> None:
+    """The intro's figure: the loop and its modes, drawn by autophagy.diagrams, as SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from autophagy import diagrams, plotting
+
+    plotting.theme()
+    fig = diagrams.loop_diagram()
+    with plt.rc_context({"svg.hashsalt": "autophagy"}):  # with no date: same bytes each build
+        fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+
+
 def generate(book: Path) -> None:
     gen = book / "_generated"
     gen.mkdir(exist_ok=True)
+    loop_diagram(gen / "loop_diagram.svg")
     (gen / "cli.md").write_text(cli_help())
     (gen / "versions.md").write_text(versions())
     (gen / "api.md").write_text(api_modules())

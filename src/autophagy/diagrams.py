@@ -1,0 +1,153 @@
+"""The book's picture of the self-consuming loop and of what each loop mode trains on.
+
+The mode panels are not drawn from a description: :func:`compositions` runs the package's
+own loop (:func:`autophagy.loop.run_loop`) with a model whose samples are labelled by the
+generation that made them, so the picture shows what the code does, and a mode added to
+``autophagy.loop.MODES`` appears in :func:`loop_diagram` without a change here.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from . import plotting
+from .loop import MODES, LoopSettings, LoopSpec, run_loop
+
+
+class _Labeller:
+    """A model whose samples are the number of the generation that drew them (real data: 0).
+
+    ``seen`` collects, for each fit, how many samples of each origin the training set held.
+    """
+
+    batched = False
+
+    def __init__(self, generations: int):
+        self.generations = generations
+        self.fits = 0
+        self.seen: list[np.ndarray] = []
+
+    def fit(self, data, rng) -> None:
+        self.fits += 1
+        self.seen.append(np.bincount(np.asarray(data, dtype=int), minlength=self.generations))
+
+    def sample(self, n: int, rng) -> np.ndarray:
+        return np.full(n, self.fits, dtype=int)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"fits": np.array(self.fits)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.fits = int(state["fits"])
+
+
+def compositions(mode: str, generations: int = 4, samples: int = 1000, seed: int = 0,
+                 **settings) -> np.ndarray:
+    """What the training set of each generation is made of, under ``mode``.
+
+    Returns an integer array shaped (generations, generations): row ``t - 1`` counts the
+    samples in the training set of generation ``t`` by origin (column 0: real data; column
+    k: samples of the model of generation k). ``settings`` go to
+    :class:`autophagy.loop.LoopSettings` (e.g. ``real_fraction``, ``synthetic_ratio``).
+    """
+    model = _Labeller(generations)
+    spec = LoopSpec(make_model=lambda: model, real=lambda n, rng: np.zeros(n, dtype=int),
+                    metrics=lambda m, rng: {}, truth=None)
+    run_loop(spec, LoopSettings(generations, samples, mode=mode, seed=seed, **settings), progress=False)
+    return np.array(model.seen)
+
+
+def _box(ax, xy, text, color, width=0.62, height=0.12):
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0.012,rounding_size=0.03",
+                                fc=(*color[:3], 0.18), ec=color, lw=1.6))
+    ax.text(x, y, text, ha="center", va="center", fontsize=8, linespacing=1.3)
+
+
+def _arrow(ax, start, end, text="", rad=0.0):
+    ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
+                                 mutation_scale=14, lw=1.4, color="0.25", shrinkA=3, shrinkB=3))
+    if text:
+        at = (start[0] + 0.04, (start[1] + end[1]) / 2)
+        ax.text(*at, text, ha="left", va="center", fontsize=8, color="0.2", style="italic")
+
+
+def draw_loop(ax) -> None:
+    """The self-consuming loop on ``ax``: real data starts it, the model's samples feed it."""
+    x, top, step, half = 0.32, 0.9, 0.24, 0.06
+    _box(ax, (x, top), "real data\n(human-made)", plotting.color(0))
+    _box(ax, (x, top - step), "training set\nof generation $t$", (0.45, 0.45, 0.45))
+    _box(ax, (x, top - 2 * step), "generative model\nof generation $t$", plotting.color(2))
+    _box(ax, (x, top - 3 * step), "synthetic samples\nof generation $t$", plotting.color(1))
+    labels = ["all of it at $t = 1$;\nsome later, by mode", "fit", "sample"]
+    for i, text in enumerate(labels):
+        _arrow(ax, (x, top - i * step - half), (x, top - (i + 1) * step + half), text)
+    right = x + 0.33
+    _arrow(ax, (right, top - 3 * step), (right, top - step), rad=0.3)
+    ax.text(right + 0.25, top - 2 * step, "select,\nfilter,\nmix:\nnext\ntraining\nset",
+            ha="center", va="center", fontsize=8, color="0.2", style="italic")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_axis_off()
+    ax.set_title("the loop")
+
+
+def _origin_colors(generations: int) -> list:
+    """Real data in the palette's first colour, each synthetic generation a darker orange."""
+    synthetic = sns.color_palette("Oranges", generations + 1)[2:] if generations > 1 else []
+    return [plotting.color(0)] + list(synthetic)[: generations - 1]
+
+
+def draw_mode(ax, mode: str, counts: np.ndarray, samples: int, colors: list) -> None:
+    """One mode's training sets as stacked bars (one row per generation, length in units of n)."""
+    rows = np.arange(1, len(counts) + 1)
+    left = np.zeros(len(counts))
+    for origin in range(counts.shape[1]):
+        width = counts[:, origin] / samples
+        ax.barh(rows, width, left=left, height=0.72, color=colors[origin], ec="white", lw=0.6)
+        left += width
+    ax.set_yticks(rows, [f"gen {t}" for t in rows])
+    ax.set_ylim(rows[-1] + 0.6, 0.4)
+    ax.grid(False, axis="y")
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel("size / $n$", fontsize=8, labelpad=1)
+    ax.set_title(mode, fontsize=10.5, family="monospace")
+    ax.text(0.0, -0.36, textwrap.fill(MODES[mode], 25), transform=ax.transAxes, ha="left",
+            va="top", fontsize=8, color="0.25")
+
+
+def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **settings) -> plt.Figure:
+    """The loop (left) and, for every mode of ``autophagy.loop.MODES``, the training sets
+    of generations 1 to ``generations`` coloured by origin (right; bar length in multiples of
+    ``samples``). ``settings`` go to :class:`autophagy.loop.LoopSettings`. Call
+    :func:`autophagy.plotting.theme` first for the book's style."""
+    modes = list(MODES)
+    panels = len(modes) + 1  # the last panel holds the legend
+    rows = max(2, math.ceil(panels / 4))
+    cols = math.ceil(panels / rows)
+    fig = plt.figure(figsize=(2.7 + 1.85 * cols, 1.0 + 2.5 * rows))
+    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1.45] + [1] * cols, hspace=1.2, wspace=0.45,
+                            left=0.02, right=0.99, top=0.88, bottom=0.17)
+    draw_loop(fig.add_subplot(grid[:, 0]))
+    colors = _origin_colors(generations)
+    axes = [fig.add_subplot(grid[i // cols, 1 + i % cols]) for i in range(panels)]
+    for ax in axes[1:-1]:
+        ax.sharex(axes[0])
+    for ax, mode in zip(axes, modes):
+        draw_mode(ax, mode, compositions(mode, generations, samples, seed, **settings), samples, colors)
+    for ax in axes[len(modes):]:
+        ax.set_axis_off()
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors]
+    labels = ["real data"] + [f"model {k}'s samples" for k in range(1, generations)]
+    axes[-1].legend(handles, labels, loc="center", frameon=False, fontsize=8.5,
+                    title=f"training set of\ngeneration $t$;\n$n$ = {samples} samples",
+                    title_fontsize=8.5)
+    fig.suptitle("AI autophagy: the loop, and what each mode feeds the next model", fontweight="bold")
+    return fig
