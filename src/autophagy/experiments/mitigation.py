@@ -103,7 +103,7 @@ WATERMARK_SWEEP = register_sweep(
     Sweep("text", {"mode": "web", "model": "ngram", "semantic": False, "eval_samples": 32},
           ("watermark_delta", "watermark_z"), WATERMARKS),
     _size_params(8, 1000, 1) + WEB_PARAMS,
-    {"smoke": {"generations": 3, "samples": 300}, "default": {"generations": 8, "samples": 1000},
+    {"smoke": {"generations": 3, "samples": 200}, "default": {"generations": 6, "samples": 500},
      "full": {"generations": 12, "samples": 2000, "replicates": 3}})
 
 
@@ -197,7 +197,7 @@ ARENA = register(Experiment(
         integer("generations", 8, "generations of every run", low=2, high=10**4),
         integer("gaussian_samples", 100, "Gaussian: samples per generation", low=10, high=10**6),
         integer("gaussian_replicates", 300, "Gaussian: replicates", low=1, high=10**5),
-        integer("text_samples", 1000, "text (n-gram): blocks per generation", low=50, high=10**6),
+        integer("text_samples", 500, "text (n-gram): blocks per generation", low=50, high=10**6),
         integer("text_replicates", 1, "text: replicates", low=1, high=100),
         choice("mnist", "off", "MNIST DDPM: off, or the mnist-ddpm profile to run it at", ["off", "smoke", "default", "full"]),
         *WEB_PARAMS,
@@ -210,7 +210,7 @@ ARENA = register(Experiment(
     ],
     columns=ARENA_COLUMNS,
     profiles={
-        "smoke": {"generations": 3, "gaussian_replicates": 100, "text_samples": 300},
+        "smoke": {"generations": 3, "gaussian_replicates": 100, "text_samples": 200},
         "default": {},
         "full": {"generations": 10, "gaussian_replicates": 2000, "text_samples": 4000, "text_replicates": 3,
                  "mnist": "full"},
