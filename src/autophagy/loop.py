@@ -77,7 +77,7 @@ class LoopSpec:
     metrics: Callable[[Any, np.random.Generator], dict[str, Any]]
     truth: Any
     select: Selector | None = None
-    filter: Callable[[Any, np.ndarray, np.random.Generator], tuple[Any, np.ndarray]] | None = None
+    filter: Callable[[Any, np.ndarray, np.random.Generator], np.ndarray] | None = None
     """``filter(samples, origin, rng)`` returns a mask of the samples to keep, shaped like
     ``origin`` (the samples' leading axes: (n,), or (replicates, n) for a batched model). In
     the web modes it screens each scrape; in the others, each generation's synthetic samples.
@@ -179,19 +179,19 @@ class _Loop:
     def synthetic(self, unit: _Unit, n: int, generation: int, rng) -> tuple[Any, np.ndarray]:
         """``n`` samples of ``unit``'s current model, after the select and filter hooks."""
 
-        def draw(k: int) -> tuple[Any, np.ndarray]:
-            samples = self.draw(unit, k, rng)
+        def draw() -> tuple[Any, np.ndarray]:
+            samples = self.draw(unit, n, rng)
             return samples, np.full(trainsets.size(samples, self.axis), generation, dtype=np.int32)
 
         return self.collect(draw, n, rng)
 
     def scrape(self, unit: _Unit, generation: int, rng) -> tuple[Any, np.ndarray]:
         """Web modes: n samples of a web whose share ``synthetic_share(generation)`` is the
-        previous generation's output (shuffled, unlabelled), that pass the filter hook."""
+        previous generation's output (unlabelled), that pass the filter hook."""
         n = self.cfg.samples
         n_synth = round(self.cfg.synthetic_share(generation) * n)
 
-        def draw(k: int) -> tuple[Any, np.ndarray]:
+        def draw() -> tuple[Any, np.ndarray]:
             parts, origins = [], []
             if n_synth < n:
                 parts.append(self.real(unit, n - n_synth, rng))
@@ -203,10 +203,10 @@ class _Loop:
 
         return self.collect(draw, n, rng)
 
-    def collect(self, draw: Callable[[int], tuple[Any, np.ndarray]], n: int, rng) -> tuple[Any, np.ndarray]:
-        """``n`` samples of ``draw(n)`` (per replicate) that pass the filter hook, drawing again
+    def collect(self, draw: Callable[[], tuple[Any, np.ndarray]], n: int, rng) -> tuple[Any, np.ndarray]:
+        """``n`` samples (per replicate) of ``draw()`` that pass the filter hook, drawing again
         while too few pass; a random subset of them when more do."""
-        data, origin = draw(n)
+        data, origin = draw()
         if not self.spec.filter:
             return data, origin
         if self.batched:
@@ -215,7 +215,7 @@ class _Loop:
         for _ in range(MAX_DRAWS - 1):
             if kept.sum(axis=-1).min() >= n:
                 break
-            more, more_origin = draw(n)
+            more, more_origin = draw()
             if self.batched:
                 more_origin = np.broadcast_to(more_origin, origin.shape[:-1] + more_origin.shape[-1:])
             kept = np.concatenate([kept, self.spec.filter(more, more_origin, rng)], axis=-1)
