@@ -15,6 +15,7 @@ from autophagy.cli import main
 from autophagy.experiments import stages
 from autophagy.experiments.text import WATERMARK_KEY, load_corpus
 from autophagy.loop import LoopSettings
+from autophagy.mitigations.detection import PerplexityDetector
 from autophagy.mitigations.filters import Detector, chain, provenance
 from autophagy.mitigations.watermark import GreenList, edit_tokens, false_positive_rate
 from autophagy.models.decoding import Decoding
@@ -184,6 +185,20 @@ def test_watermark_with_beam_search_is_refused():
         Decoding(beams=2, watermark_delta=1.0)
 
 
+def test_perplexity_detector_separates_model_text_from_real_text_better_than_chance(corpus):
+    """Trained on its reference model's own samples, the detector's TPR exceeds its FPR by
+    more than 4 binomial standard errors on held-out blocks."""
+    rng = np.random.default_rng(5)
+    order = rng.permutation(len(corpus.train))
+    reference = NGram(corpus.vocab_size, 3, 64)
+    reference.fit(corpus.train[order[:3000]], rng)
+    synthetic = reference.sample(800, rng)
+    real = corpus.train[order[3000:3800]]
+    detector = PerplexityDetector(reference).fit(real[:400], synthetic[:400])
+    tpr, fpr = detector.rates(real[400:], synthetic[400:])
+    assert tpr - fpr > 4 * np.sqrt((tpr * (1 - tpr) + fpr * (1 - fpr)) / 400 + 1e-12)
+
+
 def test_dropping_watermarked_text_keeps_more_real_text_in_the_training_set():
     common = dict(profile="smoke", progress=False, mode="web", semantic=False, samples=200, generations=4,
                   eval_samples=8, watermark_delta=4.0)
@@ -244,3 +259,15 @@ def test_bad_arena_input_is_one_line_and_writes_nothing(tmp_path, capsys):
     assert main(["run", "arena", "--out", str(tmp_path / "a"), "--set", "detector_fpr=1"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not (tmp_path / "a").exists()
+
+
+def test_arena_runs_every_mitigation_but_the_watermark_on_mnist_when_asked():
+    from autophagy.experiments.mitigation import MITIGATIONS, arena_configs
+    from autophagy.runner import resolve_config
+
+    config = resolve_config("arena", profile="smoke", mnist="smoke")[1]["params"]
+    mnist = {mitigation: params for modality, mitigation, _, params in arena_configs(config) if modality == "mnist"}
+    assert set(mnist) == set(MITIGATIONS) - {"watermark"}
+    assert mnist["none"]["mode"] == "web" and mnist["none"]["web_max"] == config["web_max"]
+    assert mnist["detector"]["detector_tpr"] == config["detector_tpr"]
+    assert all(params["generations"] == config["generations"] for params in mnist.values())

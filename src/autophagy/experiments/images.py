@@ -249,7 +249,7 @@ FASHION_GAN = register(Experiment(
         "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8, "channels": 8,
                   "steps": 10, "warm_steps": 5, "z_dim": 16, "batch_size": 32},
         "default": {"generations": 3, "samples": 1000, "eval_samples": 500, "channels": 16,
-                    "steps": 1000, "warm_steps": 200},
+                    "steps": 1500, "warm_steps": 200},
         "full": {"generations": 8, "samples": 60_000, "eval_samples": 10_000, "channels": 64,
                  "steps": 50_000, "warm_steps": 10_000, "batch_size": 128, "lr": 1e-3},
     },
