@@ -57,7 +57,10 @@ def _seed(text: str) -> int:
 
 def cmd_list(name: str | None) -> None:
     from .experiments import all_experiments, get
+    from .history import KEY_DOCS, KEYS
 
+    print(textwrap.fill("Every loop's metrics.csv has the key columns " + "; ".join(
+        f"{k} ({v})" for k, v in KEY_DOCS.items()) + ", then the columns listed below.", width=96) + "\n")
     for exp in [get(name)] if name else all_experiments():
         print(f"{exp.name}: {exp.summary}")
         print("  parameters:")
@@ -88,7 +91,7 @@ def cmd_run(args) -> None:
 def cmd_show(path: str) -> None:
     from pathlib import Path
 
-    from .history import KEYS, History
+    from .history import History
 
     folder = Path(path)
     if not (folder / "metrics.csv").is_file() or not (folder / "config.json").is_file():

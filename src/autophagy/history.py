@@ -10,7 +10,14 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-KEYS = ("generation", "replicate", "train_size", "real_share", "real_drawn")
+KEY_DOCS = {
+    "generation": "0 is the truth, 1 the model fitted on real data",
+    "replicate": "which independent repetition",
+    "train_size": "samples in the generation's training set",
+    "real_share": "share of them that are real",
+    "real_drawn": "real samples drawn for it, those a screen dropped included",
+}
+KEYS = tuple(KEY_DOCS)
 
 
 @dataclass
