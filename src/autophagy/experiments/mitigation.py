@@ -24,15 +24,8 @@ import pandas as pd
 
 from ..params import ParameterError, choice, integer, number
 from . import registry
-from .registry import Experiment, register
+from .registry import WEB_PARAMS, Experiment, register
 from .stages import run_stages, sub_config
-
-WEB_PARAMS = [
-    number("web_start", 0.2, "synthetic share of generation 2's scrape", low=0, high=1),
-    number("web_growth", 0.2, "growth of the synthetic share per generation", low=0, high=1),
-    number("web_max", 0.9, "the synthetic share's ceiling", low=0, high=1),
-]
-
 
 def _size_params(generations: int, samples: int, replicates: int) -> list:
     return [

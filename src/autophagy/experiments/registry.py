@@ -68,6 +68,13 @@ def all_experiments() -> list[Experiment]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
+WEB_PARAMS = [
+    number("web_start", 0.2, "web modes: synthetic share of generation 2's scrape", low=0, high=1),
+    number("web_growth", 0.2, "web modes: growth of the synthetic share per generation", low=0, high=1),
+    number("web_max", 0.9, "web modes: the synthetic share's ceiling", low=0, high=1),
+]
+
+
 def loop_params(generations: int, samples: int, replicates: int, mode: str = "replace") -> list[Param]:
     """The parameters every loop experiment shares, with their ranges."""
     return [
@@ -77,9 +84,7 @@ def loop_params(generations: int, samples: int, replicates: int, mode: str = "re
         choice("mode", mode, "how the next training set is built", list(MODES)),
         number("real_fraction", 0.1, "fresh mode: share of new real samples", low=0, high=1, low_open=True),
         number("synthetic_ratio", 1.0, "augment mode: synthetic samples per real sample", low=0, high=100, low_open=True),
-        number("web_start", 0.2, "web modes: synthetic share of generation 2's scrape", low=0, high=1),
-        number("web_growth", 0.2, "web modes: growth of the synthetic share per generation", low=0, high=1),
-        number("web_max", 0.9, "web modes: the synthetic share's ceiling", low=0, high=1),
+        *WEB_PARAMS,
         number("detector_tpr", 0.0, "web modes: a simulated detector drops this share of synthetic samples", low=0, high=1),
         number("detector_fpr", 0.0, "web modes: ... and this share of real ones (false positives)", low=0, high=1, high_open=True),
         number("provenance", 0.0, "web modes: share of synthetic samples labelled as such (and dropped)", low=0, high=1),
