@@ -255,7 +255,7 @@ TEXT = register(Experiment(
     columns=COLUMNS,
     profiles={
         "smoke": {"generations": 3, "samples": 500, "replicates": 1, "eval_samples": 24},
-        "default": {"generations": 10, "samples": 2000, "replicates": 2, "eval_samples": 48},
+        "default": {"generations": 10, "samples": 1000, "replicates": 2, "eval_samples": 48},
         "full": {"model": "smollm2", "generations": 10, "samples": 10_000, "replicates": 1,
                  "epochs": 5.0, "batch_size": 16, "beams": 5, "prompt_len": 64, "warm_start": False,
                  "eval_samples": 256},
