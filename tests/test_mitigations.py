@@ -15,6 +15,7 @@ from autophagy.cli import main
 from autophagy.experiments import stages
 from autophagy.experiments.text import WATERMARK_KEY, load_corpus
 from autophagy.loop import LoopSettings
+from autophagy.mitigations.curation import GaussianVerifier
 from autophagy.mitigations.detection import PerplexityDetector
 from autophagy.mitigations.filters import Detector, chain, provenance
 from autophagy.mitigations.watermark import GreenList, edit_tokens, false_positive_rate
@@ -271,3 +272,84 @@ def test_arena_runs_every_mitigation_but_the_watermark_on_mnist_when_asked():
     assert mnist["none"]["mode"] == "web" and mnist["none"]["web_max"] == config["web_max"]
     assert mnist["detector"]["detector_tpr"] == config["detector_tpr"]
     assert all(params["generations"] == config["generations"] for params in mnist.values())
+
+
+# --- curation and verification ----------------------------------------------------------
+
+
+class _Model:
+    """A batched Gaussian's parameters, as the verifier reads them."""
+
+    def __init__(self, mu, sigma):
+        self.mu, self.sigma = np.atleast_1d(mu), np.atleast_1d(sigma)
+
+
+@pytest.mark.parametrize("accuracy", [0.0, 0.3, 1.0])
+def test_verifier_of_accuracy_a_passes_the_mixture_of_truth_and_model(accuracy):
+    """Samples of N(0.5, 1.5^2) (a bounded density ratio) pass as a * N(0, 1) + (1 - a) * model."""
+    mu, sigma = 0.5, 1.5
+    rng = np.random.default_rng(11)
+    samples = mu + sigma * rng.standard_normal((1, 400_000))
+    verifier = GaussianVerifier(accuracy, lambda: _Model(mu, sigma))
+    kept = samples[verifier(samples, np.ones(samples.shape, dtype=np.int32), rng)]
+    mean = (1 - accuracy) * mu
+    var = accuracy + (1 - accuracy) * sigma**2 + accuracy * (1 - accuracy) * mu**2
+    assert_mean_close(kept, mean, "kept mean")
+    assert_variance_close(kept, var, "kept variance")
+
+
+def test_verifier_accuracy_raises_the_variance_up_to_the_ideal_verifiers_recursion():
+    """Each step of accuracy keeps the variance higher; no finite verifier beats the ideal one,
+    which can also pick tails that a narrowed model no longer makes."""
+    finals = {}
+    for accuracy in (0.0, 0.25, 1.0):
+        history = autophagy.run("gaussian", samples=N, generations=30, replicates=400, method="sample",
+                                verifier_accuracy=accuracy, progress=False, seed=3)
+        finals[accuracy] = history.at(30)["var"].to_numpy()
+    se = {a: v.std(ddof=1) / np.sqrt(v.size) for a, v in finals.items()}
+    assert finals[0.0].mean() + 4 * se[0.0] < finals[0.25].mean() - 4 * se[0.25]
+    assert finals[0.25].mean() + 4 * se[0.25] < finals[1.0].mean() + 4 * se[1.0]
+    for accuracy in (0.25, 1.0):
+        ideal = theory.verified_moments(30, N, accuracy)[0]
+        assert finals[accuracy].mean() < ideal + 4 * se[accuracy], (accuracy, finals[accuracy].mean(), ideal)
+
+
+def test_verified_fixed_point_is_the_recursions_limit_and_perfect_verification_is_real_data():
+    for accuracy in (0.1, 0.5, 1.0):
+        e, v = theory.verified_moments(5000, N, accuracy)
+        assert (e, v) == pytest.approx(theory.verified_fixed_point(N, accuracy), rel=1e-9)
+    assert theory.verified_fixed_point(N, 1.0) == pytest.approx(theory.fresh_fixed_point(N, 1.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("q", [0.5, 0.8])
+def test_reward_curation_moves_each_model_to_its_truncated_normal(q):
+    """One curated generation: the refit mean and variance are those of the model truncated to
+    the interval of mass q around the reward's peak (up to the O(1/N) bias of selection)."""
+    n, target = 2000, 1.0
+    history = autophagy.run("gaussian", samples=n, generations=2, replicates=400, reward_fraction=q,
+                            reward_target=target, method="sample", progress=False, seed=4)
+    first, second = history.at(1), history.at(2)
+    mu, sigma = first["mean"].to_numpy(), np.sqrt(first["var"].to_numpy())
+    moments = np.array([theory.reward_curation_moments((target - m) / s, q) for m, s in zip(mu, sigma)])
+    mean_gap = second["mean"].to_numpy() - (mu + sigma * moments[:, 0])
+    var_ratio = second["var"].to_numpy() / (sigma**2 * moments[:, 1])
+    assert abs(mean_gap.mean()) < 4 * mean_gap.std(ddof=1) / np.sqrt(mean_gap.size) + 2 / n
+    assert abs(var_ratio.mean() - 1) < 4 * var_ratio.std(ddof=1) / np.sqrt(var_ratio.size) + 2 / n
+
+
+def test_reward_curation_drifts_to_the_reward_peak_and_collapses():
+    history = autophagy.run("gaussian", samples=N, generations=20, replicates=200, reward_fraction=0.5,
+                            reward_target=1.0, method="sample", progress=False, seed=6)
+    means = history.frame.groupby("generation")["mean"].mean()
+    variances = history.frame.groupby("generation")["var"].mean()
+    assert np.all(np.diff(variances.to_numpy()[1:]) < 0), "curation shrinks the variance every generation"
+    assert abs(means.iloc[-1] - 1.0) < abs(means.iloc[1] - 1.0), "the mean moves towards the reward's peak"
+
+
+def test_curation_parameters_are_refused_where_they_cannot_act():
+    with pytest.raises(ParameterError, match="method=sample"):
+        autophagy.run("gaussian", verifier_accuracy=0.5, profile="smoke", progress=False)
+    with pytest.raises(ParameterError, match="not both"):
+        autophagy.run("gaussian", method="sample", central_fraction=0.5, reward_fraction=0.5, profile="smoke")
+    with pytest.raises(ParameterError, match="web"):
+        autophagy.run("gaussian", method="sample", mode="web", verifier_accuracy=0.5, profile="smoke")

@@ -8,7 +8,7 @@ Bertrand et al. (2024), Suresh et al. (2024), Alemohammad et al. (2024).
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 
 def variance_ratio(n: int, ddof: int) -> float:
@@ -106,6 +106,32 @@ def fresh_fixed_point(n: int, alpha: float) -> tuple[float, float]:
     return 1 - 1 / d, 1 / d
 
 
+def verified_moments(t, n: int, accuracy: float):
+    """(E[sigma_t^2], Var(mu_t)) in ``replace`` mode when a verifier of ``accuracy`` a screens the
+    synthetic samples (MLE). What passes is n draws from a * N(0, 1) + (1 - a) * generation t, a
+    mixture of variance m_t = a + (1 - a) sigma_t^2 + a (1 - a) mu_t^2 and mean (1 - a) mu_t:
+    E_{t+1} = c E[m_t], v_{t+1} = (1 - a)^2 v_t + E[m_t] / n, c = (n - 1)/n."""
+    a, c = float(accuracy), (n - 1) / n
+    steps = int(np.max(t))
+    e, v = np.empty(steps + 1), np.empty(steps + 1)
+    e[0], v[0] = 1.0, 0.0
+    if steps:
+        e[1], v[1] = c, 1.0 / n
+    for s in range(1, steps):
+        m = a + (1 - a) * e[s] + a * (1 - a) * v[s]
+        e[s + 1], v[s + 1] = c * m, (1 - a) ** 2 * v[s] + m / n
+    idx = np.asarray(t, dtype=int)
+    return e[idx], v[idx]
+
+
+def verified_fixed_point(n: int, accuracy: float) -> tuple[float, float]:
+    """(E_inf, v_inf) of :func:`verified_moments`: with m = a / (1 - (1 - a)(c + 1/(n (2 - a)))),
+    E_inf = c m and v_inf = m / (n a (2 - a)); for a > 0 (a = 0 is the unverified collapse)."""
+    a, c = float(accuracy), (n - 1) / n
+    m = a / (1 - (1 - a) * (c + 1 / (n * (2 - a))))
+    return c * m, m / (n * a * (2 - a))
+
+
 def truncation_factor(psi: float) -> float:
     """Variance is multiplied by psi^2 each generation when sampling N(mu, (psi sigma)^2)."""
     return psi**2
@@ -115,6 +141,18 @@ def central_selection_factor(q: float) -> float:
     """Variance factor from keeping the central fraction q: 1 - 2 c phi(c) / (2 Phi(c) - 1)."""
     c = stats.norm.ppf((1 + q) / 2)
     return float(1 - 2 * c * stats.norm.pdf(c) / (2 * stats.norm.cdf(c) - 1))
+
+
+def reward_curation_moments(target: float, q: float) -> tuple[float, float]:
+    """(mean, variance) of N(0, 1) samples after keeping the share q closest to ``target`` (the
+    narrow reward -|x - target|): N(0, 1) truncated to [target - d, target + d], the interval
+    of mass q. For a model N(mu, sigma^2), use (target - mu) / sigma and rescale."""
+    def mass(d):
+        return stats.norm.cdf(target + d) - stats.norm.cdf(target - d) - q
+
+    d = optimize.brentq(mass, 0.0, abs(target) + 10.0)
+    kept = stats.truncnorm(target - d, target + d)
+    return float(kept.mean()), float(kept.var())
 
 
 # -- categorical (Wright-Fisher drift of symbol frequencies) --------------------------------

@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import plotting, theory
-from ..loop import LoopSpec
+from ..loop import WEB_MODES, LoopSpec
 from ..metrics.distribution import w2_gaussian
+from ..mitigations.curation import GaussianVerifier, reward_curation
 from ..mitigations.selection import central
 from ..models.gaussian import ESTIMATORS, METHODS, Gaussian
 from ..params import ParameterError, choice, number
@@ -31,23 +32,40 @@ COLUMNS = {
 def build(config: dict[str, Any]) -> LoopSpec:
     reps = config["replicates"]
 
+    made: list[Gaussian] = []  # the verifier screens the samples of the latest model made
+
     def make_model() -> Gaussian:
-        return Gaussian(reps, config["estimator"], config["method"], config["truncation"])
+        made.append(Gaussian(reps, config["estimator"], config["method"], config["truncation"]))
+        return made[-1]
 
     truth = Gaussian(reps, method=config["method"])
 
     def metrics(model: Gaussian, rng) -> dict[str, Any]:
         return {"mean": model.mu, "var": model.var, "w2": w2_gaussian(model.mu, model.sigma)}
 
-    select = central(config["central_fraction"]) if config["central_fraction"] < 1 else None
-    return LoopSpec(make_model=make_model, real=truth.sample, metrics=metrics, truth=truth, select=select)
+    select = None
+    if config["central_fraction"] < 1:
+        select = central(config["central_fraction"])
+    elif config["reward_fraction"] < 1:
+        select = reward_curation(config["reward_target"], config["reward_fraction"])
+    verify = None
+    if config["verifier_accuracy"] > 0:
+        verify = GaussianVerifier(config["verifier_accuracy"], lambda: made[-1])
+    return LoopSpec(make_model=make_model, real=truth.sample, metrics=metrics, truth=truth, select=select,
+                    filter=verify)
 
 
 def check(config: dict[str, Any]) -> None:
     if config["method"] == "exact" and config["mode"] == "accumulate-subsample":
         raise ParameterError("mode=accumulate-subsample needs method=sample (a subsample of summary statistics is not defined)")
-    if config["method"] == "exact" and config["central_fraction"] < 1:
-        raise ParameterError("central_fraction < 1 needs method=sample (selection looks at the points)")
+    if config["central_fraction"] < 1 and config["reward_fraction"] < 1:
+        raise ParameterError("choose one selection: central_fraction or reward_fraction, not both")
+    looks = [k for k in ("central_fraction", "reward_fraction") if config[k] < 1]
+    looks += ["verifier_accuracy"] if config["verifier_accuracy"] > 0 else []
+    if config["method"] == "exact" and looks:
+        raise ParameterError(f"{looks[0]} needs method=sample (selection and verification look at the points)")
+    if config["verifier_accuracy"] > 0 and config["mode"] in WEB_MODES:
+        raise ParameterError("verifier_accuracy screens the model's own samples: it needs a mode other than web")
     screens = [k for k in SCREENS if config[k] > 0]
     if config["method"] == "exact" and screens:
         raise ParameterError(f"{screens[0]} > 0 needs method=sample (a screen looks at the points)")
@@ -57,7 +75,7 @@ def memory_bytes(config: dict[str, Any]) -> float:
     """Bytes of samples held at once by method=sample (the exact method holds none)."""
     if config["method"] == "exact":
         return 0.0
-    per_generation = config["samples"] / config["central_fraction"]
+    per_generation = config["samples"] / min(config["central_fraction"], config["reward_fraction"])
     held = {
         "accumulate": config["generations"] + 1,
         "accumulate-subsample": config["generations"] + 1,
@@ -71,7 +89,8 @@ def figures(history) -> dict[str, Any]:
     cfg = history.config["params"]
     ddof = ESTIMATORS[cfg["estimator"]]
     theory_var = None
-    if cfg["mode"] == "replace" and cfg["truncation"] == 1 and cfg["central_fraction"] == 1:
+    plain = cfg["truncation"] == 1 and cfg["central_fraction"] == 1 and cfg["reward_fraction"] == 1
+    if cfg["mode"] == "replace" and plain and cfg["verifier_accuracy"] == 0:
         theory_var = lambda t: theory.expected_variance(t, cfg["samples"], ddof)  # noqa: E731
     return {"variance": plotting.band_figure(history, "var", "fitted variance $\\sigma_t^2$", theory=theory_var),
             "mean": plotting.band_figure(history, "mean", "fitted mean $\\mu_t$"),
@@ -86,6 +105,9 @@ GAUSSIAN = register(Experiment(
         choice("method", "exact", "exact: draw sufficient statistics; sample: draw the N points", list(METHODS)),
         number("truncation", 1.0, "sampling bias psi: sample from N(mu, (psi sigma)^2)", low=0, high=1, low_open=True),
         number("central_fraction", 1.0, "keep only the central fraction q of each generation's samples", low=0, high=1, low_open=True),
+        number("reward_fraction", 1.0, "curation: keep the fraction q of samples closest to reward_target", low=0, high=1, low_open=True),
+        number("reward_target", 1.0, "curation: the value the narrow reward -|x - target| prefers", low=-100, high=100),
+        number("verifier_accuracy", 0.0, "verification: a verifier checking samples against the truth, right with this probability (0: none)", low=0, high=1),
     ],
     columns=COLUMNS,
     profiles={

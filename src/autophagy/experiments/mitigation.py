@@ -9,7 +9,9 @@ Each sweep runs a base experiment once per value of a knob (one stage each, resu
   true- and false-positive rates;
 - ``provenance-sweep``: the Gaussian on the web, with a share of producers labelling their output;
 - ``watermark-sweep``: the n-gram language model on the web, watermarking its text, with and
-  without the scraper dropping watermarked text.
+  without the scraper dropping watermarked text;
+- ``curation-sweep``: the Gaussian's fully synthetic loop, curated by a narrow reward (Ferbach
+  et al.) or screened by a verifier of given accuracy (Feng et al.).
 
 ``arena`` puts every mitigation side by side on one web, for the Gaussian, the text model
 and (optionally) the MNIST DDPM, in a long table (see :data:`ARENA_COLUMNS`).
@@ -78,6 +80,7 @@ REAL_FRACTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 DETECTOR_RATES = [(tpr, fpr) for tpr in (0.0, 0.5, 0.8, 0.9, 0.99) for fpr in (0.0, 0.1, 0.3)]
 ADOPTIONS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 WATERMARKS = [(0.0, 0.0), (2.0, 0.0), (1.0, 4.0), (2.0, 4.0), (4.0, 4.0)]
+CURATIONS = [(1.0, 0.0), (0.8, 0.0), (0.5, 0.0), (1.0, 0.1), (1.0, 0.25), (1.0, 0.5), (1.0, 0.9), (1.0, 1.0)]
 
 MIXING_SWEEP = register_sweep(
     "mixing-sweep", "the Gaussian in fresh mode across real fractions (Bertrand et al.)",
@@ -98,6 +101,10 @@ WATERMARK_SWEEP = register_sweep(
     _size_params(8, 1000, 1) + WEB_PARAMS,
     {"smoke": {"generations": 3, "samples": 200}, "default": {"generations": 6, "samples": 500},
      "full": {"generations": 12, "samples": 2000, "replicates": 3}})
+CURATION_SWEEP = register_sweep(
+    "curation-sweep", "the Gaussian's own samples curated by a narrow reward or screened by a verifier",
+    Sweep("gaussian", {"mode": "replace", "method": "sample"}, ("reward_fraction", "verifier_accuracy"), CURATIONS),
+    _size_params(60, 100, 500), GAUSSIAN_SIZES)
 
 
 # --- the arena ---------------------------------------------------------------------------

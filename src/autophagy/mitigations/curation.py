@@ -1,0 +1,55 @@
+"""Curation by a reward, and verification against the truth: two ways of choosing what to keep.
+
+- :func:`reward_curation`: keep the best share of the candidates by a *narrow* reward (here,
+  closeness to a preferred value). Ferbach et al. show that a loop curated this way maximises
+  the reward: it drifts to the reward's peak and loses its diversity (the seed's Figure 3b).
+- :class:`GaussianVerifier`: a screen that checks each sample against the real distribution.
+  A perfect verifier accepts a sample x with probability r(x) / M, where r = p_real / p_batch is
+  the density ratio of the truth to the model that made the sample: rejection sampling, so what passes
+  is distributed like real data (Feng et al.: synthetic data helps once it is verified). A
+  verifier of *accuracy* a gives that informed verdict with probability a and otherwise
+  accepts at random at the same average rate, so what passes is, in distribution, the mixture
+  a * truth + (1 - a) * model: like `fresh` data of real fraction a, without drawing any
+  real data (:func:`autophagy.theory.verified_fixed_point`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .selection import TopFraction
+
+
+def reward_curation(target: float, fraction: float, axis: int = 1) -> TopFraction:
+    """Keep the ``fraction`` of candidates with the highest reward -|x - ``target``|."""
+    return TopFraction(lambda samples: -np.abs(samples - target), fraction, axis=axis)
+
+
+class GaussianVerifier:
+    """Screens a batched Gaussian model's samples (replicates on axis 0) against the truth N(0, 1).
+
+    ``model()`` returns the model whose samples are screened (its ``mu`` and ``sigma``, one per
+    replicate, give the density ratio); the envelope M is the largest ratio in the batch, so
+    the sample most typical of the truth always passes (exact rejection sampling where the
+    ratio is bounded, sigma > 1; nearly so otherwise).
+    """
+
+    def __init__(self, accuracy: float, model: Callable[[], Any]):
+        if not 0 <= accuracy <= 1:
+            raise ValueError("accuracy must be in [0, 1]")
+        self.accuracy, self.model = accuracy, model
+
+    def acceptance(self, samples: np.ndarray) -> np.ndarray:
+        """The informed verdict's probability of accepting each sample (shaped like ``samples``)."""
+        model = self.model()
+        z = (samples - model.mu[:, None]) / np.maximum(model.sigma, 1e-300)[:, None]
+        log_ratio = 0.5 * (z**2 - samples**2)
+        return np.exp(log_ratio - log_ratio.max(axis=-1, keepdims=True))
+
+    def __call__(self, samples: np.ndarray, origin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        informed = self.acceptance(np.asarray(samples, dtype=float))
+        at_random = informed.mean(axis=-1, keepdims=True)
+        listens = rng.random(informed.shape) < self.accuracy
+        return rng.random(informed.shape) < np.where(listens, informed, at_random)
