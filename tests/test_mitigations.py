@@ -209,6 +209,15 @@ def test_dropping_watermarked_text_keeps_more_real_text_in_the_training_set():
     assert kept > open_web + 0.3
 
 
+
+def test_screening_for_a_watermark_no_producer_applies_keeps_the_webs_share():
+    """The scraper's key without watermarked text: only false positives, about equally real and synthetic."""
+    n = 200
+    history = autophagy.run("text", profile="smoke", progress=False, mode="web", semantic=False, samples=n,
+                            generations=4, eval_samples=8, watermark_z=4.0)
+    expected = 1 - round(0.6 * n) / n
+    assert abs(history.at(4)["real_share"].mean() - expected) < 4 * np.sqrt(expected * (1 - expected) / n)
+
 # -- sweeps and the arena -----------------------------------------------------------------
 
 def test_mixing_sweep_matches_the_fresh_recursion_for_each_real_fraction():

@@ -36,6 +36,7 @@ import numpy as np
 from ..loop import WEB_MODES, LoopSettings, LoopSpec, run_loop
 from ..metrics.text import rank_frequency, variety
 from ..mitigations import filters
+from ..mitigations.watermark import GreenList
 from ..models.decoding import Decoding
 from ..params import ParameterError, choice, flag, integer, number
 from ..rundir import atomic_write
@@ -173,7 +174,9 @@ def execute(config: dict[str, Any], seed: int, store=None, progress: bool = True
         sample_dir.mkdir(exist_ok=True)
     spec = with_screening(build(config, sample_dir, progress), config)
     if config["watermark_z"] > 0:
-        marks = decoding_of(config).green_list(load_corpus(config).vocab_size)
+        # the scraper's key screens the scrape whether or not the producers watermark (delta 0:
+        # only the false positives remain)
+        marks = GreenList(load_corpus(config).vocab_size, config["watermark_gamma"], WATERMARK_KEY)
         spec.filter = filters.chain([f for f in (spec.filter, filters.ScoreFilter(marks.z_scores, config["watermark_z"])) if f])
     return run_loop(spec, LoopSettings.from_config(config, seed), store=store, progress=progress,
                     description="text")
