@@ -68,6 +68,15 @@ def test_web_accumulate_keeps_every_scrape():
     assert [int(h.at(t)["train_size"].iloc[0]) for t in range(1, G + 1)] == [N * t for t in range(1, G + 1)]
 
 
+
+def test_web_budget_trains_on_n_drawn_from_every_scrape_so_far():
+    """Fixed budget: n samples a generation, whose real share is, on average, the pool's."""
+    h = gaussian(mode="web-accumulate-subsample", method="sample")
+    settings = LoopSettings(G, N, mode="web")
+    assert (h.frame.loc[h.frame.generation > 0, "train_size"] == N).all()
+    pool_real = sum(N - round(settings.synthetic_share(t) * N) for t in range(1, G + 1)) / (N * G)
+    assert_mean_close(h.at(G)["real_share"], pool_real, "real share of the budget")
+
 def test_a_filter_with_perfect_labels_reproduces_the_real_only_run():
     """Full provenance drops every synthetic sample: every training set is real, and the
     moments are those of n fresh real samples a generation (E sigma^2 = (n-1)/n, Var mu = 1/n)."""

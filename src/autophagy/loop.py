@@ -39,8 +39,9 @@ MODES = {
     "accumulate-subsample": "n samples drawn from everything so far (a fixed data budget)",
     "web": "n samples scraped from a web whose synthetic share grows each generation, unlabelled",
     "web-accumulate": "every web scrape so far",
+    "web-accumulate-subsample": "n samples drawn from every web scrape so far (a fixed data budget)",
 }
-WEB_MODES = ("web", "web-accumulate")
+WEB_MODES = ("web", "web-accumulate", "web-accumulate-subsample")
 
 
 class Model(Protocol):
@@ -243,7 +244,9 @@ class _Loop:
                 data = trainsets.concat([unit.pool, data], self.axis)
                 origin = trainsets.concat_origin([unit.pool_origin, origin])
             unit.pool, unit.pool_origin = data, origin
-            return data, origin
+            if cfg.mode == "web-accumulate":
+                return data, origin
+            return trainsets.subsample(data, origin, n, rng, self.axis)
         if generation == 1:
             real, origin = self.real(unit, n, rng), np.zeros(n, dtype=np.int32)
             if cfg.mode == "augment":

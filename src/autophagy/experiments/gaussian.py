@@ -56,8 +56,8 @@ def build(config: dict[str, Any]) -> LoopSpec:
 
 
 def check(config: dict[str, Any]) -> None:
-    if config["method"] == "exact" and config["mode"] == "accumulate-subsample":
-        raise ParameterError("mode=accumulate-subsample needs method=sample (a subsample of summary statistics is not defined)")
+    if config["method"] == "exact" and config["mode"].endswith("accumulate-subsample"):
+        raise ParameterError(f"mode={config['mode']} needs method=sample (a subsample of summary statistics is not defined)")
     if config["central_fraction"] < 1 and config["reward_fraction"] < 1:
         raise ParameterError("choose one selection: central_fraction or reward_fraction, not both")
     looks = [k for k in ("central_fraction", "reward_fraction") if config[k] < 1]
@@ -80,6 +80,7 @@ def memory_bytes(config: dict[str, Any]) -> float:
         "accumulate": config["generations"] + 1,
         "accumulate-subsample": config["generations"] + 1,
         "web-accumulate": config["generations"] + 1,
+        "web-accumulate-subsample": config["generations"] + 1,
         "augment": 1 + config["synthetic_ratio"],
     }.get(config["mode"], 2)
     return 8.0 * 3 * config["replicates"] * per_generation * held

@@ -200,7 +200,7 @@ def zipf_curves(out, generations: list[int], replicate: int = 0) -> dict[int, np
 
 def check(config: dict[str, Any]) -> None:
     if config["watermark_z"] > 0 and config["mode"] not in WEB_MODES:
-        raise ParameterError("watermark_z screens a scraped pool: it needs mode=web or web-accumulate")
+        raise ParameterError(f"watermark_z screens a scraped pool: it needs a web mode: {', '.join(WEB_MODES)}")
     if config["beams"] > 1 and config["watermark_delta"] > 0:
         raise ParameterError("a watermark biases sampling: it needs beams=1")
     if config["beams"] > 1 and config["prompt_len"] == 0:
@@ -213,7 +213,7 @@ def check(config: dict[str, Any]) -> None:
 
 def memory_bytes(config: dict[str, Any]) -> float:
     """Bytes of token blocks held at once (accumulate keeps every generation's)."""
-    held = config["generations"] + 1 if config["mode"].startswith("accumulate") else 2 + config["synthetic_ratio"]
+    held = config["generations"] + 1 if "accumulate" in config["mode"] else 2 + config["synthetic_ratio"]
     return 4.0 * config["replicates"] * config["samples"] * config["block_len"] * held
 
 
