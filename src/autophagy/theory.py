@@ -145,7 +145,7 @@ def central_selection_factor(q: float) -> float:
 
 def reward_curation_moments(target: float, q: float) -> tuple[float, float]:
     """(mean, variance) of N(0, 1) samples after keeping the share q closest to ``target`` (the
-    narrow reward -|x - target|): N(0, 1) truncated to [target - d, target + d], the interval
+    narrow reward ``-abs(x - target)``): N(0, 1) truncated to [target - d, target + d], the interval
     of mass q. For a model N(mu, sigma^2), use (target - mu) / sigma and rescale."""
     def mass(d):
         return stats.norm.cdf(target + d) - stats.norm.cdf(target - d) - q

@@ -107,7 +107,7 @@ GAUSSIAN = register(Experiment(
         number("truncation", 1.0, "sampling bias psi: sample from N(mu, (psi sigma)^2)", low=0, high=1, low_open=True),
         number("central_fraction", 1.0, "keep only the central fraction q of each generation's samples", low=0, high=1, low_open=True),
         number("reward_fraction", 1.0, "curation: keep the fraction q of samples closest to reward_target", low=0, high=1, low_open=True),
-        number("reward_target", 1.0, "curation: the value the narrow reward -|x - target| prefers", low=-100, high=100),
+        number("reward_target", 1.0, "curation: the value the narrow reward -abs(x - target) prefers", low=-100, high=100),
         number("verifier_accuracy", 0.0, "verification: a verifier checking samples against the truth, right with this probability (0: none)", low=0, high=1),
     ],
     columns=COLUMNS,

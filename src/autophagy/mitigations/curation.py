@@ -23,7 +23,7 @@ from .selection import TopFraction
 
 
 def reward_curation(target: float, fraction: float, axis: int = 1) -> TopFraction:
-    """Keep the ``fraction`` of candidates with the highest reward -|x - ``target``|."""
+    """Keep the ``fraction`` of candidates with the highest reward ``-abs(x - target)``."""
     return TopFraction(lambda samples: -np.abs(samples - target), fraction, axis=axis)
 
 
