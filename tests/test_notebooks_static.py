@@ -1,6 +1,7 @@
 """Static checks of the chapters: stored without outputs, one parameters cell, all in the toc."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,56 @@ def test_profile_is_checked_right_after_the_parameters(path):
 def test_every_toc_entry_exists():
     for entry in toc_files():
         assert (ROOT / f"{entry}.ipynb").exists() or (ROOT / f"{entry}.md").exists(), entry
+
+
+DIRECTIVE = re.compile(r"^(`{3,}|:{3,})\{(exercise|solution)\}([^\n]*)\n(.*?)^\1[ \t]*$", re.M | re.S)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_solution_directly_follows_its_exercise(path):
+    """exercise_style: solution_follow_exercise (_config.yml): nothing but blank lines between
+    an exercise and its solution, in the same markdown cell or at the start of the next one."""
+    found = []  # (cell index, kind, label, text before it, text after it in its cell)
+    for i, cell in enumerate(cells(path)):
+        text = "".join(cell["source"])
+        if cell["cell_type"] != "markdown":
+            continue
+        matches = list(DIRECTIVE.finditer(text))
+        for k, m in enumerate(matches):
+            start = matches[k - 1].end() if k else 0
+            end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
+            label = (m.group(3).strip() if m.group(2) == "solution"
+                     else next(iter(re.findall(r"^:label:\s*(\S+)", m.group(4), re.M)), None))
+            found.append((i, m.group(2), label, text[start:m.start()], text[m.end():end]))
+    solutions = [f for f in found if f[1] == "solution"]
+    assert solutions
+    for n, (cell, _, label, before, _) in enumerate(found):
+        if found[n][1] != "solution":
+            continue
+        assert n > 0, f"solution {label} comes before any exercise"
+        prev_cell, kind, prev_label, _, after = found[n - 1]
+        assert kind == "exercise" and prev_label == label, \
+            f"solution {label} does not follow its exercise (it follows {kind} {prev_label})"
+        if cell == prev_cell:
+            assert not before.strip(), f"text between exercise {label} and its solution"
+        else:
+            assert cell == prev_cell + 1 and not after.strip() and not before.strip(), \
+                f"solution {label} is not at the start of the cell after its exercise"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_install_cell_is_guarded_and_hides_its_output(path):
+    """The first code cell installs the package only on Colab, and its pip output is folded."""
+    cell = next(c for c in cells(path) if c["cell_type"] == "code")
+    lines = "".join(cell["source"]).splitlines()
+    guard = next((i for i, l in enumerate(lines) if re.match(r"\s*if .*google\.colab.* in sys\.modules", l)),
+                 None)
+    assert guard is not None, "the first code cell is not the Colab install cell"
+    indent = len(lines[guard]) - len(lines[guard].lstrip())
+    installs = [i for i, l in enumerate(lines) if "pip install" in l or "apt-get" in l]
+    assert installs
+    for i in installs:
+        assert i > guard and len(lines[i]) - len(lines[i].lstrip()) > indent, f"unguarded: {lines[i]!r}"
+        # and no line back at the guard's level between the guard and this install
+        assert all(not l.strip() or len(l) - len(l.lstrip()) > indent for l in lines[guard + 1:i])
+    assert "hide-output" in cell.get("metadata", {}).get("tags", [])

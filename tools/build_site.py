@@ -181,7 +181,15 @@ def generate(book: Path) -> None:
 def student_config(source: Path) -> Path:
     """The book's _config.yml with the solutions hidden, written next to it."""
     config = yaml.safe_load((source / "_config.yml").read_text())
-    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["hide_solutions"] = True
+    # the page sources (_sources/*.ipynb, *.md) hold the solutions: do not ship them
+    sphinx["html_copy_source"] = False
+    sphinx["html_show_sourcelink"] = False
+    # nor the download button that links to them (merged into the theme options jupyter-book
+    # derives from _config.yml instead of replacing them)
+    config["sphinx"]["recursive_update"] = True
+    sphinx["html_theme_options"] = {"use_download_button": False}
     config["title"] = config["title"] + " (student edition)"
     path = source / "_config_student.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))

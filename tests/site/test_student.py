@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 FULL = ROOT / "_build" / "html"
 STUDENT = ROOT / "_build" / "student" / "html"
+# a {solution} directive of the book's sources (backtick or colon fence) and its body
+SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution\}[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
 
 
 def pages(site: Path) -> dict[str, str]:
@@ -39,3 +43,96 @@ def test_student_edition_has_the_exercises_and_no_solution_text():
             sentence = " ".join(body.get_text(" ").split())[:60]
             assert sentence and sentence not in text, f"{rel}: solution text in the student edition: {sentence!r}"
     assert solutions > 0, "the full edition has no solutions to hide"
+
+
+def sources() -> dict[str, str]:
+    """The text of every page of the book (notebooks: all their cells), by path."""
+    out = {}
+    for path in sorted((ROOT / "book").rglob("*")):
+        if path.suffix == ".ipynb":
+            out[str(path)] = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        elif path.suffix == ".md":
+            out[str(path)] = path.read_text(encoding="utf-8")
+    return out
+
+
+def solution_phrases() -> set[str]:
+    """Runs of at least four plain words from the solutions' sources, found nowhere else in
+    the book: the same characters in a rendered page, a copied source, a .txt or a .js file."""
+    texts = sources().values()
+    bodies = [m.group(2) for text in texts for m in SOLUTION.finditer(text)]
+    # the rest of the book, the package's docstrings (API page) and help texts (CLI page) included
+    code = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "src").rglob("*.py"))]
+    rest = " ".join(" ".join(SOLUTION.sub(" ", text).split()) for text in [*texts, *code])
+    found = set()
+    for body in bodies:
+        for line in body.splitlines():
+            if re.match(r"\s*:[\w-]+:", line):  # a directive option
+                continue
+            for run in re.findall(r"[A-Za-z]+(?: [A-Za-z]+){3,}", line):
+                if len(run) >= 20 and run not in rest:
+                    found.add(run)
+    return found
+
+
+def test_no_file_of_the_student_edition_holds_solution_text():
+    if not (STUDENT / "index.html").exists():
+        pytest.fail("build the student edition first: `make student`")
+    phrases = solution_phrases()
+    assert phrases, "no solution text found in the book's sources to look for"
+    leaks = []
+    for path in sorted(STUDENT.rglob("*")):
+        data = path.read_bytes() if path.is_file() else b"\0"
+        if b"\0" in data:  # a folder or a binary file (image, font)
+            continue
+        text = data.decode("utf-8", errors="ignore")
+        leaks += [f"{path.relative_to(STUDENT)}: {p!r}" for p in sorted(phrases) if p in text]
+    assert not leaks, "solution text in the student edition:\n" + "\n".join(leaks[:20])
+
+
+def stems(text: str) -> set[str]:
+    """The search terms Sphinx's English index makes of a text (sphinx.search.IndexBuilder)."""
+    from sphinx.search.en import SearchEnglish
+
+    lang = SearchEnglish({})
+    out = set()
+    for word in lang.split(text):
+        stem = lang.stem(word).lower()
+        if lang.word_filter(stem):
+            out.add(stem)
+        elif lang.word_filter(word):
+            out.add(word)
+    return out
+
+
+def search_terms(site: Path) -> dict[str, set[str]]:
+    """docname -> the terms (body and title) the site's searchindex.js lists for it."""
+    text = (site / "searchindex.js").read_text(encoding="utf-8")
+    data = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    out: dict[str, set[str]] = {name: set() for name in data["docnames"]}
+    for key in ("terms", "titleterms"):
+        for term, docs in data[key].items():
+            for doc in docs if isinstance(docs, list) else [docs]:
+                out[data["docnames"][doc]].add(term)
+    return out
+
+
+def test_student_search_index_has_no_term_found_only_in_solutions():
+    if not (STUDENT / "searchindex.js").exists() or not (FULL / "index.html").exists():
+        pytest.fail("build both editions first: `make site student`")
+    indexed = search_terms(STUDENT)
+    checked = 0
+    for rel, soup in pages(FULL).items():
+        blocks = soup.select("div.solution")
+        if not blocks:
+            continue
+        solution = stems(" ".join(b.get_text(" ") for b in blocks))
+        for block in blocks:
+            block.decompose()
+        only = {t for t in solution - stems(soup.get_text(" ")) if t.isalpha() and len(t) >= 4}
+        docname = rel.removesuffix(".html")
+        assert docname in indexed, f"{docname} missing from the student search index"
+        leaked = sorted(only & indexed[docname])
+        assert not leaked, f"{rel}: the student search index has solution-only terms {leaked}"
+        checked += len(only)
+    assert checked, "no solution-only terms to look for in the student search index"
