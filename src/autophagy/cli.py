@@ -94,9 +94,21 @@ def cmd_show(path: str) -> None:
     from .history import History
 
     folder = Path(path)
-    if not (folder / "metrics.csv").is_file() or not (folder / "config.json").is_file():
-        raise ParameterError(f"{path} holds no run (no metrics.csv and config.json)")
-    history = History.load(folder)
+    try:
+        if not (folder / "metrics.csv").is_file() or not (folder / "config.json").is_file():
+            raise ParameterError(f"{path} holds no run (no metrics.csv and config.json)")
+        history = History.load(folder)
+    except OSError as err:  # a name too long, a file we may not read
+        from .rundir import _shown
+
+        raise ParameterError(f"{_shown(folder)} cannot be read: {err.strerror or err}") from None
+    except ParameterError:
+        raise
+    except ValueError as err:  # empty or malformed metrics.csv or config.json, checksum mismatch
+        raise ParameterError(f"{path} holds a damaged run: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+    problem = history.problem()
+    if problem:
+        raise ParameterError(f"{path} holds a damaged run: {problem}")
     cfg = history.config
     settings = ", ".join(f"{k}={v}" for k, v in cfg["params"].items())
     print(f"{cfg['experiment']} (profile {cfg['profile']}, seed {cfg['seed']}): {settings}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,36 @@ class History:
 
     @classmethod
     def load(cls, path: str | Path) -> "History":
+        """The run saved in folder ``path``: only the rows of metrics.csv that its manifest
+        vouches for (length and SHA-256). A damaged run raises ValueError (OSError when a
+        file cannot be read)."""
+        from .rundir import vouched_metrics
+
         path = Path(path)
-        return cls(pd.read_csv(path / "metrics.csv"), json.loads((path / "config.json").read_text()))
+        try:
+            config = json.loads((path / "config.json").read_text())
+        except ValueError as err:
+            raise ValueError(f"config.json is not valid JSON ({err})") from None
+        if not isinstance(config, dict):
+            raise ValueError("config.json does not hold a configuration")
+        return cls(pd.read_csv(io.BytesIO(vouched_metrics(path))), config)
+
+    def problem(self) -> str | None:
+        """Why this history cannot be summarised (a damaged run), or None."""
+        config = self.config
+        if not isinstance(config.get("params"), dict) or not {"experiment", "profile", "seed"} <= set(config):
+            return "config.json lacks the experiment, profile, seed or params"
+        if not isinstance(config.get("labels", []), list):
+            return "config.json has invalid labels"
+        missing = [c for c in ["generation", "replicate", *self.labels] if c not in self.frame.columns]
+        if missing:
+            return f"metrics.csv lacks the column {missing[0]!r}"
+        if self.frame.empty:
+            return "metrics.csv holds no rows"
+        odd = [c for c in ["generation", *self.metrics] if not pd.api.types.is_numeric_dtype(self.frame[c])]
+        if odd:
+            return f"metrics.csv column {odd[0]!r} is not numeric"
+        return None
 
     @property
     def labels(self) -> list[str]:

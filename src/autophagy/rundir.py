@@ -26,6 +26,7 @@ import json
 import math
 import os
 import re
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -55,6 +56,36 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def vouched_metrics(path: str | os.PathLike) -> bytes:
+    """The bytes of ``path/metrics.csv`` that ``manifest.json`` vouches for (length and SHA-256).
+
+    Rows past the manifest's length (a run killed mid-write, or still running) are left out;
+    without a manifest the whole file is returned. Raises ValueError when the manifest is
+    malformed or the bytes do not match it, OSError when a file cannot be read.
+    """
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    with open(path / "metrics.csv", "rb") as handle:
+        if not manifest_path.exists():
+            return handle.read()
+        manifest = json.loads(manifest_path.read_text())
+        length, digest = (manifest.get("metrics_bytes"), manifest.get("metrics_sha256")) if isinstance(manifest, dict) else (None, None)
+        if isinstance(length, bool) or not isinstance(length, int) or length < 0 or not isinstance(digest, str):
+            raise ValueError("manifest.json is malformed")
+        data = handle.read(length)
+    if len(data) != length:
+        raise ValueError("metrics.csv is shorter than its manifest says")
+    if _sha256(data) != digest:
+        raise ValueError("metrics.csv does not match the checksum in manifest.json")
+    return data
+
+
+def _shown(path: Path) -> str:
+    """``path`` for an error message: very long names are shortened in the middle."""
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}...{text[-40:]} ({len(text)} characters)"
+
+
 SAVE_EVERY_ENV = "AUTOPHAGY_SAVE_EVERY"
 
 
@@ -79,15 +110,27 @@ class RunDir:
         self.save_every = save_interval() if save_every is None else save_every
         self._last_save = time.monotonic()
         self._lock = None
+        self._created: Path | None = None  # the outermost folder this run created
+        self._wrote_config: Path | None = None  # config.json, when this run wrote it
+        self._made_lock: Path | None = None  # .lock, when this run created it
         self._pending: list[dict] = []
         self._hash = hashlib.sha256()
         self._bytes = 0
 
     # -- opening -------------------------------------------------------------------------
     def check(self) -> None:
-        """Refuse a directory that holds something else (before anything is written)."""
+        """Refuse a directory that holds something else (before anything is written).
+
+        An OSError on the path (a name too long, a folder we may not read) is bad input too.
+        """
         if "\x00" in str(self.path):
             raise ParameterError("--out contains a NUL character: choose another directory name")
+        try:
+            self._check()
+        except OSError as err:
+            raise ParameterError(f"--out {_shown(self.path)} cannot be used: {err.strerror or err}") from None
+
+    def _check(self) -> None:
         if self.path.exists() and not self.path.is_dir():
             raise ParameterError(f"--out {self.path} exists and is not a directory")
         existing = self.path / "config.json"
@@ -116,27 +159,65 @@ class RunDir:
     def __enter__(self) -> "RunDir":
         self.check()
         try:
+            top = self.path.absolute()  # the outermost folder that mkdir creates, removed on bad input
+            while not top.parent.exists() and top.parent != top:
+                top = top.parent
+            self._created = None if self.path.exists() else top
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise ParameterError(f"--out {self.path} cannot be created: {err.strerror}") from None
-        self._lock = open(self.path / ".lock", "a+")
+            self._undo()
+            raise ParameterError(f"--out {_shown(self.path)} cannot be created: {err.strerror or err}") from None
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            raise ParameterError(f"--out {self.path} is being written by another live run: wait for it or choose a new directory") from None
-        for stale in self.path.glob(".*.tmp*"):  # left by a process killed mid-write
-            stale.unlink()
-        config_path = self.path / "config.json"
-        if not config_path.exists():
-            atomic_write(config_path, json.dumps(self.config, indent=2).encode())
+            lock_path = self.path / ".lock"
+            self._made_lock = None if lock_path.exists() else lock_path
+            self._lock = open(lock_path, "a+")
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._lock.close()
+                self._lock = None
+                self._created = self._made_lock = None  # the live run's: never remove them
+                raise ParameterError(f"--out {_shown(self.path)} is being written by another live run: wait for it or choose a new directory") from None
+            for stale in self.path.glob(".*.tmp*"):  # left by a process killed mid-write
+                stale.unlink()
+            config_path = self.path / "config.json"
+            if not config_path.exists():
+                atomic_write(config_path, json.dumps(self.config, indent=2).encode())
+                self._wrote_config = config_path
+        except OSError as err:
+            self.__exit__(ParameterError)
+            raise ParameterError(f"--out {_shown(self.path)} cannot be written: {err.strerror or err}") from None
+        except ParameterError:
+            self.__exit__(ParameterError)
+            raise
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type=None, *exc) -> None:
+        """Release the lock; on bad input (a ParameterError, such as missing data) before any
+        progress was saved, remove what this run wrote (the folders it created, or its
+        config.json) while it still holds the lock."""
+        if exc_type is not None and issubclass(exc_type, ParameterError):
+            try:
+                saved = (self.path / "manifest.json").exists()
+            except OSError:
+                saved = True
+            if not saved:
+                self._undo()
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
+
+    def _undo(self) -> None:
+        """Remove the folders this run created (or, in a folder that existed, its config.json
+        and .lock)."""
+        if self._created is not None:
+            shutil.rmtree(self._created, ignore_errors=True)
+        else:
+            for path in (self._wrote_config, self._made_lock):
+                if path is not None:
+                    path.unlink(missing_ok=True)
+        self._created = self._wrote_config = self._made_lock = None
 
     # -- the loop's store interface -----------------------------------------------------
     def resume(self) -> tuple[int, pd.DataFrame, dict[str, np.ndarray]] | None:

@@ -40,6 +40,8 @@ def run(
     saved there as it goes (metrics.csv, config.json, figures/) and resumes if interrupted.
     """
     experiment, config = resolve_config(name, profile, seed, **overrides)
+    if experiment.prepare is not None:  # missing or damaged data: refused before out is written
+        experiment.prepare(config["params"])
     if out is None:
         return History(experiment.run_records(config["params"], seed, progress=progress), config)
     with RunDir(out, config) as store:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import DataError, DataMissing
 from .cache import cache_dir, save_npy
 
 SPLITS = ("train", "test")
@@ -22,10 +23,13 @@ CLASSES = ("T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
 
 
 def _idx(path: Path, magic: int) -> np.ndarray:
-    with gzip.open(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with gzip.open(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError) as err:  # missing, truncated or not gzip
+        raise DataError(f"{path} cannot be read ({err}): {FIX}") from None
     if int.from_bytes(data[:4], "big") != magic:
-        raise ValueError(f"{path} is not an IDX file of the expected kind")
+        raise DataError(f"{path} is not an IDX file of the expected kind: {FIX}")
     ndim = magic & 0xFF
     shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
@@ -36,7 +40,7 @@ def source_folder() -> Path:
     """The folder holding the IDX files (``$AUTOPHAGY_FASHION_MNIST`` or Debian's)."""
     folder = Path(os.environ.get("AUTOPHAGY_FASHION_MNIST") or FOLDER)
     if not (folder / "train-images-idx3-ubyte.gz").is_file():
-        raise FileNotFoundError(f"Fashion-MNIST is missing from {folder}: {FIX}")
+        raise DataMissing(f"Fashion-MNIST is missing from {folder}: {FIX}")
     return folder
 
 

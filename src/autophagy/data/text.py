@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import DataError, DataMissing
+
 FILENAME = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 SHA256 = "a53f4648dec40467ebdcbc7a1307eddb51fe6e28e9309f6ebde81ba0d04bea2d"
 PACKAGE_HINT = "reinstall it with `pip install --force-reinstall gensim==4.4.0`"
@@ -42,12 +44,12 @@ def corpus_path() -> Path:
     """The gensim Wikipedia sample, checked against its SHA-256."""
     spec = find_spec("gensim")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"gensim is not installed: {PACKAGE_HINT}")
+        raise DataMissing(f"gensim is not installed: {PACKAGE_HINT}")
     path = Path(list(spec.submodule_search_locations)[0]) / "test" / "test_data" / FILENAME
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: {PACKAGE_HINT}")
+        raise DataMissing(f"{path} is missing: {PACKAGE_HINT}")
     if hashlib.sha256(path.read_bytes()).hexdigest() != SHA256:
-        raise ValueError(f"{path} does not match its SHA-256: {PACKAGE_HINT}")
+        raise DataError(f"{path} does not match its SHA-256: {PACKAGE_HINT}")
     return path
 
 

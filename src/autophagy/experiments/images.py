@@ -91,10 +91,9 @@ def _executor(name: str, dataset: str, make_factory):
         if store is not None and config["grid"]:
             saved = load_samples(store.path)
             if saved:
-                figure = samples_figure(saved)
-                (Path(store.path) / "figures").mkdir(exist_ok=True)
-                figure.savefig(Path(store.path) / "figures" / "samples.png", dpi=120, bbox_inches="tight")
-                plt.close(figure)
+                from ..runner import save_figures  # atomic (temporary file, then rename); not at import: a cycle
+
+                save_figures({"samples": samples_figure(saved)}, Path(store.path) / "figures")
         return rows
 
     return execute
@@ -162,6 +161,28 @@ def _image_params(eval_samples: int) -> list:
     ]
 
 
+def _prepare(dataset: str):
+    """Load (and cache) the data set's splits, so missing or damaged data (a DataError) is
+    reported before the run directory is written."""
+    def prepare(config: dict[str, Any]) -> None:
+        for split in ("train", "test"):
+            DATASETS[dataset](split)
+
+    return prepare
+
+
+HELD_ALL = ("accumulate", "accumulate-subsample", "web-accumulate", "web-accumulate-subsample")  # keep every generation's images
+
+
+def memory_bytes(config: dict[str, Any]) -> float:
+    """Bytes of images held at once, as float32 28 x 28: each replicate's training sets of
+    ``samples`` images (every generation's in the accumulate modes) and the samples drawn."""
+    held = {"augment": 1 + config["synthetic_ratio"]}.get(config["mode"], 2)
+    if config["mode"] in HELD_ALL:
+        held = config["generations"] + 1
+    return 4.0 * 28 * 28 * config["replicates"] * (config["samples"] * held + config["eval_samples"])
+
+
 def _check_common(config: dict[str, Any]) -> None:
     if config["eval_samples"] <= 5:
         raise ParameterError("eval_samples must exceed the 5 nearest neighbours of the metrics")
@@ -218,6 +239,8 @@ MNIST_DDPM = register(Experiment(
     },
     execute=_executor("mnist-ddpm", "mnist", _ddpm_factory),
     figures=_figures,
+    memory_bytes=memory_bytes,
+    prepare=_prepare("mnist"),
     check=_ddpm_check,
     doc=__doc__,
 ))
@@ -255,6 +278,8 @@ FASHION_GAN = register(Experiment(
     },
     execute=_executor("fashion-gan", "fashion-mnist", _gan_factory),
     figures=_figures,
+    memory_bytes=memory_bytes,
+    prepare=_prepare("fashion-mnist"),
     check=_check_common,
     doc=__doc__,
 ))

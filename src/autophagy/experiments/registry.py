@@ -20,7 +20,9 @@ class Experiment:
     single loop for experiments that run several (sweeps, the arena). ``columns`` documents
     every metric column of ``metrics.csv``; ``profiles`` maps a profile to its settings;
     ``figures(history)`` returns ``{name: matplotlib figure}`` saved under ``figures/``;
-    ``labels`` are the columns naming the stage of a sweep (the knobs) or of the arena.
+    ``labels`` are the columns naming the stage of a sweep (the knobs) or of the arena;
+    ``prepare(config)`` (optional) loads or checks the experiment's data before anything is
+    written, raising :class:`autophagy.data.DataError` when it is missing or damaged.
     """
 
     name: str
@@ -33,6 +35,7 @@ class Experiment:
     figures: Callable[[Any], dict[str, Any]] | None = None
     check: Callable[[dict[str, Any]], None] | None = None
     memory_bytes: Callable[[dict[str, Any]], float] | None = None
+    prepare: Callable[[dict[str, Any]], None] | None = None
     labels: tuple[str, ...] = ()
     loop_keys: bool = True  # metrics.csv has the loop's train_size, real_share, real_drawn
     doc: str = field(default="", repr=False)
@@ -101,7 +104,7 @@ def check_loop(config: dict[str, Any]) -> None:
     if not asked:
         return
     if config["mode"] not in WEB_MODES:
-        raise ParameterError(f"{asked[0]} screens a scraped pool: it needs mode=web or web-accumulate")
+        raise ParameterError(f"{asked[0]} screens a scraped pool: it needs a web mode: {', '.join(WEB_MODES)}")
     share = config["web_max"]
     caught = 1 - (1 - config["provenance"]) * (1 - config["detector_tpr"])
     passing = (1 - share) * (1 - config["detector_fpr"]) + share * (1 - caught)
@@ -128,6 +131,7 @@ def check_memory(experiment: Experiment, config: dict[str, Any]) -> None:
     if experiment.memory_bytes is None:
         return
     need = experiment.memory_bytes(config)
+    need += 8.0 * 2 * (5 + len(experiment.columns)) * config.get("replicates", 1) * (config.get("generations", 0) + 1)  # the records (float64 columns, concatenated once)
     if need > MEMORY_LIMIT_BYTES:
         raise ParameterError(
             f"this run would hold about {need / 2**30:.1f} GiB of data (limit "
