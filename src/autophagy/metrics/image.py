@@ -8,6 +8,8 @@ Precision and recall (Kynkäänniemi et al., 2019) and density and coverage (Nae
 2020) come from the ``prdc`` package on the same features. ``class_entropy`` is the entropy
 (bits; log2(10) = 3.32 for ten equally common classes) of the classifier's predicted labels
 (it falls when modes vanish); ``confidence`` is the mean top-class probability (quality).
+The classifier runs on :func:`~autophagy.models.device.default_device` and is cached with CPU
+tensors, so a cached classifier loads on either device.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tqdm.auto import tqdm
 
 from ..data import fashion_mnist, mnist
 from ..data.cache import cache_dir
+from ..models.device import default_device
 from ..rundir import atomic_write
 
 DATASETS = {"mnist": mnist.load, "fashion-mnist": fashion_mnist.load}
@@ -48,8 +51,8 @@ class Classifier(nn.Module):
     @torch.no_grad()
     def _map(self, images: np.ndarray, fn, batch: int = 2000) -> np.ndarray:
         self.eval()
-        x = _tensor(images)
-        return torch.cat([fn(x[i:i + batch]) for i in range(0, len(x), batch)]).double().numpy()
+        x, device = _tensor(images), next(self.parameters()).device
+        return torch.cat([fn(x[i:i + batch].to(device)).cpu() for i in range(0, len(x), batch)]).double().numpy()
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """Penultimate features (n, 128) of uint8 or [0, 1] float images (n, 28, 28)."""
@@ -72,16 +75,19 @@ def _tensor(images: np.ndarray) -> torch.Tensor:
 
 def train_classifier(images: np.ndarray, labels: np.ndarray, epochs: int = 2, seed: int = 0,
                      width: int = 16, batch: int = 128, progress: bool = True) -> Classifier:
-    """A :class:`Classifier` trained with Adam on ``images`` (n, 28, 28) and ``labels`` (n,)."""
+    """A :class:`Classifier` trained with Adam on ``images`` (n, 28, 28) and ``labels`` (n,),
+    on :func:`~autophagy.models.device.default_device` (the shuffles come from a CPU generator)."""
+    device = default_device()
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = Classifier(width)
+        net = Classifier(width).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
-    x, y = _tensor(images), torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    x = _tensor(images).to(device)
+    y = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=device)
     net.train()
     for _ in range(epochs):
-        order = torch.randperm(len(x), generator=generator)
+        order = torch.randperm(len(x), generator=generator).to(device)
         for i in tqdm(range(0, len(x), batch), desc="train classifier", leave=False, disable=not progress):
             idx = order[i:i + batch]
             loss = F.cross_entropy(net(x[idx]), y[idx])
@@ -108,13 +114,13 @@ def classifier(dataset: str = "mnist", images: int | None = None, progress: bool
     path = cache_dir("classifiers") / f"{dataset}-v{VERSION}-n{n}.pt"
     net = Classifier()
     if path.exists():
-        net.load_state_dict(torch.load(path, weights_only=True))
-        return net.eval()
+        net.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+        return net.to(default_device()).eval()
     net = train_classifier(x[:n], y[:n], progress=progress)
     buffer = io.BytesIO()
-    torch.save(net.state_dict(), buffer)
+    torch.save(net.cpu().state_dict(), buffer)  # CPU tensors: the cache loads on any device
     atomic_write(path, buffer.getvalue())
-    return net
+    return net.to(default_device())
 
 
 def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:

@@ -14,7 +14,9 @@
 - The sampler uses an exponential moving average (EMA) of the weights.
 
 Images enter as uint8 (0..255) or float32 (0..1) arrays shaped (n, 28, 28) and leave as
-uint8; inside, pixels are scaled to [-1, 1].
+uint8; inside, pixels are scaled to [-1, 1]. The networks live on
+:func:`~autophagy.models.device.default_device` (CUDA when available); random numbers are
+drawn on the CPU and moved there, and checkpoints are CPU numpy arrays.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
+
+from .device import default_device
 
 SCHEDULES = ("cosine", "linear")
 SAMPLERS = ("ddim", "ancestral")
@@ -56,13 +60,13 @@ def to_unit(images: np.ndarray) -> torch.Tensor:
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """Tensor images in [-1, 1] (n, 1, h, w) as uint8 (n, h, w)."""
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).squeeze(1).numpy()
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).squeeze(1).cpu().numpy()
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal embedding of integer steps t (n,) as (n, dim), as in the Transformer."""
     half = dim // 2
-    freqs = torch.exp(-math.log(10_000) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(10_000) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     angles = t.float()[:, None] * freqs[None]
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 
@@ -146,8 +150,9 @@ class Diffusion:
         self.sampler, self.sample_steps, self.guidance = sampler, sample_steps, guidance
         self.warm_steps, self.warm_start = warm_steps, warm_start
         self.labeller, self.progress = labeller, progress
-        self.abar = alpha_bars(schedule, timesteps)
-        self.net = UNet(channels, classes)
+        self.abar = alpha_bars(schedule, timesteps)  # float64, kept on the CPU
+        self.device = default_device()
+        self.net = UNet(channels, classes).to(self.device)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
         self.fits = 0
 
@@ -155,7 +160,7 @@ class Diffusion:
     def _reset(self, generator: torch.Generator) -> None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
-            self.net = UNet(self.config["channels"], self.config["classes"])
+            self.net = UNet(self.config["channels"], self.config["classes"]).to(self.device)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
 
     def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
@@ -164,24 +169,27 @@ class Diffusion:
         warm = self.warm_start and self.fits > 0
         if not warm:
             self._reset(generator)
-        x0 = to_unit(data)
+        x0 = to_unit(data).to(self.device)
         labels = None
         if self.config["classes"]:
-            labels = torch.as_tensor(np.asarray(self.labeller(np.asarray(data)), dtype=np.int64))
+            labels = torch.as_tensor(np.asarray(self.labeller(np.asarray(data)), dtype=np.int64), device=self.device)
         self._train(x0, labels, self.warm_steps if warm else self.config["steps"], generator)
         self.fits += 1
 
     def loss(self, x0: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
-        """The simple DDPM loss (mean squared error of the predicted noise) on a batch."""
-        n, T = len(x0), self.config["timesteps"]
+        """The simple DDPM loss (mean squared error of the predicted noise) on a batch.
+
+        The noise comes from the CPU ``generator`` and is moved to the model's device."""
+        n, T, dev = len(x0), self.config["timesteps"], self.device
         t = torch.randint(0, T, (n,), generator=generator)
-        eps = torch.randn(x0.shape, generator=generator)
-        ab = self.abar[t].float()[:, None, None, None]
+        eps = torch.randn(x0.shape, generator=generator).to(dev)
+        ab = self.abar[t].float()[:, None, None, None].to(dev)
+        t, x0 = t.to(dev), x0.to(dev)
         xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
         y = None
         if labels is not None:
-            drop = torch.rand(n, generator=generator) < self.config["p_uncond"]
-            y = torch.where(drop, self.config["classes"], labels)
+            drop = torch.rand(n, generator=generator).to(dev) < self.config["p_uncond"]
+            y = torch.where(drop, self.config["classes"], labels.to(dev))
         return F.mse_loss(self.net(xt, t, y), eps)
 
     def _train(self, x0, labels, steps: int, generator: torch.Generator) -> None:
@@ -191,7 +199,7 @@ class Diffusion:
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / warmup))
         self.net.train()
         for k in tqdm(range(steps), desc="train DDPM", leave=False, disable=not self.progress):
-            idx = torch.randint(0, len(x0), (min(cfg["batch_size"], len(x0)),), generator=generator)
+            idx = torch.randint(0, len(x0), (min(cfg["batch_size"], len(x0)),), generator=generator).to(x0.device)
             loss = self.loss(x0[idx], None if labels is None else labels[idx], generator)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -206,7 +214,7 @@ class Diffusion:
 
     # -- sampling ------------------------------------------------------------------------
     def _eps(self, x, t: int, y) -> torch.Tensor:
-        steps = torch.full((len(x),), t, dtype=torch.long)
+        steps = torch.full((len(x),), t, dtype=torch.long, device=x.device)
         if y is None:
             return self.ema_net(x, steps)
         w = self.guidance
@@ -223,18 +231,21 @@ class Diffusion:
         """Run a sampler from ``noise`` (n, 1, 28, 28); returns images in [-1, 1].
 
         ``ddim`` is deterministic given the noise; ``ancestral`` draws fresh noise at each
-        of the T steps from torch's global generator (seed it for reproducibility).
+        of the T steps from torch's global CPU generator (seed it for reproducibility).
+        Runs on the model's device (inputs are moved there) and returns a tensor on it.
         """
         sampler = sampler or self.sampler
-        T, x = self.config["timesteps"], noise
-        ab = self.abar.float()
+        T, x = self.config["timesteps"], noise.to(self.device)
+        labels = None if labels is None else labels.to(self.device)
+        ab = self.abar.float().to(self.device)
+        one = torch.ones((), device=self.device)
         if sampler == "ddim":
             S = min(sample_steps or self.sample_steps, T)
             ts = np.unique(np.round(np.linspace(T - 1, 0, S)).astype(int))[::-1]
             for i, t in enumerate(ts):
                 eps = self._eps(x, int(t), labels)
                 a_t = ab[t]
-                a_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0)
+                a_prev = ab[ts[i + 1]] if i + 1 < len(ts) else one
                 x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
                 eps = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()
                 x = a_prev.sqrt() * x0 + (1 - a_prev).sqrt() * eps
@@ -244,12 +255,12 @@ class Diffusion:
         for t in range(T - 1, -1, -1):
             eps = self._eps(x, t, labels)
             a_t = ab[t]
-            a_prev = ab[t - 1] if t > 0 else torch.tensor(1.0)
+            a_prev = ab[t - 1] if t > 0 else one
             beta = 1 - a_t / a_prev
             x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
             # posterior mean of q(x_{t-1} | x_t, x_0), Ho et al. eq. 7
             mean = (a_prev.sqrt() * beta * x0 + (1 - beta).sqrt() * (1 - a_prev) * x) / (1 - a_t)
-            x = mean + (beta.sqrt() * torch.randn_like(x) if t > 0 else 0)
+            x = mean + (beta.sqrt() * torch.randn(x.shape, dtype=x.dtype).to(x.device) if t > 0 else 0)
         return x
 
     def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None,
@@ -270,12 +281,14 @@ class Diffusion:
 
     # -- checkpoints ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        out = {f"net/{k}": v.detach().numpy().copy() for k, v in self.net.state_dict().items()}
-        out.update({f"ema/{k}": v.detach().numpy().copy() for k, v in self.ema_net.state_dict().items()})
+        """The weights as CPU numpy arrays (whatever the device), and the fit count."""
+        out = {f"net/{k}": v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
+        out.update({f"ema/{k}": v.detach().cpu().numpy().copy() for k, v in self.ema_net.state_dict().items()})
         out["fits"] = np.asarray(self.fits)
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Load :meth:`state_dict`'s arrays (saved on any device) onto this model's device."""
         for prefix, net in (("net/", self.net), ("ema/", self.ema_net)):
             net.load_state_dict({k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(prefix)})
         self.fits = int(state["fits"])

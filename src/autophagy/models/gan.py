@@ -11,7 +11,8 @@ noise inputs and progressive growing are left out at this size.
 Training: the non-saturating logistic loss with an R1 gradient penalty on real images
 (applied every ``r1_every`` steps, "lazily", as in StyleGAN2), Adam with betas (0, 0.99),
 and an exponential moving average of the generator used for sampling. Images enter as
-uint8 or float (0..1) arrays (n, 28, 28) and leave as uint8.
+uint8 or float (0..1) arrays (n, 28, 28) and leave as uint8. The networks live on
+:func:`~autophagy.models.device.default_device`; latents are drawn on the CPU and moved there.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from .device import default_device
 from .diffusion import to_uint8, to_unit
 
 
@@ -110,14 +112,16 @@ class StyleGAN:
         self.config = dict(channels=channels, z_dim=z_dim, steps=steps, batch_size=batch_size, lr=lr,
                            r1_gamma=r1_gamma, r1_every=r1_every, ema=ema)
         self.psi, self.warm_steps, self.warm_start, self.progress = psi, warm_steps, warm_start, progress
+        self.device = default_device()
         self._build()
         self.fits = 0
 
     def _build(self) -> None:
         c, z = self.config["channels"], self.config["z_dim"]
-        self.mapping, self.synthesis, self.disc = Mapping(z), Synthesis(z, c), Discriminator(c)
+        dev = self.device
+        self.mapping, self.synthesis, self.disc = Mapping(z).to(dev), Synthesis(z, c).to(dev), Discriminator(c).to(dev)
         self.ema_mapping, self.ema_synthesis = copy.deepcopy(self.mapping), copy.deepcopy(self.synthesis)
-        self.w_mean = torch.zeros(z)
+        self.w_mean = torch.zeros(z, device=dev)
 
     def _generator_parameters(self):
         return list(self.mapping.parameters()) + list(self.synthesis.parameters())
@@ -131,19 +135,19 @@ class StyleGAN:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 self._build()
-        self._train(to_unit(data), self.warm_steps if warm else self.config["steps"], generator)
+        self._train(to_unit(data).to(self.device), self.warm_steps if warm else self.config["steps"], generator)
         self.fits += 1
 
     def _train(self, real: torch.Tensor, steps: int, generator: torch.Generator) -> None:
         cfg = self.config
         g_opt = torch.optim.Adam(self._generator_parameters(), lr=cfg["lr"], betas=(0.0, 0.99))
         d_opt = torch.optim.Adam(self.disc.parameters(), lr=cfg["lr"], betas=(0.0, 0.99))
-        n, z_dim = min(cfg["batch_size"], len(real)), cfg["z_dim"]
+        n, z_dim, dev = min(cfg["batch_size"], len(real)), cfg["z_dim"], real.device
         for k in tqdm(range(steps), desc="train GAN", leave=False, disable=not self.progress):
             # discriminator: real -> 1, fake -> 0 (softplus form of the logistic loss)
-            x = real[torch.randint(0, len(real), (n,), generator=generator)]
+            x = real[torch.randint(0, len(real), (n,), generator=generator).to(dev)]
             with torch.no_grad():
-                fake = self.synthesis(self.mapping(torch.randn(n, z_dim, generator=generator)))
+                fake = self.synthesis(self.mapping(torch.randn(n, z_dim, generator=generator).to(dev)))
             d_loss = F.softplus(self.disc(fake)).mean() + F.softplus(-self.disc(x)).mean()
             if cfg["r1_gamma"] > 0 and k % cfg["r1_every"] == 0:
                 x = x.detach().requires_grad_(True)
@@ -153,7 +157,7 @@ class StyleGAN:
             d_loss.backward()
             d_opt.step()
             # generator: the non-saturating loss
-            w = self.mapping(torch.randn(n, z_dim, generator=generator))
+            w = self.mapping(torch.randn(n, z_dim, generator=generator).to(dev))
             g_loss = F.softplus(-self.disc(self.synthesis(w))).mean()
             g_opt.zero_grad(set_to_none=True)
             g_loss.backward()
@@ -167,9 +171,10 @@ class StyleGAN:
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, psi: float | None = None) -> torch.Tensor:
-        """Images in [-1, 1] (n, 1, 28, 28) for latents z (n, z_dim), truncated by ``psi``."""
+        """Images in [-1, 1] (n, 1, 28, 28) for latents z (n, z_dim), truncated by ``psi``
+        (z is moved to the model's device, where the images stay)."""
         psi = self.psi if psi is None else psi
-        w = self.ema_mapping(z)
+        w = self.ema_mapping(z.to(self.device))
         w = self.w_mean + psi * (w - self.w_mean)
         return self.ema_synthesis(w)
 
@@ -181,10 +186,11 @@ class StyleGAN:
         return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
 
     def state_dict(self) -> dict[str, np.ndarray]:
+        """The weights and w_mean as CPU numpy arrays (whatever the device), and the fit count."""
         nets = {"mapping": self.mapping, "synthesis": self.synthesis, "disc": self.disc,
                 "ema_mapping": self.ema_mapping, "ema_synthesis": self.ema_synthesis}
-        out = {f"{name}/{k}": v.detach().numpy().copy() for name, net in nets.items() for k, v in net.state_dict().items()}
-        out["w_mean"] = self.w_mean.numpy().copy()
+        out = {f"{name}/{k}": v.detach().cpu().numpy().copy() for name, net in nets.items() for k, v in net.state_dict().items()}
+        out["w_mean"] = self.w_mean.cpu().numpy().copy()
         out["fits"] = np.asarray(self.fits)
         return out
 
@@ -193,5 +199,5 @@ class StyleGAN:
             head = name + "/"
             getattr(self, name).load_state_dict(
                 {k[len(head):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(head)})
-        self.w_mean = torch.from_numpy(np.array(state["w_mean"]))
+        self.w_mean = torch.from_numpy(np.array(state["w_mean"])).to(self.device)
         self.fits = int(state["fits"])

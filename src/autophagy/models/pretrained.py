@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from ..data.text import Corpus, blocks, cache_dir, split
 from .decoding import Decoding, generate
+from .device import default_device
 from .ngram import draw_prompts
 from .transformer import torch_generator
 
@@ -74,12 +75,12 @@ def checkpoint_dir() -> Path:
 
 
 def load(device: str | None = None):
-    """(model in eval mode, tokenizer), float32, on ``device`` (CUDA when available)."""
+    """(model in eval mode, tokenizer), float32, on ``device`` (default: :func:`.device.default_device`)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = checkpoint_dir()
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = device or default_device()
     return model.to(device).eval(), AutoTokenizer.from_pretrained(path)
 
 

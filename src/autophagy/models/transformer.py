@@ -4,7 +4,9 @@ Pre-norm blocks of causal self-attention and a GELU MLP, learned positions, the 
 layer tied to the token embedding (Radford et al. 2019). Token ``vocab`` is a
 beginning-of-block marker: a block x_0..x_{L-1} is read as [BOS, x_0..x_{L-2}] and every
 x_i is predicted, so perplexities cover every token. Generation keeps a key/value cache
-(each step feeds one token) and decodes many rows at once (see :mod:`.decoding`).
+(each step feeds one token) and decodes many rows at once (see :mod:`.decoding`). The
+network lives on :func:`~autophagy.models.device.default_device`; random numbers come from
+a CPU generator, and log-probabilities and checkpoints go back as CPU numpy arrays.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .decoding import Decoding, generate
+from .device import default_device
 from .ngram import draw_prompts
 
 
@@ -60,7 +63,9 @@ class GPTNet(nn.Module):
         self.ln = nn.LayerNorm(d_model)
 
     def init_weights(self, generator: torch.Generator) -> None:
-        """GPT-2 style initialisation: normal(0, 0.02), residual projections scaled down."""
+        """GPT-2 style initialisation: normal(0, 0.02), residual projections scaled down.
+
+        The numbers come from the CPU ``generator`` whatever the device, then are copied over."""
         scale = 0.02 / math.sqrt(2 * len(self.blocks))
         for name, p in self.named_parameters():
             if p.dim() == 1:
@@ -68,11 +73,14 @@ class GPTNet(nn.Module):
             else:
                 std = scale if name.endswith(("proj.weight", "mlp.2.weight")) else 0.02
                 with torch.no_grad():
-                    p.normal_(0.0, std, generator=generator)
+                    if p.device.type == "cpu":
+                        p.normal_(0.0, std, generator=generator)
+                    else:
+                        p.copy_(torch.empty(p.shape, dtype=p.dtype).normal_(0.0, std, generator=generator))
 
     def forward(self, ids, cache=None, offset: int = 0):
         T = ids.shape[1]
-        x = self.tok(ids) + self.pos(torch.arange(offset, offset + T))
+        x = self.tok(ids) + self.pos(torch.arange(offset, offset + T, device=ids.device))
         new_cache = []
         for i, block in enumerate(self.blocks):
             x, kv = block(x, None if cache is None else cache[i])
@@ -100,7 +108,8 @@ class GPT:
         self.epochs, self.batch_size, self.lr, self.warm_start = epochs, batch_size, lr, warm_start
         self.decoding, self.prompts, self.prompt_len = decoding, prompts, prompt_len
         self.progress = progress
-        self.net = GPTNet(vocab, prompt_len + block_len + 1, d_model, layers, heads)
+        self.device = default_device()
+        self.net = GPTNet(vocab, prompt_len + block_len + 1, d_model, layers, heads).to(self.device)
         self.fitted = False
         self.generation = 0
 
@@ -109,7 +118,7 @@ class GPT:
         return sum(p.numel() for p in self.net.parameters())
 
     def _inputs(self, blocks: torch.Tensor) -> torch.Tensor:
-        bos = torch.full((len(blocks), 1), self.vocab, dtype=torch.long)
+        bos = torch.full((len(blocks), 1), self.vocab, dtype=torch.long, device=blocks.device)
         return torch.cat([bos, blocks[:, :-1]], dim=1)
 
     def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
@@ -117,7 +126,7 @@ class GPT:
         gen = torch_generator(rng)
         if not self.fitted or not self.warm_start:
             self.net.init_weights(gen)
-        blocks = torch.as_tensor(np.asarray(data), dtype=torch.long)
+        blocks = torch.as_tensor(np.asarray(data), dtype=torch.long, device=self.device)
         steps = max(1, math.ceil(self.epochs * len(blocks) / self.batch_size))
         opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, betas=(0.9, 0.95), weight_decay=0.01)
         warmup = max(1, steps // 10)
@@ -128,7 +137,7 @@ class GPT:
         for _ in tqdm(range(steps), desc="train", leave=False, disable=not self.progress):
             if len(order) < self.batch_size:
                 order = torch.cat([order, torch.randperm(len(blocks), generator=gen)])
-            batch, order = blocks[order[: self.batch_size]], order[self.batch_size:]
+            batch, order = blocks[order[: self.batch_size].to(self.device)], order[self.batch_size:]
             logits, _ = self.net(self._inputs(batch))
             loss = F.cross_entropy(logits.reshape(-1, self.vocab), batch.reshape(-1))
             opt.zero_grad(set_to_none=True)
@@ -146,8 +155,9 @@ class GPT:
         blocks = torch.as_tensor(np.asarray(blocks), dtype=torch.long)
         out = []
         for part in blocks.split(batch_size):
+            part = part.to(self.device)
             logits, _ = self.net(self._inputs(part))
-            out.append(torch.log_softmax(logits, -1).gather(2, part[..., None])[..., 0])
+            out.append(torch.log_softmax(logits, -1).gather(2, part[..., None])[..., 0].cpu())
         return torch.cat(out).numpy().astype(np.float64)
 
     def perplexity(self, blocks: np.ndarray) -> float:
@@ -170,7 +180,8 @@ class GPT:
         return np.concatenate(parts).astype(np.int32)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        out = {f"net/{k}": v.detach().numpy().copy() for k, v in self.net.state_dict().items()}
+        """The weights as CPU numpy arrays (whatever the device), and the training state."""
+        out = {f"net/{k}": v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
         out["fitted"] = np.bool_(self.fitted)
         out["generation"] = np.int64(self.generation)
         return out
@@ -187,21 +198,22 @@ class _GPTStepper:
 
     def __init__(self, net: GPTNet, cache: bool):
         self.net, self.use_cache = net, cache
+        self.device = next(net.parameters()).device
 
     @torch.no_grad()
     def _run(self, ids: torch.Tensor, cache, offset: int) -> np.ndarray:
         logits, cache = self.net(ids, cache, offset)
         self.cache = cache
-        return torch.log_softmax(logits[:, -1].double(), -1).numpy()
+        return torch.log_softmax(logits[:, -1].double(), -1).cpu().numpy()
 
     def start(self, prompts: np.ndarray) -> np.ndarray:
         bos = np.full((len(prompts), 1), self.net.vocab)
-        self.ids = torch.as_tensor(np.concatenate([bos, prompts], axis=1), dtype=torch.long)
+        self.ids = torch.as_tensor(np.concatenate([bos, prompts], axis=1), dtype=torch.long, device=self.device)
         return self._run(self.ids, None, 0)
 
     def advance(self, tokens: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        keep_t = torch.as_tensor(keep, dtype=torch.long)
-        new = torch.as_tensor(np.asarray(tokens), dtype=torch.long)[:, None]
+        keep_t = torch.as_tensor(keep, dtype=torch.long, device=self.device)
+        new = torch.as_tensor(np.asarray(tokens), dtype=torch.long, device=self.device)[:, None]
         self.ids = torch.cat([self.ids[keep_t], new], dim=1)
         if not self.use_cache:
             return self._run(self.ids, None, 0)
