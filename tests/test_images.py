@@ -172,10 +172,24 @@ def test_ddpm_training_lowers_the_denoising_loss(digits):
 
 
 def test_conditional_ddpm_with_guidance_uses_given_labels(digits):
-    model = _tiny_ddpm(classes=10, guidance=2.0, labeller=lambda x: np.zeros(len(x), int))
-    model.fit(digits[0][:16], np.random.default_rng(0))
-    out = model.sample(4, np.random.default_rng(0), labels=np.array([0, 1, 2, 3]))
+    def labeller(x):  # two classes the net can learn: faint (0) and heavy (7) strokes
+        return np.where(x.reshape(len(x), -1).mean(1) > 30, 7, 0)
+
+    # trained enough that samples are not saturated at 0 / 255 and the label embedding counts
+    model = _tiny_ddpm(classes=10, guidance=2.0, labeller=labeller, channels=8, steps=60, lr=3e-3, sample_steps=10)
+    model.fit(digits[0][:64], np.random.default_rng(0))
+
+    def draw(labels):  # the same seed, hence the same starting noise, every time
+        return model.sample(4, np.random.default_rng(0), labels=np.array(labels))
+
+    out = draw([0, 1, 2, 3])
     assert out.shape == (4, 28, 28)
+    np.testing.assert_array_equal(out, draw([0, 1, 2, 3]))  # same labels: identical samples
+    other = draw([0, 1, 7, 9])  # an image depends on its own label only
+    np.testing.assert_array_equal(other[:2], out[:2])
+    assert all(not np.array_equal(other[i], out[i]) for i in (2, 3))
+    model.guidance = 0.0  # the guidance weight is used too
+    assert not np.array_equal(draw([0, 1, 2, 3]), out)
     with pytest.raises(ValueError, match="labeller"):
         Diffusion(classes=10)
 
@@ -191,13 +205,26 @@ def test_truncation_psi_zero_gives_one_image_and_psi_shrinks_latent_spread(digit
     gan = _tiny_gan()
     gan.fit(digits[0][:32], np.random.default_rng(0))
     z = torch.randn(64, 8, generator=torch.Generator().manual_seed(0))
-    spread = {psi: gan.generate(z, psi).std(0).mean().item() for psi in (0.0, 0.7, 1.0)}
-    assert spread[0.0] < 1e-6
-    w = gan.ema_mapping(z)
-    for psi in (0.7, 1.0):  # the latent moves linearly towards the mean
-        wt = gan.w_mean + psi * (w - gan.w_mean)
-        torch.testing.assert_close((wt - gan.w_mean).norm(dim=1), psi * (w - gan.w_mean).norm(dim=1))
-    assert spread[0.7] > 0
+    styles = []  # the truncated w that generate() hands to the synthesis network
+    hook = gan.ema_synthesis.register_forward_pre_hook(lambda module, args: styles.append(args[0].clone()))
+    psis = (0.0, 0.35, 0.7, 1.0)
+    try:
+        spread = {psi: gan.generate(z, psi).std(0).mean().item() for psi in psis}
+    finally:
+        hook.remove()
+    w = dict(zip(psis, styles))
+    assert gan.w_mean.abs().sum() > 0  # the mean latent was learnt, not left at zero
+    offset = {psi: w[psi] - gan.w_mean for psi in psis}
+    for psi in psis:  # w moves linearly towards w_mean: its variance scales by psi^2
+        torch.testing.assert_close(offset[psi], psi * offset[1.0], atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(w[psi].var(0).sum(), psi**2 * w[1.0].var(0).sum(), atol=1e-8, rtol=1e-4)
+    assert spread[0.0] < 1e-6 < spread[0.35]  # psi = 0: every latent becomes w_mean, one image
+    # sample() truncates by the model's own psi
+    gan.psi = 0.0
+    images = gan.sample(6, np.random.default_rng(1))
+    assert (images == images[0]).all()
+    gan.psi = 1.0
+    assert len(np.unique(gan.sample(6, np.random.default_rng(1)).reshape(6, -1), axis=0)) > 1
 
 
 def test_gan_checkpoint_round_trip_and_reproducible_samples(digits):

@@ -273,9 +273,13 @@ class Diffusion:
         if self.config["classes"]:
             y = torch.as_tensor(labels if labels is not None else rng.integers(self.config["classes"], size=n))
         out = []
+        # network passes per image: the sampler's steps, doubled by classifier-free guidance
+        passes = (min(self.sample_steps, self.config["timesteps"]) if self.sampler == "ddim" else self.config["timesteps"])
+        passes *= 2 if y is not None and self.guidance else 1
+        quiet = not self.progress or (n <= batch and n * passes < 20_000)  # a bar on more than a moment's work
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            for i in tqdm(range(0, n, batch), desc="sample DDPM", leave=False, disable=not self.progress or n <= batch):
+            for i in tqdm(range(0, n, batch), desc="sample DDPM", leave=False, disable=quiet):
                 out.append(self.denoise(noise[i:i + batch], None if y is None else y[i:i + batch]))
         return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
 
