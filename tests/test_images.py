@@ -11,7 +11,9 @@ import torch
 
 from autophagy import ParameterError, run
 from autophagy.data import fashion_mnist, mnist
+from autophagy.experiments.images import first_generation
 from autophagy.metrics import image
+from autophagy.mitigations.detection import ImageDetector
 from autophagy.mitigations.selection import TopFraction
 from autophagy.models.diffusion import Diffusion, alpha_bars
 from autophagy.models.fitcache import FirstFitCache
@@ -323,3 +325,26 @@ def test_smoke_run_writes_every_column_and_grids_and_repeats_exactly(name, tmp_p
     # a second run (its generation 1 comes from the first-fit cache) gives the same numbers
     second = run(name, out=tmp_path / "b", profile="smoke", progress=False)
     np.testing.assert_allclose(second.frame[list(COLUMNS)], first.frame[list(COLUMNS)])
+
+
+# --- generation 1 and the image detector (chapter 5) ----------------------------------------
+
+def test_first_generation_is_the_loops_own_first_fit(tmp_path_factory):
+    """The loop's generation-1 fit is in the first-fit cache; first_generation finds that very
+    entry (same data, same random draw) instead of training a new one."""
+    run("mnist-ddpm", profile="smoke", generations=1, progress=False)
+    fits = tmp_path_factory.getbasetemp() / "autophagy-cache" / "fits" / "mnist-ddpm"
+    before = sorted(fits.iterdir())
+    model = first_generation("mnist-ddpm", profile="smoke")
+    assert before and sorted(fits.iterdir()) == before
+    assert model.sample(2, np.random.default_rng(0)).shape == (2, 28, 28)
+
+
+def test_image_detector_separates_real_digits_from_noisy_ones(digits):
+    images = digits[0][:1200]
+    rng = np.random.default_rng(0)
+    noisy = np.clip(images.astype(float) + rng.normal(0, 40, images.shape), 0, 255).astype(np.uint8)
+    detector = ImageDetector(epochs=2).fit(images[:600], noisy[600:1200])
+    tpr, fpr = detector.rates(images[600:900], noisy[:300])
+    n = 300
+    assert tpr - fpr > 4 * np.sqrt((tpr * (1 - tpr) + fpr * (1 - fpr)) / n + 1e-12), (tpr, fpr)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import plotting
 from ..data.cache import save_npy
-from ..loop import LoopSettings, LoopSpec, run_loop
+from ..loop import LoopSettings, LoopSpec, rng_for, run_loop
 from ..metrics.image import DATASETS, ImageScorer, classifier
 from ..mitigations.selection import TopFraction
 from ..models.diffusion import SAMPLERS, SCHEDULES, Diffusion
@@ -97,6 +97,21 @@ def _executor(name: str, dataset: str, make_factory):
         return rows
 
     return execute
+
+
+def first_generation(name: str, profile: str = "default", seed: int = 0, progress: bool = False, **overrides: Any):
+    """The generation-1 model of image experiment ``name`` (``mnist-ddpm`` or ``fashion-gan``):
+    fitted on real data exactly as the experiment's loop fits it, so the first-fit cache
+    serves a model that an earlier run with the same settings has trained."""
+    from ..runner import resolve_config  # not at import: a cycle
+
+    experiment, config = resolve_config(name, profile, seed, **overrides)
+    params = config["params"]
+    dataset, factory = FIRST_FITS[name]
+    spec = _build({**params, "grid": 0}, dataset, factory(params, progress), name, {})
+    model, rng = spec.make_model(), rng_for(seed, 0, 1)
+    model.fit(spec.real(params["samples"], rng), rng)
+    return model
 
 
 def _saving(metrics, grids: dict[int, np.ndarray], folder: Path):
@@ -283,3 +298,5 @@ FASHION_GAN = register(Experiment(
     check=_check_common,
     doc=__doc__,
 ))
+
+FIRST_FITS = {"mnist-ddpm": ("mnist", _ddpm_factory), "fashion-gan": ("fashion-mnist", _gan_factory)}

@@ -34,16 +34,16 @@ FEATURES = 128
 
 
 class Classifier(nn.Module):
-    """Two convolution + pooling layers, a 128-unit feature layer and a 10-way output."""
+    """Two convolution + pooling layers, a 128-unit feature layer and a ``classes``-way output."""
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, classes: int = 10):
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(2 * width * 49, FEATURES), nn.ReLU(),
         )
-        self.head = nn.Linear(FEATURES, 10)
+        self.head = nn.Linear(FEATURES, classes)
 
     def forward(self, x):
         return self.head(self.body(x))
@@ -59,7 +59,7 @@ class Classifier(nn.Module):
         return self._map(images, self.body)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, 10)."""
+        """Class probabilities (n, classes)."""
         return self._map(images, lambda x: F.softmax(self(x), dim=1))
 
     def confidence(self, images: np.ndarray) -> np.ndarray:
@@ -74,14 +74,14 @@ def _tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def train_classifier(images: np.ndarray, labels: np.ndarray, epochs: int = 2, seed: int = 0,
-                     width: int = 16, batch: int = 128, progress: bool = True) -> Classifier:
+                     width: int = 16, batch: int = 128, progress: bool = True, classes: int = 10) -> Classifier:
     """A :class:`Classifier` trained with Adam on ``images`` (n, 28, 28) and ``labels`` (n,),
     on :func:`~autophagy.models.device.default_device` (the shuffles come from a CPU generator)."""
     device = default_device()
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = Classifier(width).to(device)
+        net = Classifier(width, classes).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     x = _tensor(images).to(device)
     y = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=device)
