@@ -105,8 +105,7 @@ def first_generation(name: str, profile: str = "default", seed: int = 0, progres
     serves a model that an earlier run with the same settings has trained."""
     from ..runner import resolve_config  # not at import: a cycle
 
-    experiment, config = resolve_config(name, profile, seed, **overrides)
-    params = config["params"]
+    params = resolve_config(name, profile, seed, **overrides)[1]["params"]
     dataset, factory = FIRST_FITS[name]
     spec = _build({**params, "grid": 0}, dataset, factory(params, progress), name, {})
     model, rng = spec.make_model(), rng_for(seed, 0, 1)
