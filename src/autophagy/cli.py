@@ -6,6 +6,7 @@ Bad input ends with one line on stderr and exit status 2, and nothing written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 
@@ -120,6 +121,16 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush meets no closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, ValueError, OSError):  # stdout is not a file (captured, closed)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -129,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             cmd_run(args)
         else:
             cmd_show(args.dir)
+        sys.stdout.flush()  # a closed pipe is found here, not at the interpreter's exit
+    except BrokenPipeError:  # `autophagy show DIR | head -1`: the reader left, say nothing more
+        _silence_stdout()
+        return 1
     except ParameterError as err:
         print(f"autophagy: error: {_one_line(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT

