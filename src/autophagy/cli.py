@@ -100,9 +100,9 @@ def cmd_show(path: str) -> None:
             raise ParameterError(f"{path} holds no run (no metrics.csv and config.json)")
         history = History.load(folder)
     except OSError as err:  # a name too long, a file we may not read
-        from .rundir import _shown
+        from .rundir import display_path
 
-        raise ParameterError(f"{_shown(folder)} cannot be read: {err.strerror or err}") from None
+        raise ParameterError(f"{display_path(folder)} cannot be read: {err.strerror or err}") from None
     except ParameterError:
         raise
     except ValueError as err:  # empty or malformed metrics.csv or config.json, checksum mismatch

@@ -80,7 +80,7 @@ def vouched_metrics(path: str | os.PathLike) -> bytes:
     return data
 
 
-def _shown(path: Path) -> str:
+def display_path(path: Path) -> str:
     """``path`` for an error message: very long names are shortened in the middle."""
     text = str(path)
     return text if len(text) <= 120 else f"{text[:60]}...{text[-40:]} ({len(text)} characters)"
@@ -128,7 +128,7 @@ class RunDir:
         try:
             self._check()
         except OSError as err:
-            raise ParameterError(f"--out {_shown(self.path)} cannot be used: {err.strerror or err}") from None
+            raise ParameterError(f"--out {display_path(self.path)} cannot be used: {err.strerror or err}") from None
 
     def _check(self) -> None:
         if self.path.exists() and not self.path.is_dir():
@@ -166,7 +166,7 @@ class RunDir:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             self._undo()
-            raise ParameterError(f"--out {_shown(self.path)} cannot be created: {err.strerror or err}") from None
+            raise ParameterError(f"--out {display_path(self.path)} cannot be created: {err.strerror or err}") from None
         try:
             lock_path = self.path / ".lock"
             self._made_lock = None if lock_path.exists() else lock_path
@@ -177,7 +177,7 @@ class RunDir:
                 self._lock.close()
                 self._lock = None
                 self._created = self._made_lock = None  # the live run's: never remove them
-                raise ParameterError(f"--out {_shown(self.path)} is being written by another live run: wait for it or choose a new directory") from None
+                raise ParameterError(f"--out {display_path(self.path)} is being written by another live run: wait for it or choose a new directory") from None
             for stale in self.path.glob(".*.tmp*"):  # left by a process killed mid-write
                 stale.unlink()
             config_path = self.path / "config.json"
@@ -186,7 +186,7 @@ class RunDir:
                 self._wrote_config = config_path
         except OSError as err:
             self.__exit__(ParameterError)
-            raise ParameterError(f"--out {_shown(self.path)} cannot be written: {err.strerror or err}") from None
+            raise ParameterError(f"--out {display_path(self.path)} cannot be written: {err.strerror or err}") from None
         except ParameterError:
             self.__exit__(ParameterError)
             raise
