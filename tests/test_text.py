@@ -222,6 +222,25 @@ def test_text_experiment_runs_writes_samples_and_resumes_identically(tmp_path):
     np.testing.assert_allclose(fresh.frame["perplexity_real"], first.frame["perplexity_real"])
 
 
+@pytest.mark.parametrize("block_len", [16, 64])
+def test_gpt_runs_through_the_loop_and_reads_real_text_better_than_a_uniform_model(block_len):
+    """model=gpt end to end (tiny sizes): fit, write, refit on its own text, measure; short
+    blocks leave the shown continuation fewer positions than it would take."""
+    import autophagy
+
+    history = autophagy.run("text", profile="smoke", progress=False, model="gpt", mode="fresh",
+                            real_fraction=0.5, generations=2, samples=32, eval_samples=4, replicates=1,
+                            semantic=False, d_model=32, layers=1, heads=2, epochs=4, batch_size=16,
+                            block_len=block_len)
+    frame = history.frame
+    assert history.config["params"]["model"] == "gpt"
+    assert frame["generation"].tolist() == [0, 1, 2]
+    ppl = frame.loc[frame["generation"] > 0, "perplexity_real"].to_numpy()
+    uniform = wiki.corpus().vocab_size  # a uniform model's perplexity
+    assert np.all(np.isfinite(ppl)) and np.all(ppl < uniform)
+    assert np.all((frame["distinct_2"] > 0) & (frame["distinct_2"] <= 1))
+
+
 @pytest.mark.parametrize("override, message", [({"beams": 4}, "prompt_len"), ({"model": "lstm"}, "model"),
                                                ({"temperature": 0}, "temperature")])
 def test_bad_text_parameters_raise_one_line_before_work(tmp_path, override, message):

@@ -142,7 +142,9 @@ def build(config: dict[str, Any], sample_dir: Path | None = None, progress: bool
         else:
             ids = model.sample(m, rng)
             perplexity_real = model.perplexity(corpus.test)
-            continuation = corpus.decode(model.generate(show, SHOW_LENGTH, rng)[0])
+            room = getattr(model, "context", None)  # a GPT has a fixed number of positions
+            length = SHOW_LENGTH if room is None else max(0, min(SHOW_LENGTH, room - 1 - show.shape[1]))
+            continuation = corpus.decode(model.generate(show, length, rng)[0]) if length else ""
         texts = corpus.decode_all(ids)
         ref = reference_model()
         per_sample = np.exp(-np.log(np.clip(_token_probs(ref, ids), 1e-300, None)).mean(axis=1))

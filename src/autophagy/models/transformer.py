@@ -114,6 +114,11 @@ class GPT:
         self.generation = 0
 
     @property
+    def context(self) -> int:
+        """Positions the network has: the start token, a prompt and the generated tokens."""
+        return self.net.context
+
+    @property
     def n_params(self) -> int:
         return sum(p.numel() for p in self.net.parameters())
 
