@@ -2,7 +2,7 @@
 
 Train 60,000 and test 10,000 grey 28 x 28 images of ten kinds of clothing (Xiao et al.,
 2017; MIT licence). The decompressed contents of each file are checked against their SHA-256
-(:data:`SHA256`: those of the Debian package; a faithful copy compressed otherwise passes too);
+(``SHA256``: those of the Debian package; a faithful copy compressed otherwise passes too);
 decoded arrays are cached as uint8 .npy files.
 """
 

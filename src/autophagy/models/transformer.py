@@ -115,7 +115,8 @@ class GPT:
 
     @property
     def context(self) -> int:
-        """Positions the network has: the start token, a prompt and the generated tokens."""
+        """The number of positions the network has (the start token, a prompt and the generated
+        tokens)."""
         return self.net.context
 
     @property
