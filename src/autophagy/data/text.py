@@ -10,7 +10,6 @@ overrides). The text is CC BY-SA (Wikipedia contributors).
 from __future__ import annotations
 
 import bz2
-import hashlib
 import json
 import os
 import re
@@ -21,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import DataError, DataMissing
+from . import DataMissing
+from ..rundir import atomic_write
+from .cache import cache_dir, check_sha256
 
 FILENAME = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 SHA256 = "a53f4648dec40467ebdcbc7a1307eddb51fe6e28e9309f6ebde81ba0d04bea2d"
@@ -33,13 +34,6 @@ END_SECTIONS = ("references", "external links", "see also", "further reading", "
                 "bibliography", "sources", "footnotes", "citations")
 
 
-def cache_dir() -> Path:
-    """The folder for cached corpora, tokenizers and checkpoints (created if missing)."""
-    root = Path(os.environ.get("AUTOPHAGY_CACHE", Path.home() / ".cache" / "autophagy"))
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def corpus_path() -> Path:
     """The gensim Wikipedia sample, checked against its SHA-256."""
     spec = find_spec("gensim")
@@ -48,8 +42,7 @@ def corpus_path() -> Path:
     path = Path(list(spec.submodule_search_locations)[0]) / "test" / "test_data" / FILENAME
     if not path.exists():
         raise DataMissing(f"{path} is missing: {PACKAGE_HINT}")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != SHA256:
-        raise DataError(f"{path} does not match its SHA-256: {PACKAGE_HINT}")
+    check_sha256(path, SHA256, PACKAGE_HINT, "Wikipedia sample")
     return path
 
 
@@ -101,9 +94,7 @@ def articles() -> list[tuple[str, str]]:
             text = clean(markup)
             if text:
                 out.append((title, text))
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(out))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(out).encode())
     return out
 
 

@@ -20,7 +20,7 @@ from ..mitigations.curation import GaussianVerifier, reward_curation
 from ..mitigations.selection import central
 from ..models.gaussian import ESTIMATORS, METHODS, Gaussian
 from ..params import ParameterError, choice, number
-from .registry import SCREENS, Experiment, loop_params, register
+from .registry import SCREENS, Experiment, loop_params, register, training_sets_held
 
 COLUMNS = {
     "mean": "fitted mean mu_t",
@@ -76,14 +76,7 @@ def memory_bytes(config: dict[str, Any]) -> float:
     if config["method"] == "exact":
         return 0.0
     per_generation = config["samples"] / min(config["central_fraction"], config["reward_fraction"])
-    held = {
-        "accumulate": config["generations"] + 1,
-        "accumulate-subsample": config["generations"] + 1,
-        "web-accumulate": config["generations"] + 1,
-        "web-accumulate-subsample": config["generations"] + 1,
-        "augment": 1 + config["synthetic_ratio"],
-    }.get(config["mode"], 2)
-    return 8.0 * 3 * config["replicates"] * per_generation * held
+    return 8.0 * 3 * config["replicates"] * per_generation * training_sets_held(config)
 
 
 def figures(history) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from ..loop import LoopSpec
 from ..metrics.distribution import w2_mixture
 from ..models.gmm import GMM
 from ..params import integer, number
-from .registry import Experiment, loop_params, register
+from .registry import Experiment, loop_params, register, training_sets_held
 
 COLUMNS = {
     "w2": "2-Wasserstein distance of the fitted mixture to the truth",
@@ -54,9 +54,7 @@ def build(config: dict[str, Any]) -> LoopSpec:
 
 def memory_bytes(config: dict[str, Any]) -> float:
     """Bytes of samples held at once (the pool in the accumulate modes)."""
-    held = {"accumulate": config["generations"] + 1, "accumulate-subsample": config["generations"] + 1,
-            "augment": 1 + config["synthetic_ratio"]}.get(config["mode"], 2)
-    return 8.0 * 2 * config["replicates"] * config["samples"] * held
+    return 8.0 * 2 * config["replicates"] * config["samples"] * training_sets_held(config)
 
 
 def figures(history) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from ..models.diffusion import SAMPLERS, SCHEDULES, Diffusion
 from ..models.fitcache import FirstFitCache
 from ..models.gan import StyleGAN
 from ..params import ParameterError, choice, flag, integer, number
-from .registry import Experiment, loop_params, register, with_screening
+from .registry import Experiment, loop_params, register, training_sets_held, with_screening
 
 COLUMNS = {
     "fid": "Fréchet distance of classifier features to real test images (lower is better)",
@@ -185,16 +185,11 @@ def _prepare(dataset: str):
     return prepare
 
 
-HELD_ALL = ("accumulate", "accumulate-subsample", "web-accumulate", "web-accumulate-subsample")  # keep every generation's images
-
-
 def memory_bytes(config: dict[str, Any]) -> float:
     """Bytes of images held at once, as float32 28 x 28: each replicate's training sets of
     ``samples`` images (every generation's in the accumulate modes) and the samples drawn."""
-    held = {"augment": 1 + config["synthetic_ratio"]}.get(config["mode"], 2)
-    if config["mode"] in HELD_ALL:
-        held = config["generations"] + 1
-    return 4.0 * 28 * 28 * config["replicates"] * (config["samples"] * held + config["eval_samples"])
+    held = config["samples"] * training_sets_held(config)
+    return 4.0 * 28 * 28 * config["replicates"] * (held + config["eval_samples"])
 
 
 def _check_common(config: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from ..loop import LoopSpec
 from ..models.gaussian import Gaussian
 from ..models.kde import KDE
 from ..params import number
-from .registry import Experiment, loop_params, register
+from .registry import Experiment, loop_params, register, training_sets_held
 
 COLUMNS = {"data_var": "maximum-likelihood variance of generation t's training set (model variance minus h^2)"}
 
@@ -35,9 +35,7 @@ def build(config: dict[str, Any]) -> LoopSpec:
 
 def memory_bytes(config: dict[str, Any]) -> float:
     """Bytes of samples held at once (the pool in the accumulate modes)."""
-    held = {"accumulate": config["generations"] + 1, "accumulate-subsample": config["generations"] + 1,
-            "augment": 1 + config["synthetic_ratio"]}.get(config["mode"], 2)
-    return 8.0 * 3 * config["replicates"] * config["samples"] * held
+    return 8.0 * 3 * config["replicates"] * config["samples"] * training_sets_held(config)
 
 
 def figures(history) -> dict[str, Any]:

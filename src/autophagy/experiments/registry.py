@@ -126,6 +126,17 @@ def with_screening(spec: LoopSpec, config: dict[str, Any]) -> LoopSpec:
 MEMORY_LIMIT_BYTES = 4 * 2**30
 
 
+def training_sets_held(config: dict[str, Any]) -> float:
+    """How many generations' worth of samples a loop holds at once: every generation's in
+    the accumulate modes (the pool), the real set plus the synthetic share in ``augment``,
+    otherwise the current training set and the next."""
+    if "accumulate" in config["mode"]:
+        return config["generations"] + 1
+    if config["mode"] == "augment":
+        return 1 + config["synthetic_ratio"]
+    return 2
+
+
 def check_memory(experiment: Experiment, config: dict[str, Any]) -> None:
     """Refuse, before any work, a configuration whose data would not fit the limit."""
     if experiment.memory_bytes is None:

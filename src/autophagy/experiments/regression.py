@@ -19,7 +19,7 @@ from .. import plotting, theory
 from ..loop import LoopSpec
 from ..models.linreg import LinearRegression
 from ..params import ParameterError, integer, number
-from .registry import Experiment, loop_params, register
+from .registry import Experiment, loop_params, register, training_sets_held
 
 COLUMNS = {"test_error": "||w_t - w*||^2: excess test error under isotropic features"}
 
@@ -46,9 +46,7 @@ def check(config: dict[str, Any]) -> None:
 
 def memory_bytes(config: dict[str, Any]) -> float:
     """Bytes of data held at once (the pool in the accumulate modes)."""
-    held = {"accumulate": config["generations"] + 1, "accumulate-subsample": config["generations"] + 1,
-            "augment": 1 + config["synthetic_ratio"]}.get(config["mode"], 2)
-    return 8.0 * 2 * config["replicates"] * config["samples"] * (config["features"] + 1) * held
+    return 8.0 * 2 * config["replicates"] * config["samples"] * (config["features"] + 1) * training_sets_held(config)
 
 
 def figures(history) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from ..mitigations.watermark import GreenList
 from ..models.decoding import Decoding
 from ..params import ParameterError, choice, flag, integer, number
 from ..rundir import atomic_write
-from .registry import Experiment, loop_params, register, with_screening
+from .registry import Experiment, loop_params, register, training_sets_held, with_screening
 
 MODELS = ("ngram", "gpt", "smollm2")
 SHOW_WORDS = 8  # words of the first test block that every generation continues
@@ -215,8 +215,7 @@ def check(config: dict[str, Any]) -> None:
 
 def memory_bytes(config: dict[str, Any]) -> float:
     """Bytes of token blocks held at once (accumulate keeps every generation's)."""
-    held = config["generations"] + 1 if "accumulate" in config["mode"] else 2 + config["synthetic_ratio"]
-    return 4.0 * config["replicates"] * config["samples"] * config["block_len"] * held
+    return 4.0 * config["replicates"] * config["samples"] * config["block_len"] * training_sets_held(config)
 
 
 def figures(history) -> dict[str, Any]:

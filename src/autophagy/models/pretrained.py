@@ -2,7 +2,7 @@
 
 The package holds a GGUF file; transformers reads it (``gguf_file=``) into a float32
 LlamaForCausalLM. That takes about 30 s, so the first load saves an fp32 safetensors copy
-under the cache folder (``autophagy.data.text.cache_dir()``) and later loads read it.
+under the cache folder (``autophagy.data.cache.cache_dir()``) and later loads read it.
 Nothing is downloaded (``HF_HUB_OFFLINE=1``). As Shumailov et al. (2024) did with OPT-125m,
 each generation fine-tunes the *pretrained* weights on its training set (``warm_start``
 fine-tunes the previous generation's weights instead).
@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..data import DataError, DataMissing
-from ..data.cache import check_sha256
-from ..data.text import Corpus, blocks, cache_dir, split
+from ..data.cache import cache_dir, check_sha256
+from ..data.text import Corpus, blocks, split
 from .decoding import Decoding, generate
 from .device import default_device
 from .ngram import draw_prompts
