@@ -2,13 +2,20 @@
 
 The executed copy is a complete book source (config, toc, bibliography, pages), rendered
 afterwards with execution off (tools/build_site.py). Run times go to timings.json.
+``--only NAME`` re-executes the matching chapters and keeps the other executed ones, so the
+site still builds. Each executed chapter is tidied for the page (:func:`tidy`): the values
+papermill injected replace those of the ``parameters`` cell (one cell, no duplicate), the
+``# NBVAL_CHECK_OUTPUT`` comment becomes nbval's equivalent cell tag, and bare object reprs
+such as ``<matplotlib.legend.Legend at 0x...>`` are dropped.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -39,16 +46,52 @@ def toc_files(toc: dict) -> list[str]:
     return files
 
 
-def copy_sources() -> list[Path]:
-    """Copy the book's sources to OUT; return the notebooks to execute."""
-    if OUT.exists():
+def copy_sources(keep_executed: bool = False) -> list[Path]:
+    """Copy the book's sources to OUT; return the notebooks to execute. With
+    ``keep_executed`` the chapters executed earlier stay (the rest is refreshed)."""
+    if OUT.exists() and not keep_executed:
         shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy(ROOT / name, OUT / name)
-    shutil.copytree(ROOT / "book", OUT / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    shutil.copytree(ROOT / "book", OUT / "book", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     return [ROOT / f"{f}.ipynb" for f in toc_files(toc) if (ROOT / f"{f}.ipynb").exists()]
+
+
+CHECK_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_CHECK_OUTPUT[ \t]*\n?", re.M)
+BARE_REPR = re.compile(r"^<[\w.]+ at 0x[0-9a-f]+>$")
+
+
+def tidy(path: Path) -> None:
+    """Make an executed chapter read as the reader's run (see the module's docstring)."""
+    nb = json.loads(path.read_text())
+    cells = nb["cells"]
+    injected = next((c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])), None)
+    if injected is not None:
+        values = {n.targets[0].id: ast.get_source_segment("".join(injected["source"]), n.value)
+                  for n in ast.parse("".join(injected["source"])).body if isinstance(n, ast.Assign)}
+        params = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+        lines = "".join(params["source"]).splitlines()
+        for i, line in enumerate(lines):
+            name = line.split("=", 1)[0].strip()
+            if "=" in line and name in values:
+                lines[i] = f"{name} = {values[name]}"
+        params["source"] = "\n".join(lines)
+        cells.remove(injected)
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        if CHECK_MARKER.search(source):
+            cell["source"] = CHECK_MARKER.sub("", source)
+            tags = cell["metadata"].setdefault("tags", [])
+            tags.append("nbval-check-output")
+        cell["outputs"] = [o for o in cell["outputs"] if not (
+            o.get("output_type") == "execute_result" and set(o.get("data", {})) == {"text/plain"}
+            and BARE_REPR.match("".join(o["data"]["text/plain"]).strip()))]
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def main() -> int:
@@ -56,9 +99,12 @@ def main() -> int:
     parser.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
     parser.add_argument("--only", help="execute only notebooks whose name contains this")
     args = parser.parse_args()
-    notebooks = copy_sources()
+    notebooks = all_notebooks = copy_sources(keep_executed=bool(args.only))
     if args.only:
         notebooks = [nb for nb in notebooks if args.only in nb.name]
+        if not notebooks:
+            print(f"no chapter's name contains {args.only!r}", file=sys.stderr)
+            return 2
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     timings, failed = {}, []
     for nb in notebooks:
@@ -72,10 +118,22 @@ def main() -> int:
         except papermill.PapermillExecutionError as err:
             failed.append(nb.name)
             print(f"FAILED {nb.name}: {err.ename}: {err.evalue}", file=sys.stderr)
+        else:
+            tidy(target)
         timings[nb.stem] = round(time.perf_counter() - start, 1)
         print(f"{nb.name}: {timings[nb.stem]:.1f} s ({args.profile})", flush=True)
+    current = OUT / "timings.json"
+    if args.only and current.exists():  # the chapters kept from the earlier run keep their times
+        earlier = json.loads(current.read_text())
+        if earlier["profile"] == args.profile:
+            timings = {**earlier["seconds"], **timings}
+        else:
+            print(f"note: the other executed chapters ran at {earlier['profile']!r}", file=sys.stderr)
     record = json.dumps({"profile": args.profile, "seconds": timings}, indent=2)
-    (OUT / "timings.json").write_text(record)
+    current.write_text(record)
+    unexecuted = [f.name for f in all_notebooks if not (OUT / f.relative_to(ROOT)).exists()]
+    if unexecuted:
+        print(f"not executed yet (the site needs them): {', '.join(unexecuted)}", file=sys.stderr)
     if not args.only and not failed:  # kept across runs: the instructors' page shows each profile
         TIMINGS.mkdir(parents=True, exist_ok=True)
         (TIMINGS / f"{args.profile}.json").write_text(record)
