@@ -1,4 +1,4 @@
-"""The command line: ``autophagy list``, ``autophagy run``, ``autophagy show``.
+"""The command line: ``autophagy list``, ``autophagy run``, ``autophagy show``, ``autophagy sweep``.
 
 Bad input ends with one line on stderr and exit status 2, and nothing written.
 """
@@ -32,8 +32,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", default="0", help="random seed (an integer >= 0)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set a parameter")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    show = sub.add_parser("show", help="print the summary table of a finished run")
+    show = sub.add_parser("show", help="print the summary table of a finished run or sweep")
     show.add_argument("dir")
+    swp = sub.add_parser("sweep", help="run a grid of runs as Dask tasks (resumes if interrupted)")
+    swp.add_argument("experiment")
+    swp.add_argument("--out", required=True, help="sweep directory")
+    swp.add_argument("--profile", default="default", help="smoke, default or full")
+    swp.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...", help="values of a parameter")
+    swp.add_argument("--seeds", default="1", help="seeds 0 .. N-1 for every grid point")
+    swp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set a parameter")
+    where = swp.add_mutually_exclusive_group()
+    where.add_argument("--workers", help="local worker processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://HOST:8786")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -89,12 +100,52 @@ def cmd_run(args) -> None:
     print(f"wrote {args.out}/metrics.csv ({len(history.frame)} rows), config.json and figures/")
 
 
+def _count(text: str | None, flag: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise ParameterError(f"{flag} {text!r} is invalid: expected a positive integer") from None
+
+
+def cmd_sweep(args) -> None:
+    from .sweep import parse_grid, sweep
+
+    overrides = _overrides(args.set)
+    for key in sorted(set(overrides) & {"experiment", "out", "grid", "seeds", "profile", "workers", "scheduler", "progress"}):
+        raise ParameterError(f"unknown parameter {key!r}: use the option --{key} (or --quiet)")
+    result = sweep(args.experiment, args.out, parse_grid(args.grid), seeds=_count(args.seeds, "--seeds"),
+                   profile=args.profile, workers=_count(args.workers, "--workers"), scheduler=args.scheduler,
+                   progress=not args.quiet, **overrides)
+    print(f"wrote {args.out}/metrics.csv ({len(result.frame)} rows from {len(result.spec.cells())} cells), "
+          "manifest.json, figures/ and cells/")
+
+
+def cmd_show_sweep(path: str) -> None:
+    from .sweep import load
+
+    result = load(path)
+    spec = result.spec
+    grid = "; ".join(f"{k}={','.join(map(str, v))}" for k, v in spec.grid.items()) or "no grid"
+    settings = ", ".join(f"{k}={v}" for k, v in spec.settings.items())
+    done = sum(c["status"] == "finished" for c in result.manifest.get("cells", []))
+    print(f"sweep of {spec.experiment} (profile {spec.profile}): {grid}; seeds {spec.seeds}"
+          + (f"; {settings}" if settings else ""))
+    print(f"{done} of {len(spec.cells())} cells finished" + ("" if result.manifest.get("finished") else
+                                                               " (run the same command again to finish)"))
+    if not result.frame.empty:
+        print(result.summary().to_string(float_format=lambda x: f"{x:.4g}"))
+
+
 def cmd_show(path: str) -> None:
     from pathlib import Path
 
     from .history import History
 
     folder = Path(path)
+    if (folder / "sweep.json").is_file():
+        return cmd_show_sweep(path)
     try:
         if not (folder / "metrics.csv").is_file() or not (folder / "config.json").is_file():
             raise ParameterError(f"{path} holds no run (no metrics.csv and config.json)")
@@ -138,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_list(args.experiment)
         elif args.command == "run":
             cmd_run(args)
+        elif args.command == "sweep":
+            cmd_sweep(args)
         else:
             cmd_show(args.dir)
         sys.stdout.flush()  # a closed pipe is found here, not at the interpreter's exit

@@ -1,0 +1,478 @@
+"""Grids of runs as Dask tasks (``autophagy sweep``), resumable cell by cell.
+
+A sweep runs one experiment for every combination of grid values and every seed. Each such
+*cell* is an ordinary run directory, written by a Dask worker exactly as ``autophagy run``
+writes it for the same parameters and seed. Layout of a sweep directory ``DIR``::
+
+    sweep.json     the spec: experiment, profile, grid, seeds, settings, and the cells
+    manifest.json  every cell's status and the SHA-256 of its records, the package version
+                   and git revision; once all cells finished, the length and SHA-256 of
+                   metrics.csv (as a run's manifest vouches for its rows)
+    metrics.csv    the combined record: the grid keys and ``seed``, then each cell's columns
+    figures/*.png  the last generation's metrics against each grid key (heatmaps for two keys)
+    cells/NNNN/    one run directory per cell
+    .lock          held (flock) by the client running the sweep, holding its pid
+
+Workers receive parameters (plain values) and write run directories; the client reads the
+results back from those files, never from objects a worker sends. Run the same sweep again
+and finished cells are skipped, interrupted ones resume from their last checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import pandas as pd
+
+from . import __version__
+from .params import ParameterError
+from .rundir import atomic_write, display_path, vouched_metrics
+
+SPEC = "sweep.json"
+MANIFEST = "manifest.json"
+CONNECT_TIMEOUT_S = 10
+LOCK_WAIT_S = 120  # a cell whose previous worker is still dying waits this long for its lock
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of a sweep: its folder name under ``cells/``, grid values and seed."""
+
+    name: str
+    values: dict[str, Any]
+    seed: int
+
+
+@dataclass
+class Spec:
+    """What a sweep runs: ``experiment`` at ``profile`` with ``settings``, for every combination
+    of ``grid`` values (in order, the last key varying fastest) and seeds 0 .. ``seeds`` - 1."""
+
+    experiment: str
+    profile: str
+    grid: dict[str, list[Any]]
+    seeds: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def cells(self) -> list[Cell]:
+        combos = list(itertools.product(*self.grid.values(), range(self.seeds)))
+        width = max(4, len(str(len(combos) - 1)))
+        return [Cell(f"{i:0{width}d}", dict(zip(self.grid, combo[:-1])), combo[-1]) for i, combo in enumerate(combos)]
+
+    def overrides(self, cell: Cell) -> dict[str, Any]:
+        """The parameters ``autophagy run`` is given for ``cell`` (settings, then grid values)."""
+        return {**self.settings, **cell.values}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"experiment": self.experiment, "profile": self.profile, "grid": self.grid,
+                "seeds": self.seeds, "settings": self.settings}
+
+
+def make_spec(experiment: str, grid: dict[str, Sequence[Any]] | None = None, seeds: int = 1,
+              profile: str = "default", settings: dict[str, Any] | None = None) -> Spec:
+    """A checked :class:`Spec`: every cell's configuration is resolved here, so bad input (an
+    unknown key, an empty value list, a value out of range in any cell) raises a
+    :class:`ParameterError` before anything runs or is written."""
+    from .experiments import registry
+    from .history import KEYS
+    from .runner import resolve_config
+
+    exp = registry.get(experiment)
+    by_name = {p.name: p for p in exp.params}
+    grid, settings = dict(grid or {}), dict(settings or {})
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 10**6:
+        raise ParameterError(f"--seeds {seeds!r} is invalid: expected an integer in [1, 1000000]")
+    converted: dict[str, list[Any]] = {}
+    for key, values in grid.items():
+        if key == "seed":
+            raise ParameterError("--grid seed is not a parameter: use --seeds N for seeds 0 .. N-1")
+        if key not in by_name:
+            raise ParameterError(f"unknown grid key {key!r}: expected one of {', '.join(by_name)}")
+        if key in settings:
+            raise ParameterError(f"{key} is given both in --grid and --set")
+        if key in exp.columns or key in KEYS or key in exp.labels:
+            raise ParameterError(f"--grid {key} would clash with the record's column {key!r}")
+        values = list(values)
+        if not values or any(isinstance(v, str) and not v.strip() for v in values):
+            raise ParameterError(f"--grid {key} has an empty value: expected {key}=V1,V2,...")
+        converted[key] = [by_name[key].convert(v) for v in values]
+        if len(set(map(repr, converted[key]))) < len(values):
+            raise ParameterError(f"--grid {key} lists a value twice")
+    for key, value in settings.items():
+        if key in by_name:
+            settings[key] = by_name[key].convert(value)
+    spec = Spec(experiment, profile, converted, seeds, settings)
+    prepared = set()
+    for cell in spec.cells():
+        config = resolve_config(experiment, profile, cell.seed, **spec.overrides(cell))[1]
+        params = json.dumps(config["params"], sort_keys=True)
+        if exp.prepare is not None and params not in prepared:  # missing data: refused now
+            exp.prepare(config["params"])
+            prepared.add(params)
+    return spec
+
+
+def parse_grid(pairs: Sequence[str]) -> dict[str, list[str]]:
+    """``["KEY=V1,V2", ...]`` (the command line's ``--grid``) as ``{KEY: [V1, V2]}``."""
+    grid: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, values = pair.partition("=")
+        if not sep or not key:
+            raise ParameterError(f"--grid {pair!r} is invalid: expected KEY=V1,V2,...")
+        if key in grid:
+            raise ParameterError(f"--grid {key} is given twice")
+        grid[key] = values.split(",")
+    return grid
+
+
+# -- the sweep directory ------------------------------------------------------------------
+
+def _lock_owner(lock: Path) -> str:
+    try:
+        pid = lock.read_text().strip()
+    except OSError:
+        pid = ""
+    return f" (pid {pid})" if pid.isdigit() else ""
+
+
+class SweepDir:
+    """The folder of one sweep; use as a context manager to hold its lock."""
+
+    def __init__(self, path: str | os.PathLike, spec: Spec):
+        self.path = Path(path).absolute()
+        self.spec = spec
+        self._lock = None
+
+    def cell_path(self, cell: Cell) -> Path:
+        return self.path / "cells" / cell.name
+
+    def check(self) -> None:
+        """Refuse a folder holding something else, or a sweep another client is running."""
+        try:
+            self._check()
+        except OSError as err:
+            raise ParameterError(f"--out {display_path(self.path)} cannot be used: {err.strerror or err}") from None
+
+    def _check(self) -> None:
+        path = self.path
+        if path.exists() and not path.is_dir():
+            raise ParameterError(f"--out {display_path(path)} exists and is not a directory")
+        if (path / SPEC).exists():
+            try:
+                old = json.loads((path / SPEC).read_text())
+            except ValueError:
+                raise ParameterError(f"--out {display_path(path)} holds an unreadable {SPEC}: choose a new directory") from None
+            old = {k: old.get(k) for k in self.spec.as_json()} if isinstance(old, dict) else {}
+            if old != json.loads(json.dumps(self.spec.as_json())):
+                changed = [k for k, v in json.loads(json.dumps(self.spec.as_json())).items() if old.get(k) != v]
+                raise ParameterError(f"--out {display_path(path)} holds another sweep (its {', '.join(changed)} differ): "
+                                     "choose a new directory")
+        elif (path / "config.json").exists():
+            raise ParameterError(f"--out {display_path(path)} holds a run, not a sweep: choose a new directory")
+        elif path.is_dir() and any(p.name != ".lock" for p in path.iterdir()):
+            raise ParameterError(f"--out {display_path(path)} is not empty and holds no sweep: choose a new directory")
+        lock = path / ".lock"
+        if lock.exists():
+            with open(lock) as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise ParameterError(f"--out {display_path(path)} is being run by another client{_lock_owner(lock)}: "
+                                         "wait for it to end") from None
+
+    def __enter__(self) -> "SweepDir":
+        self.check()
+        try:
+            (self.path / "cells").mkdir(parents=True, exist_ok=True)
+            self._lock = open(self.path / ".lock", "a+")
+        except OSError as err:
+            raise ParameterError(f"--out {display_path(self.path)} cannot be written: {err.strerror or err}") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise ParameterError(f"--out {display_path(self.path)} is being run by another client"
+                                 f"{_lock_owner(self.path / '.lock')}: wait for it to end") from None
+        self._lock.truncate(0)
+        self._lock.write(str(os.getpid()))
+        self._lock.flush()
+        if not (self.path / SPEC).exists():
+            spec = {**self.spec.as_json(), "cells": [vars(c) for c in self.spec.cells()]}
+            atomic_write(self.path / SPEC, json.dumps(spec, indent=2).encode())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    # -- records --------------------------------------------------------------------------
+    def finished(self, cell: Cell) -> bool:
+        """Whether ``cell``'s run finished (its manifest says so)."""
+        try:
+            return bool(json.loads((self.cell_path(cell) / "manifest.json").read_text()).get("finished"))
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def status(self, cell: Cell) -> str:
+        if self.finished(cell):
+            return "finished"
+        return "started" if (self.cell_path(cell) / "manifest.json").exists() else "pending"
+
+    def write_manifest(self, done: dict[str, str], combined: bytes | None = None) -> None:
+        """The manifest: each cell's status and checksum (``done``: name -> SHA-256 of its
+        vouched records), and once every cell finished, the combined record's length and hash."""
+        cells = [{"name": c.name, **c.values, "seed": c.seed,
+                  "status": "finished" if c.name in done else self.status(c),
+                  "metrics_sha256": done.get(c.name)} for c in self.spec.cells()]
+        manifest = {"experiment": self.spec.experiment, "finished": combined is not None,
+                    "cells_finished": len(done), "cells": cells, "autophagy_version": __version__,
+                    "git_revision": git_revision()}
+        if combined is not None:
+            manifest.update(metrics_bytes=len(combined), metrics_sha256=hashlib.sha256(combined).hexdigest())
+        atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2).encode())
+
+    def cell_frame(self, cell: Cell) -> pd.DataFrame:
+        """``cell``'s records (the rows its manifest vouches for), grid keys and seed first."""
+        frame = pd.read_csv(io.BytesIO(vouched_metrics(self.cell_path(cell))))
+        keys = pd.DataFrame({**cell.values, "seed": cell.seed}, index=frame.index)
+        return pd.concat([keys, frame], axis=1)
+
+    def combine(self) -> bytes:
+        """Write the combined record of every cell (every cell must have finished)."""
+        frame = pd.concat([self.cell_frame(c) for c in self.spec.cells()], ignore_index=True)
+        data = frame.to_csv(index=False).encode()
+        atomic_write(self.path / "metrics.csv", data)
+        return data
+
+
+def git_revision() -> str | None:
+    """The git commit of the package's source tree, or None when it is not a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out or None
+
+
+# -- the executor -------------------------------------------------------------------------
+
+def run_cell(experiment: str, folder: str, profile: str, seed: int, overrides: dict[str, Any]) -> None:
+    """Worker side: run one cell into ``folder`` (resuming it), as ``autophagy run`` would.
+
+    Returns nothing: the client reads the cell's records from its files.
+    """
+    from .runner import run
+
+    _wait_for_lock(Path(folder) / ".lock")
+    run(experiment, out=folder, profile=profile, seed=seed, progress=False, **overrides)
+
+
+def _wait_for_lock(lock: Path) -> None:
+    """Wait while another process (a worker that is still dying) holds ``lock``."""
+    if not lock.exists():
+        return
+    deadline = time.monotonic() + LOCK_WAIT_S
+    with open(lock) as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return  # run() then reports the live run holding it
+                time.sleep(0.2)
+
+
+def neural(experiment: str, params: dict[str, Any]) -> bool:
+    """Whether a cell trains or evaluates a neural network (it then asks for a ``GPU``)."""
+    if experiment in ("mnist-ddpm", "fashion-gan"):
+        return True
+    if experiment == "text":
+        return params.get("model") != "ngram" or bool(params.get("semantic"))
+    if experiment == "arena":
+        return params.get("mnist", "off") != "off"
+    return False
+
+
+@contextlib.contextmanager
+def connect(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+    """A ``distributed.Client``: on the cluster at ``scheduler``, else on a new LocalCluster of
+    ``workers`` processes (default: one per core) with one thread each, listening on
+    127.0.0.1 only (its dashboard too). An unreachable scheduler is a ParameterError."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if workers is not None and scheduler is not None:
+        raise ParameterError("give --workers or --scheduler, not both")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024):
+        raise ParameterError(f"--workers {workers!r} is invalid: expected an integer in [1, 1024]")
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, ValueError, TypeError) as err:
+            raise ParameterError(f"--scheduler {scheduler} cannot be reached: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        with client:
+            yield client
+        return
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0",
+                           silence_logs=logging.ERROR)
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+def _gpu_declared(client) -> bool:
+    workers = client.scheduler_info().get("workers", {}).values()
+    return any("GPU" in (w.get("resources") or {}) for w in workers)
+
+
+def execute(folder: SweepDir, client, progress: bool = True) -> dict[str, str]:
+    """Run every unfinished cell of ``folder`` on ``client``; returns name -> records' SHA-256."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    from .runner import resolve_config
+
+    spec = folder.spec
+    cells = spec.cells()
+    done = {c.name: _records_hash(folder, c) for c in cells if folder.finished(c)}
+    folder.write_manifest(done)
+    gpu = _gpu_declared(client)
+    token = uuid.uuid4().hex[:8]  # task keys unique on a shared cluster
+    futures = {}
+    for cell in cells:
+        if cell.name in done:
+            continue
+        overrides = spec.overrides(cell)
+        params = resolve_config(spec.experiment, spec.profile, cell.seed, **overrides)[1]["params"]
+        resources = {"GPU": 1} if gpu and neural(spec.experiment, params) else None
+        future = client.submit(run_cell, spec.experiment, str(folder.cell_path(cell)), spec.profile, cell.seed,
+                               overrides, key=f"autophagy-cell-{token}-{cell.name}", pure=False, retries=2,
+                               resources=resources)
+        futures[future] = cell
+    bar = tqdm(total=len(cells), initial=len(done), desc=spec.experiment, unit="cell", disable=not progress)
+    with bar:
+        for future in as_completed(futures):
+            future.result()  # a cell's error ends the sweep; finished cells stay finished
+            cell = futures.pop(future)
+            done[cell.name] = _records_hash(folder, cell)
+            folder.write_manifest(done)
+            bar.update(1)
+    return done
+
+
+def _records_hash(folder: SweepDir, cell: Cell) -> str:
+    return hashlib.sha256(vouched_metrics(folder.cell_path(cell))).hexdigest()
+
+
+@dataclass
+class SweepResult:
+    """A sweep's combined record (``frame``: only finished cells), its spec and manifest."""
+
+    frame: pd.DataFrame
+    spec: Spec
+    manifest: dict[str, Any]
+
+    @property
+    def keys(self) -> list[str]:
+        """The grid keys and ``seed``: the columns naming a cell."""
+        return [*self.spec.grid, "seed"]
+
+    @property
+    def metrics(self) -> list[str]:
+        """The experiment's metric columns."""
+        from .experiments import registry
+
+        exp = registry.get(self.spec.experiment)
+        return [c for c in exp.columns if c in self.frame.columns and c not in exp.labels]
+
+    def final(self) -> pd.DataFrame:
+        """Each cell's records at its last generation."""
+        last = self.frame.groupby(self.keys)["generation"].transform("max")
+        return self.frame[self.frame["generation"] == last]
+
+    def summary(self) -> pd.DataFrame:
+        """The mean of every metric at the last generation, per grid point (over seeds and
+        replicates), with the number of seeds finished."""
+        from .experiments import registry
+
+        labels = [c for c in registry.get(self.spec.experiment).labels if c in self.frame.columns]
+        final = self.final()
+        groups = final.groupby([*self.spec.grid, *labels], sort=False) if self.spec.grid or labels else final.groupby(lambda _: "all")
+        table = groups[self.metrics].mean()
+        table.columns = [f"{m} mean" for m in table.columns]
+        table.insert(0, "seeds", groups["seed"].nunique())
+        table.insert(1, "generation", groups["generation"].max())
+        return table
+
+
+def load(path: str | os.PathLike) -> SweepResult:
+    """The sweep in folder ``path``, finished or not (the records of its finished cells).
+
+    Raises ParameterError when the folder holds no sweep or a damaged one."""
+    path = Path(path)
+    try:
+        raw = json.loads((path / SPEC).read_text())
+        spec = Spec(raw["experiment"], raw["profile"], raw["grid"], raw["seeds"], raw.get("settings", {}))
+        manifest = json.loads((path / MANIFEST).read_text()) if (path / MANIFEST).exists() else {}
+        folder = SweepDir(path, spec)
+        names = {c.name for c in spec.cells() if folder.finished(c)}
+        if manifest.get("finished") and (path / "metrics.csv").exists():
+            frame = pd.read_csv(io.BytesIO(vouched_metrics(path)))
+        else:
+            frames = [folder.cell_frame(c) for c in spec.cells() if c.name in names]
+            frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*spec.grid, "seed", "generation"])
+    except FileNotFoundError:
+        raise ParameterError(f"{display_path(path)} holds no sweep (no {SPEC})") from None
+    except OSError as err:
+        raise ParameterError(f"{display_path(path)} cannot be read: {err.strerror or err}") from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise ParameterError(f"{display_path(path)} holds a damaged sweep: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+    return SweepResult(frame, spec, manifest)
+
+
+def sweep(experiment: str, out: str | os.PathLike, grid: dict[str, Sequence[Any]] | None = None, seeds: int = 1,
+          profile: str = "default", workers: int | None = None, scheduler: str | None = None,
+          progress: bool = True, **settings: Any) -> SweepResult:
+    """Run ``experiment`` for every combination of ``grid`` values and seeds 0 .. ``seeds`` - 1
+    into ``out`` (see the module's docstring), on a LocalCluster of ``workers`` processes or
+    the Dask cluster at ``scheduler``; ``settings`` set the other parameters. Run it again to
+    resume. Bad input raises ParameterError before anything is written."""
+    spec = make_spec(experiment, grid, seeds, profile, settings)
+    folder = SweepDir(out, spec)
+    folder.check()
+    with connect(workers, scheduler) as client:
+        if progress and client.dashboard_link:
+            print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr, flush=True)
+        with folder:
+            done = execute(folder, client, progress)
+            folder.write_manifest(done, folder.combine())
+            result = load(folder.path)
+            _save_figures(result, folder.path / "figures")
+    return result
+
+
+def _save_figures(result: SweepResult, folder: Path) -> None:
+    from .runner import save_figures
+    from .sweepplots import figures
+
+    save_figures(figures(result), folder)
