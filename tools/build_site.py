@@ -2,8 +2,9 @@
 
 Before rendering, the pages that report on the build itself are generated into
 book/_generated of the executed copy: the command-line help, the package versions, the API
-module list, the chapter run times (tools/execute_notebooks.py's timings) and the intro's
-diagram of the loop and its modes (autophagy.diagrams). MathJax is
+module list, the chapter run times (tools/execute_notebooks.py's timings), the claims page
+(every claim card of the executed chapters, autophagy.claims) and the intro's diagram of the
+loop and its modes (autophagy.diagrams). MathJax is
 copied from _vendor/mathjax (tools/fetch_mathjax.py) so math renders offline.
 ``--edition student`` renders the same book with the solutions hidden into
 _build/student/html.
@@ -103,6 +104,35 @@ def timings_table() -> str:
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} CPU cores"
     return "\n".join(rows) + f"\n\nMeasured by `tools/execute_notebooks.py` on this build machine ({machine}).\n"
 
+def claims_page(book: Path) -> str:
+    """Every claim card of the executed chapters, a table per chapter, with the run's profile."""
+    from autophagy.claims import SYMBOL, collected
+
+    run = json.loads((SOURCE / "timings.json").read_text()) if (SOURCE / "timings.json").exists() else {}
+    titles = chapter_titles(book)
+    held: dict[str, int] = {}
+    parts = [f"These are the claims of the run this site shows, at the `{run.get('profile', '?')}` profile.\n"]
+    for nb in sorted(book.glob("*.ipynb")):
+        records = collected(json.loads(nb.read_text())["cells"])
+        parts.append(f"## {{doc}}`{titles.get(nb.stem, nb.stem)} <{nb.stem}>`\n")
+        if not records:
+            parts.append("This chapter states no claim cards yet.\n")
+            continue
+        rows = ["| claim | source | expected | this run | verdict |", "| --- | --- | --- | --- | --- |"]
+        for r in records:
+            value = "no replicate reached it" if r["value"] is None else f"{r['value']:.4g}"
+            if r["low"] is not None and r["high"] is not None:
+                value += f" ({r['low']:.4g} to {r['high']:.4g})"
+            verdict = f"{SYMBOL[r['verdict']]} {r['verdict']}" + (f" ({r['untestable']})" if r["untestable"] else "")
+            cells = [r["statement"], r["source"], r["expected"], f"{value}, {r['n']} replicates", verdict]
+            rows.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+            held[r["verdict"]] = held.get(r["verdict"], 0) + 1
+        parts.append("\n".join(rows) + "\n")
+    tally = ", ".join(f"{n} {verdict}" for verdict, n in held.items()) or "no claims"
+    parts.insert(1, f"In all: {tally}.\n")
+    return "\n".join(parts)
+
+
 LEVELS = {"level-intro": "introductory", "level-core": "core", "level-advanced": "advanced"}
 EXERCISE = re.compile(r"```\{exercise\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)(.*?)```", re.S)
 
@@ -176,6 +206,7 @@ def generate(book: Path) -> None:
     (gen / "api.md").write_text(api_modules())
     (gen / "timings.md").write_text(timings_table())
     (gen / "course.md").write_text(course())
+    (gen / "claims.md").write_text(claims_page(book))
 
 
 def student_config(source: Path) -> Path:

@@ -50,7 +50,7 @@ class Estimate:
 def estimate(samples, statistic: str | Callable = "mean", resamples: int = 1000) -> Estimate:
     """The ``statistic`` of ``samples`` (one number per replicate; NaNs dropped) and its
     standard error: s/sqrt(n) for the mean, a seeded bootstrap for anything else ("median",
-    "std" or a function of an array)."""
+    "std", "var" or a function of an array)."""
     x = np.asarray(samples, dtype=float).ravel()
     x = x[np.isfinite(x)]
     n = len(x)
@@ -59,12 +59,20 @@ def estimate(samples, statistic: str | Callable = "mean", resamples: int = 1000)
     if statistic == "mean":
         se = float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
         return Estimate(float(x.mean()), se, n)
-    stat = {"median": np.median, "std": lambda a: np.std(a, ddof=1)}.get(statistic, statistic)
+    stat = {"median": np.median, "std": lambda a: np.std(a, ddof=1),
+            "var": lambda a: np.var(a, ddof=1)}.get(statistic, statistic)
     if n < 2:
         return Estimate(float(stat(x)), math.nan, n)
     rng = np.random.default_rng(0)  # the same interval on every build of the same run
     boot = [stat(x[rng.integers(0, n, n)]) for _ in range(resamples)]
     return Estimate(float(stat(x)), float(np.std(boot, ddof=1)), n)
+
+
+def difference(a, b, statistic: str | Callable = "mean") -> Estimate:
+    """statistic(a) - statistic(b) for two independent sets of replicates, with its standard
+    error (for claims that one setting ends above or below another)."""
+    ea, eb = estimate(a, statistic), estimate(b, statistic)
+    return Estimate(ea.value - eb.value, math.hypot(ea.se, eb.se), min(ea.n, eb.n))
 
 
 @dataclass(frozen=True)
@@ -167,11 +175,13 @@ def _fmt(x: float) -> str:
 def check(name: str, statement: str, source: str, samples, *, statistic: str | Callable = "mean",
           target: float | None = None, below: float | None = None, above: float | None = None,
           precision: float | None = None, untestable: str | None = None, show: bool = True) -> Claim:
-    """State a claim, measure it on ``samples`` (one value per replicate), show its card and
-    glue ``NAME`` (the value), ``NAME_low``/``NAME_high`` (95% interval) and ``NAME_verdict``."""
+    """State a claim, measure it on ``samples`` (one value per replicate, or an
+    :class:`Estimate` such as :func:`difference`'s), show its card and glue ``NAME`` (the
+    value), ``NAME_low``/``NAME_high`` (95% interval) and ``NAME_verdict``."""
     from .report import glue
 
-    claim = Claim(name, statement, source, estimate(samples, statistic), target=target,
+    measured = samples if isinstance(samples, Estimate) else estimate(samples, statistic)
+    claim = Claim(name, statement, source, measured, target=target,
                   below=below, above=above, precision=precision, untestable=untestable)
     if show:
         from IPython.display import publish_display_data
@@ -179,10 +189,9 @@ def check(name: str, statement: str, source: str, samples, *, statistic: str | C
         publish_display_data({"text/html": claim._repr_html_(), "text/markdown": claim._repr_markdown_(),
                               "text/plain": f"{claim.statement}: {claim.verdict}"},
                              metadata={METADATA_KEY: claim.record()})
-        rec = claim.record()
-        glue(name, rec["value"] if rec["value"] is not None else "n/a")
-        glue(f"{name}_low", rec["low"] if rec["low"] is not None else "n/a")
-        glue(f"{name}_high", rec["high"] if rec["high"] is not None else "n/a")
+        low, high = claim.estimate.interval
+        for key, value in ((name, claim.estimate.value), (f"{name}_low", low), (f"{name}_high", high)):
+            glue(key, value)
         glue(f"{name}_verdict", claim.verdict)
     return claim
 
