@@ -144,9 +144,9 @@ def cmd_show(path: str) -> None:
     from .history import History
 
     folder = Path(path)
-    if (folder / "sweep.json").is_file():
-        return cmd_show_sweep(path)
     try:
+        if (folder / "sweep.json").is_file():
+            return cmd_show_sweep(path)
         if not (folder / "metrics.csv").is_file() or not (folder / "config.json").is_file():
             raise ParameterError(f"{path} holds no run (no metrics.csv and config.json)")
         history = History.load(folder)

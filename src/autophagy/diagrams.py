@@ -14,6 +14,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.colors import to_rgba
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from . import plotting
@@ -67,7 +68,7 @@ def _box(ax, xy, text, color, width=0.62, height=0.12):
     x, y = xy
     ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
                                 boxstyle="round,pad=0.012,rounding_size=0.03",
-                                fc=(*color[:3], 0.18), ec=color, lw=1.6))
+                                fc=to_rgba(color, 0.18), ec=color, lw=1.6))
     ax.text(x, y, text, ha="center", va="center", fontsize=8, linespacing=1.3)
 
 
