@@ -196,6 +196,25 @@ def test_conditional_ddpm_with_guidance_uses_given_labels(digits):
         Diffusion(classes=10)
 
 
+def test_conditional_ddpm_draws_labels_in_its_training_sets_proportions(digits):
+    """A conditional DDPM is a model of (image, label): the labels it samples follow those of
+    its last training set, so a class the labeller never gave is never drawn."""
+    def labeller(x):  # three classes in proportions 1/2, 1/4, 1/4
+        return np.resize([2, 2, 5, 8], len(x))
+
+    model = _tiny_ddpm(classes=10, labeller=labeller, channels=8, steps=1)
+    model.fit(digits[0][:64], np.random.default_rng(0))
+    np.testing.assert_allclose(model.label_share, np.bincount([2, 2, 5, 8], minlength=10) / 4)
+    drawn = []
+    model.denoise = lambda noise, labels: (drawn.append(labels.numpy()), noise)[1]
+    n = 4000
+    model.sample(n, np.random.default_rng(1), batch=n)
+    counts = np.bincount(drawn[0], minlength=10)
+    assert counts[[0, 1, 3, 4, 6, 7, 9]].sum() == 0
+    for label, p in ((2, 0.5), (5, 0.25), (8, 0.25)):  # within 4.5 binomial standard errors
+        assert abs(counts[label] / n - p) < 4.5 * np.sqrt(p * (1 - p) / n)
+
+
 # --- GAN ----------------------------------------------------------------------------------
 
 def _tiny_gan(**kw):
@@ -302,11 +321,43 @@ def test_top_fraction_by_confidence_keeps_the_most_confident(tiny_classifier, di
     assert np.isclose(tiny_classifier.confidence(kept).min(), np.sort(conf)[-50])
 
 
+@pytest.fixture(scope="module")
+def calibration_sets():
+    """300 real test digits as the reference, and 300 images of each kind to score against it:
+    real training digits, uniform noise, Gaussian blobs, shuffled pixels and box-blurred digits
+    (a box filter, not the Gaussian blur the classifier's reject class saw)."""
+    from scipy.ndimage import gaussian_filter, uniform_filter
+
+    train, test = mnist.load("train")[0], mnist.load("test")[0]
+    rng = np.random.default_rng(12345)
+    real = train[rng.choice(len(train), 600, replace=False)]
+    blobs = np.stack([gaussian_filter(rng.normal(0, 1, (28, 28)), rng.uniform(2, 4)) for _ in range(300)])
+    blobs = np.clip(128 + 255 * blobs / (6 * blobs.std()), 0, 255).astype(np.uint8)
+    return test[:300], {
+        "real": real[:300],
+        "noise": rng.integers(0, 256, (300, 28, 28)).astype(np.uint8),
+        "blobs": blobs,
+        "shuffled": np.stack([rng.permutation(x.ravel()).reshape(28, 28) for x in real[300:]]),
+        "blurred": np.stack([uniform_filter(x.astype(float), 5) for x in real[300:]]).astype(np.uint8),
+    }
+
+
+@pytest.mark.slow  # trains the MNIST feature classifier
+@pytest.mark.parametrize("kind", ["noise", "blobs", "shuffled", "blurred"])
+def test_precision_and_recall_cannot_be_fooled_by_non_digits(calibration_sets, kind):
+    reference, sets = calibration_sets
+    scorer = image.ImageScorer(image.classifier("mnist"), reference)
+    real, fake = scorer(sets["real"]), scorer(sets[kind])
+    assert real["precision"] >= 0.7 and real["recall"] >= 0.7
+    assert fake["precision"] < 0.2 and fake["recall"] < 0.2, fake
+    assert fake["fid"] > 5 * real["fid"]
+
+
 # --- experiments --------------------------------------------------------------------------
 
 def test_bad_image_parameters_are_refused_before_any_work(tmp_path):
     with pytest.raises(ParameterError, match="guidance"):
-        run("mnist-ddpm", out=tmp_path / "a", profile="smoke", guidance=1.0)
+        run("mnist-ddpm", out=tmp_path / "a", profile="smoke", guidance=1.0, conditional=False)
     with pytest.raises(ParameterError, match="psi"):
         run("fashion-gan", out=tmp_path / "b", profile="smoke", psi=1.5)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
@@ -322,7 +373,7 @@ def test_smoke_run_writes_every_column_and_grids_and_repeats_exactly(name, tmp_p
         assert column in first.frame.columns
     assert sorted(load_samples(tmp_path / "a")) == list(range(first.frame["generation"].max() + 1))
     assert (tmp_path / "a" / "figures" / "samples.png").exists()
-    # a second run (its generation 1 comes from the first-fit cache) gives the same numbers
+    # a second run (its generation 1 is the same shipped starting model) gives the same numbers
     second = run(name, out=tmp_path / "b", profile="smoke", progress=False)
     np.testing.assert_allclose(second.frame[list(COLUMNS)], first.frame[list(COLUMNS)])
 
@@ -330,12 +381,14 @@ def test_smoke_run_writes_every_column_and_grids_and_repeats_exactly(name, tmp_p
 # --- generation 1 and the image detector (chapter 5) ----------------------------------------
 
 def test_first_generation_is_the_loops_own_first_fit(tmp_path_factory):
-    """The loop's generation-1 fit is in the first-fit cache; first_generation finds that very
-    entry (same data, same random draw) instead of training a new one."""
-    run("mnist-ddpm", profile="smoke", generations=1, progress=False)
+    """Trained from scratch, the loop's generation-1 fit is in the first-fit cache;
+    first_generation finds that very entry (same data, same random draw) instead of training
+    a new one."""
+    scratch = dict(pretrained=False, channels=8, timesteps=50, steps=10)
+    run("mnist-ddpm", profile="smoke", generations=1, progress=False, **scratch)
     fits = tmp_path_factory.getbasetemp() / "autophagy-cache" / "fits" / "mnist-ddpm"
     before = sorted(fits.iterdir())
-    model = first_generation("mnist-ddpm", profile="smoke")
+    model = first_generation("mnist-ddpm", profile="smoke", **scratch)
     assert before and sorted(fits.iterdir()) == before
     assert model.sample(2, np.random.default_rng(0)).shape == (2, 28, 28)
 

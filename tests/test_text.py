@@ -230,8 +230,8 @@ def test_gpt_runs_through_the_loop_and_reads_real_text_better_than_a_uniform_mod
 
     history = autophagy.run("text", profile="smoke", progress=False, model="gpt", mode="fresh",
                             real_fraction=0.5, generations=2, samples=32, eval_samples=4, replicates=1,
-                            semantic=False, d_model=32, layers=1, heads=2, epochs=4, batch_size=16,
-                            block_len=block_len)
+                            semantic=False, pretrained=False, d_model=32, layers=1, heads=2, epochs=4,
+                            batch_size=16, block_len=block_len)
     frame = history.frame
     assert history.config["params"]["model"] == "gpt"
     assert frame["generation"].tolist() == [0, 1, 2]
@@ -239,6 +239,30 @@ def test_gpt_runs_through_the_loop_and_reads_real_text_better_than_a_uniform_mod
     uniform = wiki.corpus().vocab_size  # a uniform model's perplexity
     assert np.all(np.isfinite(ppl)) and np.all(ppl < uniform)
     assert np.all((frame["distinct_2"] > 0) & (frame["distinct_2"] <= 1))
+
+
+def test_the_pretrained_gpt_loop_starts_from_the_shipped_model_and_fine_tunes_it():
+    import autophagy
+    from autophagy import weights
+
+    history = autophagy.run("text", profile="smoke", progress=False, model="gpt", generations=2, samples=64,
+                            eval_samples=4, replicates=1, semantic=False)
+    shipped = weights.load("wiki-gpt")
+    from autophagy.experiments.text import load_corpus, model_factory
+
+    params = history.config["params"]
+    model = model_factory(params, load_corpus(params))()
+    model.fit(load_corpus(params).train[:8], np.random.default_rng(0))  # generation 1: no training
+    assert all(np.array_equal(v.cpu().numpy(), shipped[k]) for k, v in model.net.state_dict().items())
+    ppl = history.frame.set_index("generation")["perplexity_real"]
+    assert np.isclose(ppl[1], model.perplexity(load_corpus(params).test)) and ppl[2] != ppl[1]
+
+
+def test_a_gpt_too_short_for_the_prompt_and_block_is_refused():
+    import autophagy
+
+    with pytest.raises(ParameterError, match="positions"):
+        autophagy.run("text", profile="smoke", model="gpt", prompt_len=100, block_len=64)
 
 
 @pytest.mark.parametrize("override, message", [({"beams": 4}, "prompt_len"), ({"model": "lstm"}, "model"),

@@ -1,4 +1,4 @@
-"""The command line: ``autophagy list``, ``autophagy run``, ``autophagy show``, ``autophagy sweep``.
+"""The command line: ``autophagy list``, ``run``, ``show``, ``sweep`` and ``pretrain``.
 
 Bad input ends with one line on stderr and exit status 2, and nothing written.
 """
@@ -45,7 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", help="local worker processes (default: one per core)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://HOST:8786")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
+    pre = sub.add_parser("pretrain", help="(re)build a shipped starting model from real data (resumes if interrupted)")
+    pre.add_argument("name", help="mnist-ddpm, fashion-gan or wiki-gpt")
+    pre.add_argument("--out", help="folder for NAME.safetensors and NAME.json (default: the package's own)")
+    pre.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def cmd_pretrain(args) -> None:
+    from .pretrain import pretrain
+
+    card = pretrain(args.name, args.out, progress=not args.quiet)
+    quality = ", ".join(f"{k} {v}" for k, v in card["quality"].items())
+    print(f"{card['name']}: {card['parameters']:,} parameters, {card['wall_seconds']:.0f} s on {card['hardware']}; "
+          f"held-out quality: {quality}")
 
 
 def _overrides(pairs: list[str]) -> dict[str, str]:
@@ -191,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_run(args)
         elif args.command == "sweep":
             cmd_sweep(args)
+        elif args.command == "pretrain":
+            cmd_pretrain(args)
         else:
             cmd_show(args.dir)
         sys.stdout.flush()  # a closed pipe is found here, not at the interpreter's exit

@@ -1,4 +1,4 @@
-"""``gaussian``: a Gaussian refitted on its own samples (the seed's Figure 2, and Figure 5's modes).
+"""``gaussian``: a Gaussian refitted on its own samples (Xing et al.'s Figure 2, and Figure 5's modes).
 
 Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
 
@@ -93,7 +93,7 @@ def figures(history) -> dict[str, Any]:
 
 GAUSSIAN = register(Experiment(
     name="gaussian",
-    summary="a Gaussian refitted on its own samples (Shumailov et al.; the seed's Figures 2 and 5)",
+    summary="a Gaussian refitted on its own samples (Shumailov et al.; Xing et al.'s Figures 2 and 5)",
     params=loop_params(generations=1000, samples=10_000, replicates=1000) + [
         choice("estimator", "mle", "variance estimator: divide by N (mle) or N - 1 (unbiased)", list(ESTIMATORS)),
         choice("method", "exact", "exact: draw sufficient statistics; sample: draw the N points", list(METHODS)),

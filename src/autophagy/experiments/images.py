@@ -1,10 +1,16 @@
 """``mnist-ddpm`` and ``fashion-gan``: image generators trained on their own samples
-(the seed's Figure 3).
+(Xing et al.'s Figure 3).
 
 - ``mnist-ddpm``: a DDPM on MNIST (Figure 3a); with ``select_fraction < 1`` only the
   samples the classifier is most confident about join the next training set (Figure 3b).
 - ``fashion-gan``: a style-based GAN on Fashion-MNIST sampled with truncation ``psi``, the
   shippable stand-in for StyleGAN on AFHQ at psi = 0.7 (Figure 3c).
+
+Generation 1 is, by default (``pretrained=true``), the shipped starting model
+(:mod:`autophagy.weights`), trained on the real training split by ``autophagy pretrain``;
+later generations fine-tune for ``warm_steps``, from the previous generation
+(``warm_start=true``) or from the starting model (``warm_start=false``). With
+``pretrained=false`` generation 1 trains from scratch for ``steps``.
 
 Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``) are
 :data:`COLUMNS`, computed on ``eval_samples`` fresh samples of each generation against the
@@ -21,7 +27,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import plotting
+from .. import plotting, weights
 from ..data.cache import save_npy
 from ..loop import LoopSettings, LoopSpec, rng_for, run_loop
 from ..metrics.image import DATASETS, ImageScorer, classifier
@@ -65,7 +71,9 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str, grids: dict[int
     made = []
 
     def make_model():
-        model = FirstFitCache(make(net), tag)
+        model = make(net)
+        if not config["pretrained"]:  # a shipped starting model needs no cache
+            model = FirstFitCache(model, tag)
         made.append(model)
         return model
 
@@ -161,26 +169,41 @@ def metric_figure(history) -> Any:
     return fig
 
 
-def _image_params(eval_samples: int) -> list:
+def _image_params(eval_samples: int, lr: float) -> list:
     return [
         integer("eval_samples", eval_samples, "samples (and real test images) each generation is scored on", low=20, high=10_000),
         integer("classifier_images", 60_000, "real training images the feature classifier learns from (at most the split)", low=1000, high=60_000),
         integer("grid", 16, "samples saved per generation for the grids (same seeds every generation)", low=0, high=256),
         integer("batch_size", 64, "training batch size", low=2, high=4096),
-        number("lr", 2e-3, "Adam learning rate", low=0, high=1, low_open=True),
-        integer("steps", 2000, "training steps of generation 1 (and of every cold start)", low=1, high=10**7),
-        integer("warm_steps", 500, "training steps of a warm-started generation", low=1, high=10**7),
-        flag("warm_start", True, "continue from the previous generation's weights"),
-        integer("channels", 32, "base channel width of the networks", low=4, high=256),
+        number("lr", lr, "Adam learning rate (of fine-tuning, when pretrained)", low=0, high=1, low_open=True),
+        flag("pretrained", True, "generation 1 is the shipped starting model (false: train it from scratch)"),
+        integer("steps", 2000, "pretrained=false: training steps of generation 1 (and of every cold start)", low=1, high=10**7),
+        integer("warm_steps", 500, "training steps of a fine-tuned generation", low=1, high=10**7),
+        flag("warm_start", True, "fine-tune the previous generation (false: the starting model, or a fresh one)"),
+        integer("channels", 32, "base channel width of the networks (fixed by the starting model when pretrained)", low=4, high=256),
     ]
 
 
-def _prepare(dataset: str):
-    """Load (and cache) the data set's splits, so missing or damaged data (a DataError) is
-    reported before the run directory is written."""
+def starting_model(name: str, config: dict[str, Any], architecture: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """The shipped weights of ``name`` when ``config`` asks for them (``pretrained``), after
+    checking that the architecture parameters match the starting model's card."""
+    if not config["pretrained"]:
+        return None
+    recipe = weights.card(name)["recipe"]
+    for key in architecture:
+        if config[key] != recipe[key]:
+            raise ParameterError(f"{key}={config[key]} differs from the starting model's {key}={recipe[key]}: "
+                                 f"keep it, or set pretrained=false to train another network from scratch")
+    return weights.load(name)
+
+
+def _prepare(dataset: str, name: str, architecture: tuple[str, ...]):
+    """Load (and cache) the data set's splits and check the starting model, so missing or
+    damaged data or weights (a DataError) are reported before the run directory is written."""
     def prepare(config: dict[str, Any]) -> None:
         for split in ("train", "test"):
             DATASETS[dataset](split)
+        starting_model(name, config, architecture)
 
     return prepare
 
@@ -199,14 +222,22 @@ def _check_common(config: dict[str, Any]) -> None:
 
 # --- mnist-ddpm ---------------------------------------------------------------------------
 
+DDPM_ARCHITECTURE = ("channels", "patch", "timesteps", "schedule")
+GAN_ARCHITECTURE = ("channels", "z_dim")
+
+
 def _ddpm_factory(config: dict[str, Any], progress: bool):
+    start = starting_model("mnist-ddpm", config, DDPM_ARCHITECTURE)
+    conditional = config["conditional"]
+
     def make(net):
-        conditional = config["conditional"]
+        # the starting model has a label input ("no label" when sampling unconditionally)
         return Diffusion(
-            channels=config["channels"], timesteps=config["timesteps"], schedule=config["schedule"],
-            sampler=config["sampler"], sample_steps=config["sample_steps"], steps=config["steps"],
-            warm_steps=config["warm_steps"], warm_start=config["warm_start"], batch_size=config["batch_size"],
-            lr=config["lr"], classes=10 if conditional else 0, guidance=config["guidance"],
+            channels=config["channels"], patch=config["patch"], timesteps=config["timesteps"],
+            schedule=config["schedule"], sampler=config["sampler"], sample_steps=config["sample_steps"],
+            steps=config["steps"], warm_steps=config["warm_steps"], warm_start=config["warm_start"],
+            batch_size=config["batch_size"], lr=config["lr"], classes=10 if conditional or start else 0,
+            conditional=conditional, guidance=config["guidance"], pretrained=start,
             labeller=(lambda x: net.probabilities(x).argmax(1)) if conditional else None, progress=progress,
         )
 
@@ -227,29 +258,29 @@ def _figures(history) -> dict[str, Any]:
 
 MNIST_DDPM = register(Experiment(
     name="mnist-ddpm",
-    summary="a DDPM on MNIST trained on its own samples (the seed's Figure 3a; Figure 3b with select_fraction < 1)",
-    params=loop_params(generations=5, samples=2000, replicates=1) + _image_params(500) + [
+    summary="a DDPM on MNIST trained on its own samples (Xing et al.'s Figure 3a; Figure 3b with select_fraction < 1)",
+    params=loop_params(generations=5, samples=2000, replicates=1) + _image_params(500, lr=1e-4) + [
         integer("timesteps", 1000, "diffusion steps T", low=2, high=10_000),
         choice("schedule", "cosine", "noise schedule", SCHEDULES),
+        integer("patch", 2, "the network works on patch x patch pixel blocks (1: on pixels)", low=1, high=2),
         choice("sampler", "ddim", "sampler: ddim (deterministic, sample_steps) or ancestral (T steps)", SAMPLERS),
         integer("sample_steps", 20, "DDIM steps", low=1, high=10_000),
-        flag("conditional", False, "class-conditional (labels from the classifier)"),
-        number("guidance", 0.0, "classifier-free guidance weight w", low=0, high=20),
+        flag("conditional", True, "class-conditional: trained on the classifier's labels, samples labels in their training proportions"),
+        number("guidance", 1.0, "classifier-free guidance weight w (conditional only)", low=0, high=20),
         number("select_fraction", 1.0, "keep the top fraction q of samples by classifier confidence", low=0, high=1, low_open=True),
     ],
     columns=COLUMNS,
     profiles={
-        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8, "channels": 8,
-                  "steps": 10, "warm_steps": 5, "timesteps": 50, "sample_steps": 4, "batch_size": 32},
-        "default": {"generations": 3, "samples": 500, "eval_samples": 300, "channels": 16,
-                    "steps": 700, "warm_steps": 100, "sample_steps": 10},
-        "full": {"generations": 8, "samples": 50_000, "eval_samples": 10_000, "channels": 64,
-                 "steps": 40_000, "warm_steps": 10_000, "batch_size": 128, "lr": 2e-4, "sample_steps": 100},
+        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8,
+                  "warm_steps": 5, "sample_steps": 4, "batch_size": 32},
+        "default": {"generations": 5, "samples": 300, "eval_samples": 200, "warm_steps": 100, "sample_steps": 10},
+        "full": {"generations": 8, "samples": 50_000, "eval_samples": 10_000, "warm_steps": 5_000,
+                 "batch_size": 128, "sample_steps": 50},
     },
     execute=_executor("mnist-ddpm", "mnist", _ddpm_factory),
     figures=_figures,
     memory_bytes=memory_bytes,
-    prepare=_prepare("mnist"),
+    prepare=_prepare("mnist", "mnist-ddpm", DDPM_ARCHITECTURE),
     check=_ddpm_check,
     doc=__doc__,
 ))
@@ -258,11 +289,13 @@ MNIST_DDPM = register(Experiment(
 # --- fashion-gan --------------------------------------------------------------------------
 
 def _gan_factory(config: dict[str, Any], progress: bool):
+    start = starting_model("fashion-gan", config, GAN_ARCHITECTURE)
+
     def make(net):
         return StyleGAN(
             channels=config["channels"], z_dim=config["z_dim"], psi=config["psi"], steps=config["steps"],
             warm_steps=config["warm_steps"], warm_start=config["warm_start"], batch_size=config["batch_size"],
-            lr=config["lr"], r1_gamma=config["r1_gamma"], progress=progress,
+            lr=config["lr"], r1_gamma=config["r1_gamma"], progress=progress, pretrained=start,
         )
 
     return make
@@ -270,25 +303,24 @@ def _gan_factory(config: dict[str, Any], progress: bool):
 
 FASHION_GAN = register(Experiment(
     name="fashion-gan",
-    summary="a style-based GAN on Fashion-MNIST with truncation psi, trained on its own samples (the seed's Figure 3c)",
-    params=loop_params(generations=5, samples=2000, replicates=1) + _image_params(500) + [
+    summary="a style-based GAN on Fashion-MNIST with truncation psi, trained on its own samples (Xing et al.'s Figure 3c)",
+    params=loop_params(generations=5, samples=2000, replicates=1) + _image_params(500, lr=2e-3) + [
         number("psi", 1.0, "truncation psi: w = w_mean + psi (w - w_mean) when sampling", low=0, high=1),
         integer("z_dim", 64, "latent size of z and w", low=2, high=1024),
         number("r1_gamma", 1.0, "R1 penalty weight on real images", low=0, high=1000),
     ],
     columns=COLUMNS,
     profiles={
-        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8, "channels": 8,
-                  "steps": 10, "warm_steps": 5, "z_dim": 16, "batch_size": 32},
-        "default": {"generations": 3, "samples": 1000, "eval_samples": 500, "channels": 16,
-                    "steps": 1500, "warm_steps": 200},
-        "full": {"generations": 8, "samples": 60_000, "eval_samples": 10_000, "channels": 64,
-                 "steps": 50_000, "warm_steps": 10_000, "batch_size": 128, "lr": 1e-3},
+        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8,
+                  "warm_steps": 5, "batch_size": 32},
+        "default": {"generations": 5, "samples": 500, "eval_samples": 300, "warm_steps": 200},
+        "full": {"generations": 8, "samples": 60_000, "eval_samples": 10_000, "warm_steps": 5_000,
+                 "batch_size": 128, "lr": 1e-3},
     },
     execute=_executor("fashion-gan", "fashion-mnist", _gan_factory),
     figures=_figures,
     memory_bytes=memory_bytes,
-    prepare=_prepare("fashion-mnist"),
+    prepare=_prepare("fashion-mnist", "fashion-gan", GAN_ARCHITECTURE),
     check=_check_common,
     doc=__doc__,
 ))

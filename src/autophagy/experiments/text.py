@@ -1,8 +1,11 @@
 """``text``: a language model trained, generation after generation, on its own text (Figure 4).
 
 Data are blocks of ``block_len`` token ids of the Wikipedia sample (train split); the model
-is a smoothed n-gram (``model=ngram``), a small GPT trained from scratch (``gpt``) or
-SmolLM2-135M fine-tuned each generation (``smollm2``, Shumailov et al.'s setting, for a GPU).
+is a smoothed n-gram (``model=ngram``), a small GPT (``gpt``: by default, ``pretrained=true``,
+generation 1 is the shipped starting model trained on the training articles by ``autophagy
+pretrain wiki-gpt``, and later generations fine-tune it; ``pretrained=false`` trains from
+scratch) or SmolLM2-135M fine-tuned each generation (``smollm2``, Shumailov et al.'s setting,
+for a GPU).
 Each generation's training set is made with the decoding settings (temperature, top-p,
 beam search, repetition penalty); with ``prompt_len`` > 0 each synthetic block continues
 the first ``prompt_len`` tokens of a real training block, as in Shumailov et al.
@@ -85,6 +88,27 @@ def decoding_of(config: dict[str, Any]) -> Decoding:
                     config["watermark_delta"], config["watermark_gamma"], WATERMARK_KEY)
 
 
+GPT_ARCHITECTURE = ("vocab_size", "d_model", "layers", "heads")
+
+
+def gpt_start(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+    """The shipped GPT's recipe and weights when ``config`` asks for them (model=gpt,
+    pretrained), after checking that the architecture and the positions fit the card."""
+    if config["model"] != "gpt" or not config["pretrained"]:
+        return None
+    from .. import weights
+
+    recipe = weights.card("wiki-gpt")["recipe"]
+    for key in GPT_ARCHITECTURE:
+        if config[key] != recipe[key]:
+            raise ParameterError(f"{key}={config[key]} differs from the starting GPT's {key}={recipe[key]}: "
+                                 f"keep it, or set pretrained=false to train another network from scratch")
+    if config["prompt_len"] + config["block_len"] + 1 > recipe["context"]:
+        raise ParameterError(f"prompt_len + block_len = {config['prompt_len'] + config['block_len']} exceeds the "
+                             f"starting GPT's {recipe['context'] - 1} positions: shorten them, or set pretrained=false")
+    return recipe, weights.load("wiki-gpt")
+
+
 def model_factory(config: dict[str, Any], corpus, progress: bool = False):
     """A function making a fresh model of the configured kind."""
     common = {"block_len": config["block_len"], "decoding": decoding_of(config),
@@ -97,9 +121,11 @@ def model_factory(config: dict[str, Any], corpus, progress: bool = False):
     if config["model"] == "gpt":
         from ..models.transformer import GPT
 
+        start = gpt_start(config)
+        shipped = {} if start is None else {"pretrained": start[1], "context": start[0]["context"]}
         return lambda: GPT(corpus.vocab_size, d_model=config["d_model"], layers=config["layers"],
                            heads=config["heads"], epochs=config["epochs"], batch_size=config["batch_size"],
-                           lr=lr, warm_start=config["warm_start"], progress=progress, **common)
+                           lr=lr, warm_start=config["warm_start"], progress=progress, **shipped, **common)
     from ..models.pretrained import Pretrained
 
     return lambda: Pretrained(epochs=config["epochs"], batch_size=config["batch_size"], lr=lr,
@@ -232,19 +258,20 @@ def figures(history) -> dict[str, Any]:
 
 TEXT = register(Experiment(
     name="text",
-    summary="a language model trained on its own text (Shumailov et al.; the seed's Figure 4)",
+    summary="a language model trained on its own text (Shumailov et al.; Xing et al.'s Figure 4)",
     params=loop_params(generations=10, samples=2000, replicates=3) + [
         choice("model", "ngram", "ngram (smoothed), gpt (small, from scratch) or smollm2 (pretrained 135M)", MODELS),
         integer("block_len", 64, "tokens in a training block (Shumailov et al.: 64)", low=4, high=1024),
         integer("vocab_size", 2048, "ngram/gpt: size of the BPE vocabulary", low=260, high=50_000),
         integer("order", 3, "ngram: order n", low=1, high=6),
         integer("d_model", 128, "gpt: width", low=8, high=2048),
-        integer("layers", 2, "gpt: transformer blocks", low=1, high=48),
+        integer("layers", 4, "gpt: transformer blocks", low=1, high=48),
         integer("heads", 4, "gpt: attention heads", low=1, high=64),
         number("epochs", 1.0, "gpt/smollm2: passes over the training set per generation", low=0, high=100, low_open=True),
         integer("batch_size", 32, "gpt/smollm2: blocks per optimiser step", low=1, high=4096),
         number("lr", 0.0, "gpt/smollm2: learning rate (0: the model's default, 2e-3 gpt, 5e-5 smollm2)", low=0, high=1),
-        flag("warm_start", True, "gpt/smollm2: fine-tune the previous generation (false: restart from scratch or the pretrained weights)"),
+        flag("pretrained", True, "gpt: generation 1 is the shipped starting GPT (false: trained from scratch)"),
+        flag("warm_start", True, "gpt/smollm2: fine-tune the previous generation (false: restart from the pretrained weights, or from scratch)"),
         number("temperature", 1.0, "sampling temperature", low=0, high=10, low_open=True),
         number("top_p", 1.0, "nucleus sampling: keep the most likely tokens up to this mass", low=0, high=1, low_open=True),
         integer("beams", 1, "beam search width (1: sampling)", low=1, high=64),
@@ -267,6 +294,7 @@ TEXT = register(Experiment(
     execute=execute,
     figures=figures,
     check=check,
+    prepare=gpt_start,
     memory_bytes=memory_bytes,
     doc=__doc__,
 ))

@@ -128,3 +128,23 @@ def variety(texts: list[str], semantic: bool = True, max_hypotheses: int | None 
     out["duplicate_share"] = duplicate_share(texts)
     out["vocabulary"] = float(len(rank_frequency(texts)))
     return out
+
+
+def text_quality(model, block_len: int = 64, vocab_size: int = 2048, samples: int = 200,
+                 seed: int = 0) -> dict[str, float]:
+    """How well a language model of our BPE learned the Wikipedia sample, on held-out text:
+    its perplexity on the test blocks beside a trigram's fitted on every training block, and
+    the word-level distinct-2 of ``samples`` generated blocks beside that of as many real test
+    blocks."""
+    from ..data import text
+    from ..models.ngram import NGram
+
+    corpus = text.corpus(block_len, vocab_size)
+    trigram = NGram(corpus.vocab_size, 3, block_len)
+    trigram.fit(corpus.train)
+    rng = np.random.default_rng(seed)
+    real = corpus.decode_all(corpus.test[rng.choice(len(corpus.test), min(samples, len(corpus.test)), replace=False)])
+    fake = corpus.decode_all(model.sample(samples, rng)[:, :block_len])
+    return {"perplexity_test": round(model.perplexity(corpus.test), 3),
+            "perplexity_test_trigram": round(trigram.perplexity(corpus.test), 3),
+            "distinct_2": round(distinct_n(fake, 2), 4), "distinct_2_real": round(distinct_n(real, 2), 4)}

@@ -93,32 +93,41 @@ class ResBlock(nn.Module):
 
 
 class UNet(nn.Module):
-    """A compact U-Net over 28 -> 14 -> 7 pixels with ``channels``, 2x and 2x channels."""
+    """A compact U-Net over three scales with ``channels``, 2x and 2x channels.
 
-    def __init__(self, channels: int = 32, classes: int = 0):
+    With ``patch`` = 2 the image is first folded into 2 x 2 patches (pixel unshuffle: 28 x 28
+    x 1 -> 14 x 14 x 4) and unfolded at the end, so the network works at 14 -> 7 -> 4 pixels
+    for about a quarter of the compute while still predicting every pixel.
+    """
+
+    def __init__(self, channels: int = 32, classes: int = 0, patch: int = 1):
         super().__init__()
         c, e = channels, 4 * channels
-        self.c = c
+        self.c, self.patch = c, patch
         self.time = nn.Sequential(nn.Linear(c, e), nn.SiLU(), nn.Linear(e, e))
         self.label = nn.Embedding(classes + 1, e) if classes else None  # index `classes` = no label
-        self.inp = nn.Conv2d(1, c, 3, padding=1)
+        self.inp = nn.Conv2d(patch * patch, c, 3, padding=1)
         self.down1, self.pool1 = ResBlock(c, c, e), nn.Conv2d(c, c, 3, stride=2, padding=1)
         self.down2, self.pool2 = ResBlock(c, 2 * c, e), nn.Conv2d(2 * c, 2 * c, 3, stride=2, padding=1)
         self.mid = ResBlock(2 * c, 2 * c, e)
         self.up2 = ResBlock(4 * c, 2 * c, e)
         self.up1 = ResBlock(3 * c, c, e)
-        self.out = nn.Sequential(_norm(c), nn.SiLU(), nn.Conv2d(c, 1, 3, padding=1))
+        self.out = nn.Sequential(_norm(c), nn.SiLU(), nn.Conv2d(c, patch * patch, 3, padding=1))
 
     def forward(self, x, t, y=None):
         e = self.time(timestep_embedding(t, self.c))
         if self.label is not None:
-            e = e + self.label(y)
+            null = self.label.num_embeddings - 1
+            e = e + self.label(torch.full((len(x),), null, device=x.device) if y is None else y)
+        if self.patch > 1:
+            x = F.pixel_unshuffle(x, self.patch)
         h1 = self.down1(self.inp(x), e)
         h2 = self.down2(self.pool1(h1), e)
         m = self.mid(self.pool2(h2), e)
-        u = self.up2(torch.cat([F.interpolate(m, scale_factor=2.0), h2], 1), e)
-        u = self.up1(torch.cat([F.interpolate(u, scale_factor=2.0), h1], 1), e)
-        return self.out(u)
+        u = self.up2(torch.cat([F.interpolate(m, size=h2.shape[-2:]), h2], 1), e)
+        u = self.up1(torch.cat([F.interpolate(u, size=h1.shape[-2:]), h1], 1), e)
+        u = self.out(u)
+        return F.pixel_shuffle(u, self.patch) if self.patch > 1 else u
 
 
 class Diffusion:
@@ -126,8 +135,17 @@ class Diffusion:
 
     ``steps`` training steps of batch ``batch_size`` on the first fit (and on every fit
     unless ``warm_start``, which continues from the current weights for ``warm_steps``).
-    ``classes > 0`` makes it class-conditional: ``labeller(images) -> labels`` labels the
-    training data (real or synthetic) and ``guidance`` is the classifier-free weight w.
+    ``classes > 0`` gives the network a label input (index ``classes`` means "no label");
+    ``conditional`` (default: ``classes > 0``) trains and samples with labels:
+    ``labeller(images) -> labels`` labels the training data (real or synthetic) and
+    ``guidance`` is the classifier-free weight w. A conditional model is a model of (image,
+    label): it samples labels in the proportions of its last training set's labels (so the
+    classes can drift from generation to generation) unless given labels. An unconditional
+    model with ``classes > 0`` always passes "no label".
+
+    ``pretrained`` (arrays of :meth:`weights`) is a starting model that learned the data: the
+    first fit loads it instead of training (generation 1), and a fit that does not warm-start
+    fine-tunes it for ``warm_steps`` (retrain-from-pretrained) instead of training from noise.
     """
 
     batched = False
@@ -138,41 +156,68 @@ class Diffusion:
         warm_start: bool = True, batch_size: int = 128, lr: float = 2e-3, ema: float = 0.999,
         classes: int = 0, guidance: float = 0.0, p_uncond: float = 0.1,
         labeller: Callable[[np.ndarray], np.ndarray] | None = None, progress: bool = True,
+        patch: int = 1, conditional: bool | None = None, pretrained: dict[str, np.ndarray] | None = None,
     ):
+        conditional = bool(classes) if conditional is None else conditional
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {sampler!r}: expected one of {', '.join(SAMPLERS)}")
-        if classes and labeller is None:
+        if conditional and not classes:
+            raise ValueError("a class-conditional model needs classes > 0")
+        if conditional and labeller is None:
             raise ValueError("a class-conditional model needs a labeller for its training images")
         self.config = dict(
             channels=channels, timesteps=timesteps, schedule=schedule, steps=steps,
-            batch_size=batch_size, lr=lr, ema=ema, classes=classes, p_uncond=p_uncond,
+            batch_size=batch_size, lr=lr, ema=ema, classes=classes, p_uncond=p_uncond, patch=patch,
+            conditional=conditional,
         )
+        self.pretrained = pretrained
         self.sampler, self.sample_steps, self.guidance = sampler, sample_steps, guidance
         self.warm_steps, self.warm_start = warm_steps, warm_start
         self.labeller, self.progress = labeller, progress
         self.abar = alpha_bars(schedule, timesteps)  # float64, kept on the CPU
         self.device = default_device()
-        self.net = UNet(channels, classes).to(self.device)
+        self.net = UNet(channels, classes, patch).to(self.device)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
+        self.label_share = np.full(max(classes, 1), 1 / max(classes, 1))  # the labels' proportions
         self.fits = 0
 
     # -- training ------------------------------------------------------------------------
     def _reset(self, generator: torch.Generator) -> None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
-            self.net = UNet(self.config["channels"], self.config["classes"]).to(self.device)
+            self.net = UNet(self.config["channels"], self.config["classes"], self.config["patch"]).to(self.device)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """The sampling (EMA) network's weights as CPU arrays: what a shipped starting model holds."""
+        return {k: v.detach().cpu().numpy().copy() for k, v in self.ema_net.state_dict().items()}
+
+    def start_from(self, weights: dict[str, np.ndarray]) -> None:
+        """Set both the trained and the sampling network to ``weights`` (see :meth:`weights`)."""
+        tensors = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items()}
+        for net in (self.net, self.ema_net):
+            net.load_state_dict(tensors)
+        self.net.eval()
 
     def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
         """Train on ``data`` (n, 28, 28); consumes exactly one draw of ``rng``."""
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
         warm = self.warm_start and self.fits > 0
-        if not warm:
+        labels = None
+        if self.config["conditional"]:
+            labels = np.asarray(self.labeller(np.asarray(data)), dtype=np.int64)
+            self.label_share = np.bincount(labels, minlength=self.config["classes"]) / len(labels)
+        if self.pretrained is not None and not warm:
+            self.start_from(self.pretrained)
+            if self.fits == 0:  # generation 1 is the starting model itself
+                self.fits = 1
+                return
+            warm = True  # retrain-from-pretrained: fine-tune the starting model
+        elif not warm:
             self._reset(generator)
         x0 = to_unit(data).to(self.device)
-        labels = None
-        if self.config["classes"]:
-            labels = torch.as_tensor(np.asarray(self.labeller(np.asarray(data)), dtype=np.int64), device=self.device)
+        if labels is not None:
+            labels = torch.as_tensor(labels, device=self.device)
         self._train(x0, labels, self.warm_steps if warm else self.config["steps"], generator)
         self.fits += 1
 
@@ -192,25 +237,35 @@ class Diffusion:
             y = torch.where(drop, self.config["classes"], labels.to(dev))
         return F.mse_loss(self.net(xt, t, y), eps)
 
-    def _train(self, x0, labels, steps: int, generator: torch.Generator) -> None:
+    def optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.net.parameters(), lr=self.config["lr"])
+
+    def train_steps(self, x0, labels, opt, steps: range, total: int, generator: torch.Generator,
+                    progress: bool = False) -> None:
+        """Steps ``steps`` (a slice of ``range(total)``) of training with optimiser ``opt``:
+        linear warm-up of the learning rate over min(100, total / 10) steps, gradients clipped
+        at norm 1, the EMA decay growing with the step. Resumable: a slice continues where the
+        previous one stopped, given the same optimiser and generator."""
         cfg = self.config
-        opt = torch.optim.Adam(self.net.parameters(), lr=cfg["lr"])
-        warmup = max(1, min(100, steps // 10))
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / warmup))
+        warmup = max(1, min(100, total // 10))
         self.net.train()
-        for k in tqdm(range(steps), desc="train DDPM", leave=False, disable=not self.progress):
+        for k in tqdm(steps, desc="train DDPM", leave=False, disable=not progress):
+            for group in opt.param_groups:
+                group["lr"] = cfg["lr"] * min(1.0, (k + 1) / warmup)
             idx = torch.randint(0, len(x0), (min(cfg["batch_size"], len(x0)),), generator=generator).to(x0.device)
             loss = self.loss(x0[idx], None if labels is None else labels[idx], generator)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
             opt.step()
-            sched.step()
             decay = min(cfg["ema"], (1 + k) / (10 + k))
             with torch.no_grad():
                 for pe, p in zip(self.ema_net.parameters(), self.net.parameters()):
                     pe.lerp_(p, 1 - decay)
         self.net.eval()
+
+    def _train(self, x0, labels, steps: int, generator: torch.Generator) -> None:
+        self.train_steps(x0, labels, self.optimizer(), range(steps), steps, generator, self.progress)
 
     # -- sampling ------------------------------------------------------------------------
     def _eps(self, x, t: int, y) -> torch.Tensor:
@@ -265,13 +320,15 @@ class Diffusion:
 
     def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None,
                batch: int = 500) -> np.ndarray:
-        """``n`` uint8 images (n, 28, 28); a conditional model draws uniform labels if none given."""
+        """``n`` uint8 images (n, 28, 28) of the digits ``labels`` when given (a model with
+        ``classes`` > 0); a conditional model draws labels in its training proportions if none
+        are given."""
         seed = int(rng.integers(2**62))
         generator = torch.Generator().manual_seed(seed)
         noise = torch.randn((n, 1, 28, 28), generator=generator)
         y = None
-        if self.config["classes"]:
-            y = torch.as_tensor(labels if labels is not None else rng.integers(self.config["classes"], size=n))
+        if labels is not None or self.config["conditional"]:
+            y = torch.as_tensor(labels if labels is not None else rng.choice(self.config["classes"], size=n, p=self.label_share))
         out = []
         # network passes per image: the sampler's steps, doubled by classifier-free guidance
         passes = (min(self.sample_steps, self.config["timesteps"]) if self.sampler == "ddim" else self.config["timesteps"])
@@ -288,6 +345,7 @@ class Diffusion:
         """The weights as CPU numpy arrays (whatever the device), and the fit count."""
         out = {f"net/{k}": v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
         out.update({f"ema/{k}": v.detach().cpu().numpy().copy() for k, v in self.ema_net.state_dict().items()})
+        out["label_share"] = self.label_share.copy()
         out["fits"] = np.asarray(self.fits)
         return out
 
@@ -295,4 +353,5 @@ class Diffusion:
         """Load :meth:`state_dict`'s arrays (saved on any device) onto this model's device."""
         for prefix, net in (("net/", self.net), ("ema/", self.ema_net)):
             net.load_state_dict({k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(prefix)})
+        self.label_share = np.array(state["label_share"], dtype=np.float64)
         self.fits = int(state["fits"])

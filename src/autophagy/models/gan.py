@@ -97,7 +97,9 @@ class StyleGAN:
     """A style-based GAN with truncation ``psi``, one model per replicate (``batched = False``).
 
     ``steps`` training steps on the first fit (and every fit unless ``warm_start``, which
-    continues for ``warm_steps``). ``psi`` acts only on sampling.
+    continues for ``warm_steps``). ``psi`` acts only on sampling. With ``pretrained`` (arrays
+    of :meth:`weights`) the first fit is that starting model itself, and a fit that does not
+    warm-start fine-tunes the starting model for ``warm_steps`` instead of training anew.
     """
 
     batched = False
@@ -106,12 +108,14 @@ class StyleGAN:
         self, channels: int = 32, z_dim: int = 64, psi: float = 1.0, steps: int = 3000,
         warm_steps: int = 1000, warm_start: bool = True, batch_size: int = 64, lr: float = 2e-3,
         r1_gamma: float = 1.0, r1_every: int = 4, ema: float = 0.999, progress: bool = True,
+        pretrained: dict[str, np.ndarray] | None = None,
     ):
         if not 0 <= psi <= 1:
             raise ValueError("psi must be in [0, 1]")
         self.config = dict(channels=channels, z_dim=z_dim, steps=steps, batch_size=batch_size, lr=lr,
                            r1_gamma=r1_gamma, r1_every=r1_every, ema=ema)
         self.psi, self.warm_steps, self.warm_start, self.progress = psi, warm_steps, warm_start, progress
+        self.pretrained = pretrained
         self.device = default_device()
         self._build()
         self.fits = 0
@@ -131,19 +135,36 @@ class StyleGAN:
         seed = int(rng.integers(2**62))
         generator = torch.Generator().manual_seed(seed)
         warm = self.warm_start and self.fits > 0
-        if not warm:
+        if self.pretrained is not None and not warm:
+            self.start_from(self.pretrained)
+            if self.fits == 0:  # generation 1 is the starting model itself
+                self.fits = 1
+                return
+            warm = True  # retrain-from-pretrained: fine-tune the starting model
+        elif not warm:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 self._build()
         self._train(to_unit(data).to(self.device), self.warm_steps if warm else self.config["steps"], generator)
         self.fits += 1
 
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Adam with betas (0, 0.99) for the generator (mapping and synthesis) and the discriminator."""
+        lr = self.config["lr"]
+        return {"generator": torch.optim.Adam(self._generator_parameters(), lr=lr, betas=(0.0, 0.99)),
+                "discriminator": torch.optim.Adam(self.disc.parameters(), lr=lr, betas=(0.0, 0.99))}
+
     def _train(self, real: torch.Tensor, steps: int, generator: torch.Generator) -> None:
+        self.train_steps(real, self.optimizers(), range(steps), generator, self.progress)
+
+    def train_steps(self, real: torch.Tensor, optimizers: dict, steps: range, generator: torch.Generator,
+                    progress: bool = False) -> None:
+        """Steps ``steps`` of training on ``real`` (images in [-1, 1]) with :meth:`optimizers`;
+        a later slice continues where the previous one stopped (the EMA decay grows with the step)."""
         cfg = self.config
-        g_opt = torch.optim.Adam(self._generator_parameters(), lr=cfg["lr"], betas=(0.0, 0.99))
-        d_opt = torch.optim.Adam(self.disc.parameters(), lr=cfg["lr"], betas=(0.0, 0.99))
+        g_opt, d_opt = optimizers["generator"], optimizers["discriminator"]
         n, z_dim, dev = min(cfg["batch_size"], len(real)), cfg["z_dim"], real.device
-        for k in tqdm(range(steps), desc="train GAN", leave=False, disable=not self.progress):
+        for k in tqdm(steps, desc="train GAN", leave=False, disable=not progress):
             # discriminator: real -> 1, fake -> 0 (softplus form of the logistic loss)
             x = real[torch.randint(0, len(real), (n,), generator=generator).to(dev)]
             with torch.no_grad():
@@ -184,6 +205,25 @@ class StyleGAN:
         z = torch.randn(n, self.config["z_dim"], generator=generator)
         out = [self.generate(z[i:i + batch]) for i in range(0, n, batch)]
         return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """What a shipped starting model holds: the sampling (EMA) generator, the discriminator
+        (so fine-tuning continues the game) and w_mean, as CPU arrays."""
+        nets = {"mapping": self.ema_mapping, "synthesis": self.ema_synthesis, "disc": self.disc}
+        out = {f"{name}/{k}": v.detach().cpu().numpy().copy() for name, net in nets.items() for k, v in net.state_dict().items()}
+        out["w_mean"] = self.w_mean.cpu().numpy().copy()
+        return out
+
+    def start_from(self, weights: dict[str, np.ndarray]) -> None:
+        """Set the trained and the sampling generator, the discriminator and w_mean to ``weights``."""
+        def part(name: str) -> dict[str, torch.Tensor]:
+            head = name + "/"
+            return {k[len(head):]: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items() if k.startswith(head)}
+
+        for net, name in ((self.mapping, "mapping"), (self.ema_mapping, "mapping"), (self.synthesis, "synthesis"),
+                          (self.ema_synthesis, "synthesis"), (self.disc, "disc")):
+            net.load_state_dict(part(name))
+        self.w_mean = torch.from_numpy(np.asarray(weights["w_mean"], dtype=np.float32)).to(self.device)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The weights and w_mean as CPU numpy arrays (whatever the device), and the fit count."""

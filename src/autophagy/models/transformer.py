@@ -94,8 +94,10 @@ class GPT:
 
     ``fit(blocks, rng)`` trains for ``epochs`` passes over the blocks with AdamW (from a
     fresh initialisation the first time, and again each generation when ``warm_start`` is
-    False; otherwise it fine-tunes the previous generation's weights). ``sample(n, rng)``
-    returns (n, block_len) int32 blocks made with ``decoding``.
+    False; otherwise it fine-tunes the previous generation's weights). With ``pretrained``
+    weights (a network of ``context`` positions) the first fit is the starting model itself
+    and a fit that does not warm-start fine-tunes the starting model instead of a fresh one.
+    ``sample(n, rng)`` returns (n, block_len) int32 blocks made with ``decoding``.
     """
 
     batched = False
@@ -103,13 +105,19 @@ class GPT:
     def __init__(self, vocab: int, block_len: int = 64, d_model: int = 128, layers: int = 2,
                  heads: int = 4, epochs: float = 1.0, batch_size: int = 32, lr: float = 2e-3,
                  warm_start: bool = True, decoding: Decoding = Decoding(),
-                 prompts: np.ndarray | None = None, prompt_len: int = 0, progress: bool = False):
+                 prompts: np.ndarray | None = None, prompt_len: int = 0, progress: bool = False,
+                 pretrained: dict[str, np.ndarray] | None = None, context: int | None = None):
         self.vocab, self.block_len = vocab, block_len
         self.epochs, self.batch_size, self.lr, self.warm_start = epochs, batch_size, lr, warm_start
         self.decoding, self.prompts, self.prompt_len = decoding, prompts, prompt_len
         self.progress = progress
         self.device = default_device()
-        self.net = GPTNet(vocab, prompt_len + block_len + 1, d_model, layers, heads).to(self.device)
+        self.pretrained = pretrained
+        needed = prompt_len + block_len + 1
+        if context is not None and context < needed:
+            raise ValueError(f"a GPT with {context} positions cannot read a {prompt_len}-token prompt and "
+                             f"{block_len} tokens after its start token")
+        self.net = GPTNet(vocab, context or needed, d_model, layers, heads).to(self.device)
         self.fitted = False
         self.generation = 0
 
@@ -128,32 +136,53 @@ class GPT:
         return torch.cat([bos, blocks[:, :-1]], dim=1)
 
     def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
-        """Train on ``data`` (n, block_len) token ids."""
+        """Train on ``data`` (n, block_len) token ids: from ``pretrained`` (or a fresh
+        initialisation without one) the first time and on every fit unless ``warm_start``."""
         gen = torch_generator(rng)
         if not self.fitted or not self.warm_start:
-            self.net.init_weights(gen)
+            if self.pretrained is not None:
+                self.start_from(self.pretrained)
+            else:
+                self.net.init_weights(gen)
+        if self.pretrained is not None and not self.fitted:  # generation 1: the starting model
+            self.fitted, self.generation = True, self.generation + 1
+            return
         blocks = torch.as_tensor(np.asarray(data), dtype=torch.long, device=self.device)
         steps = max(1, math.ceil(self.epochs * len(blocks) / self.batch_size))
-        opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, betas=(0.9, 0.95), weight_decay=0.01)
-        warmup = max(1, steps // 10)
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+        self.train_steps(blocks, self.optimizer(), range(steps), steps, gen, self.progress)
+        self.fitted = True
+        self.generation += 1
+
+    def optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.net.parameters(), lr=self.lr, betas=(0.9, 0.95), weight_decay=0.01)
+
+    def train_steps(self, blocks: torch.Tensor, opt, steps: range, total: int, gen: torch.Generator,
+                    progress: bool = False) -> None:
+        """Steps ``steps`` (a slice of ``range(total)``) on random batches of ``blocks``: linear
+        warm-up over a tenth of ``total``, then a cosine decay; a later slice continues where
+        the previous one stopped."""
+        warmup = max(1, total // 10)
         self.net.train()
-        order = torch.empty(0, dtype=torch.long)
-        for _ in tqdm(range(steps), desc="train", leave=False, disable=not self.progress):
-            if len(order) < self.batch_size:
-                order = torch.cat([order, torch.randperm(len(blocks), generator=gen)])
-            batch, order = blocks[order[: self.batch_size].to(self.device)], order[self.batch_size:]
+        for k in tqdm(steps, desc="train", leave=False, disable=not progress):
+            for group in opt.param_groups:
+                group["lr"] = self.lr * min(1.0, (k + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(k, total) / total))
+            batch = blocks[torch.randint(0, len(blocks), (min(self.batch_size, len(blocks)),), generator=gen).to(blocks.device)]
             logits, _ = self.net(self._inputs(batch))
             loss = F.cross_entropy(logits.reshape(-1, self.vocab), batch.reshape(-1))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
             opt.step()
-            sched.step()
         self.net.eval()
-        self.fitted = True
-        self.generation += 1
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """The network's weights as CPU arrays: what a shipped starting model holds."""
+        return {k: v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
+
+    def start_from(self, weights: dict[str, np.ndarray]) -> None:
+        """Set the network to ``weights`` (see :meth:`weights`)."""
+        self.net.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items()})
+        self.net.eval()
 
     @torch.no_grad()
     def token_logprobs(self, blocks: np.ndarray, batch_size: int = 256) -> np.ndarray:
