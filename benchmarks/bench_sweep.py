@@ -1,0 +1,46 @@
+"""A 16-cell Gaussian sweep on 2 local Dask workers against the same cells run one after
+another in this process (the ratio is the speed-up; target >= 1.6 on 2 cores), and the
+executor's overhead per cell: the sweep's wall time on 2 workers minus the sequential time
+halved, over the cells each worker runs.
+
+Each cell draws its samples (``method=sample``) so that it takes a fraction of a second; the
+LocalCluster is started before the timed part, as a user's cluster would be.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import autophagy
+from autophagy.sweep import Spec, SweepDir, connect, execute
+from timing import timed
+
+GRID = {"mode": ["replace", "fresh", "accumulate", "augment"], "samples": [500, 1000]}
+SEEDS = 2
+SETTINGS = {"method": "sample", "replicates": 50, "generations": 100}
+
+
+def main() -> list[dict]:
+    spec = Spec("gaussian", "default", GRID, SEEDS, SETTINGS)
+    cells = spec.cells()
+    with tempfile.TemporaryDirectory() as folder:
+        sequential = timed(lambda: [autophagy.run("gaussian", out=Path(folder, "seq", c.name), profile="default",
+                                                  seed=c.seed, progress=False, **spec.overrides(c)) for c in cells])
+        with connect(workers=2) as client:
+            client.run(lambda: __import__("autophagy.runner"))  # imports are the cluster's start-up, not the sweep's
+            with SweepDir(Path(folder, "sweep"), spec) as sweep_dir:
+                parallel = timed(lambda: execute(sweep_dir, client, progress=False))
+    per_worker = len(cells) / 2
+    return [
+        {"case": f"{len(cells)} cells, one after another", "seconds": sequential},
+        {"case": f"{len(cells)} cells on 2 Dask workers", "seconds": parallel},
+        {"case": "speed-up (sequential / 2 workers)", "ratio": sequential / parallel},
+        {"case": "executor overhead per cell", "seconds": (parallel - sequential / 2) / per_worker},
+    ]
+
+
+if __name__ == "__main__":
+    import pandas as pd
+
+    print(pd.DataFrame(main()).to_string(index=False))

@@ -1,0 +1,141 @@
+"""``autophagy sweep`` on a real Dask LocalCluster: a sweep's records are those of the same
+cells run one by one, it survives a killed worker and a killed client, one client at a time,
+and bad input is one line, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import autophagy
+from autophagy.cli import main
+from autophagy.sweep import sweep
+
+SRC = str(Path(autophagy.__file__).parents[1])
+GRID = {"mode": ["replace", "fresh"], "real_fraction": [0.1, 0.3]}
+# a Gaussian cell that draws its samples: long enough to be interrupted, a second or two
+SLOW = {"method": "sample", "samples": 2000, "replicates": 40, "generations": 60}
+
+pytestmark = pytest.mark.slow
+
+
+def cli(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    return code, err.getvalue()
+
+
+def sweep_argv(out: Path, *extra: str) -> list[str]:
+    return ["sweep", "gaussian", "--out", str(out), "--profile", "smoke", "--grid", "mode=replace,fresh",
+            "--grid", "real_fraction=0.1,0.3", "--seeds", "2", "--workers", "2", "--quiet", *extra]
+
+
+def slow_sets() -> list[str]:
+    return [arg for key, value in SLOW.items() for arg in ("--set", f"{key}={value}")]
+
+
+def spawn(argv: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": SRC, "AUTOPHAGY_SAVE_EVERY": "0"}
+    return subprocess.Popen([sys.executable, "-m", "autophagy.cli", *argv], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def wait_for_finished_cells(out: Path, count: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        try:
+            if json.loads((out / "manifest.json").read_text())["cells_finished"] >= count:
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} cells finished in {timeout} s")
+
+
+def test_sweep_records_equal_the_same_cells_run_one_by_one(tmp_path):
+    result = sweep("gaussian", tmp_path / "sweep", GRID, seeds=2, profile="smoke", workers=2, progress=False)
+    cells = result.spec.cells()
+    assert len(cells) == 8 and result.manifest["finished"]
+    for cell in cells:
+        alone = autophagy.run("gaussian", out=tmp_path / "alone" / cell.name, profile="smoke", seed=cell.seed,
+                              progress=False, **cell.values)
+        assert (tmp_path / "alone" / cell.name / "metrics.csv").read_bytes() == \
+            (tmp_path / "sweep" / "cells" / cell.name / "metrics.csv").read_bytes()
+        mine = result.frame
+        for key, value in {**cell.values, "seed": cell.seed}.items():
+            mine = mine[mine[key] == value]
+        pd.testing.assert_frame_equal(mine.drop(columns=[*GRID, "seed"]).reset_index(drop=True),
+                                      alone.frame.reset_index(drop=True), check_dtype=False)
+    assert sorted(p.name for p in (tmp_path / "sweep" / "figures").iterdir())  # a figure per grid key
+
+
+def test_a_killed_worker_loses_nothing(tmp_path):
+    from distributed import Client, LocalCluster
+
+    clean = sweep("gaussian", tmp_path / "clean", GRID, seeds=1, profile="smoke", workers=2, progress=False, **SLOW)
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", scheduler_port=0,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        pids = list(client.run(os.getpid).values())
+        proc = spawn(["sweep", "gaussian", "--out", str(tmp_path / "killed"), "--profile", "smoke",
+                      "--grid", "mode=replace,fresh", "--grid", "real_fraction=0.1,0.3", "--quiet",
+                      "--scheduler", cluster.scheduler_address, *slow_sets()])
+        while not (tmp_path / "killed" / "cells").is_dir() or not any(
+                (tmp_path / "killed" / "cells").glob("*/manifest.json")):
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.05)
+        os.kill(pids[0], signal.SIGKILL)  # the nanny restarts it; the scheduler retries its task
+        assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()
+    assert (tmp_path / "killed" / "metrics.csv").read_bytes() == (tmp_path / "clean" / "metrics.csv").read_bytes()
+    assert clean.manifest["finished"]
+
+
+def test_a_killed_client_resumes_to_the_same_record_and_a_second_client_is_refused(tmp_path):
+    sweep("gaussian", tmp_path / "clean", GRID, seeds=2, profile="smoke", workers=2, progress=False, **SLOW)
+    out = tmp_path / "killed"
+    proc = spawn(sweep_argv(out, *slow_sets()))
+    wait_for_finished_cells(out, 1, proc)
+    code, err = cli(sweep_argv(out, *slow_sets()))  # while the first client runs
+    assert code == 2 and err.count("\n") == 1 and "another client" in err
+    os.killpg(proc.pid, signal.SIGKILL)  # the client and its local workers
+    proc.wait()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert not manifest["finished"] and 1 <= manifest["cells_finished"] < 8
+    assert cli(sweep_argv(out, *slow_sets()))[0] == 0
+    assert (out / "metrics.csv").read_bytes() == (tmp_path / "clean" / "metrics.csv").read_bytes()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--grid", "nosuch=1,2"], "unknown grid key"),
+    (["--grid", "real_fraction="], "empty value"),
+    (["--grid", "real_fraction=0.1,1.5"], "real_fraction"),
+    (["--grid", "samples=10,-3"], "samples"),
+    (["--scheduler", "tcp://127.0.0.1:9"], "cannot be reached"),
+])
+def test_bad_sweep_input_is_one_line_exit_2_and_writes_nothing(tmp_path, argv, words):
+    out = tmp_path / "sweep"
+    code, err = cli(["sweep", "gaussian", "--out", str(out), "--profile", "smoke", "--quiet", *argv])
+    assert code == 2 and err.count("\n") == 1 and words in err, err
+    assert not out.exists()
+
+
+def test_a_folder_holding_another_sweep_is_refused_and_left_as_it_was(tmp_path):
+    out = tmp_path / "sweep"
+    assert cli(["sweep", "gaussian", "--out", str(out), "--profile", "smoke", "--grid", "mode=replace,fresh",
+                "--workers", "1", "--quiet"])[0] == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
+    code, err = cli(["sweep", "gaussian", "--out", str(out), "--profile", "smoke", "--grid", "mode=replace,accumulate",
+                     "--workers", "1", "--quiet"])
+    assert code == 2 and err.count("\n") == 1 and "another sweep" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lock"} == before
