@@ -123,3 +123,19 @@ def test_colab_install_cell_is_guarded_and_hides_its_output(path):
         # and no line back at the guard's level between the guard and this install
         assert all(not l.strip() or len(l) - len(l.lstrip()) > indent for l in lines[guard + 1:i])
     assert "hide-output" in cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_cell_installs_from_the_configured_repository(path):
+    """The repository's address is _config.yml's; tools/set_repository.py writes it everywhere."""
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    cell = "".join(next(c for c in cells(path) if c["cell_type"] == "code")["source"])
+    named = re.findall(r"git\+(https://github\.com/[^\s\"@]+)", cell)
+    assert named == [url]
+
+
+def test_readme_names_the_configured_repository():
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme)) - {"https://github.com/OWNER/REPO"}
+    assert named == {url}

@@ -247,7 +247,7 @@ def _ddpm_factory(config: dict[str, Any], progress: bool):
 def _ddpm_check(config: dict[str, Any]) -> None:
     _check_common(config)
     if config["guidance"] > 0 and not config["conditional"]:
-        raise ParameterError("guidance > 0 needs conditional=true")
+        raise ParameterError("guidance > 0 needs conditional=true (with conditional=false set guidance=0 too)")
     if config["sample_steps"] > config["timesteps"]:
         raise ParameterError("sample_steps must not exceed timesteps")
 

@@ -32,6 +32,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from .device import default_device
+from .starting import begin_fit
 
 SCHEDULES = ("cosine", "linear")
 SAMPLERS = ("ddim", "ancestral")
@@ -202,23 +203,20 @@ class Diffusion:
     def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
         """Train on ``data`` (n, 28, 28); consumes exactly one draw of ``rng``."""
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        warm = self.warm_start and self.fits > 0
         labels = None
         if self.config["conditional"]:
             labels = np.asarray(self.labeller(np.asarray(data)), dtype=np.int64)
             self.label_share = np.bincount(labels, minlength=self.config["classes"]) / len(labels)
-        if self.pretrained is not None and not warm:
-            self.start_from(self.pretrained)
-            if self.fits == 0:  # generation 1 is the starting model itself
-                self.fits = 1
-                return
-            warm = True  # retrain-from-pretrained: fine-tune the starting model
-        elif not warm:
+        begin = begin_fit(self)
+        if begin == "given":
+            self.fits = 1
+            return
+        if begin == "cold":
             self._reset(generator)
         x0 = to_unit(data).to(self.device)
         if labels is not None:
             labels = torch.as_tensor(labels, device=self.device)
-        self._train(x0, labels, self.warm_steps if warm else self.config["steps"], generator)
+        self._train(x0, labels, self.warm_steps if begin == "warm" else self.config["steps"], generator)
         self.fits += 1
 
     def loss(self, x0: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:

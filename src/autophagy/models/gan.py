@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from .device import default_device
 from .diffusion import to_uint8, to_unit
+from .starting import begin_fit
 
 
 class Mapping(nn.Module):
@@ -134,18 +135,16 @@ class StyleGAN:
         """Train on ``data`` (n, 28, 28); consumes exactly one draw of ``rng``."""
         seed = int(rng.integers(2**62))
         generator = torch.Generator().manual_seed(seed)
-        warm = self.warm_start and self.fits > 0
-        if self.pretrained is not None and not warm:
-            self.start_from(self.pretrained)
-            if self.fits == 0:  # generation 1 is the starting model itself
-                self.fits = 1
-                return
-            warm = True  # retrain-from-pretrained: fine-tune the starting model
-        elif not warm:
+        begin = begin_fit(self)
+        if begin == "given":
+            self.fits = 1
+            return
+        if begin == "cold":
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 self._build()
-        self._train(to_unit(data).to(self.device), self.warm_steps if warm else self.config["steps"], generator)
+        steps = self.warm_steps if begin == "warm" else self.config["steps"]
+        self._train(to_unit(data).to(self.device), steps, generator)
         self.fits += 1
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
