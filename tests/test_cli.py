@@ -132,3 +132,18 @@ def test_image_sample_grid_figure_is_written_atomically(tmp_path, monkeypatch):
     png = (tmp_path / "figures" / "samples.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     assert [p.name for p in (tmp_path / "figures").iterdir()] == ["samples.png"]  # no temporary file left
+
+
+@pytest.mark.parametrize("text, value", [("1e5", 100_000), ("2.5E3", 2_500), ("12", 12), ("1_000", 1_000)])
+def test_integers_accept_whole_numbers_in_scientific_notation(text, value):
+    from autophagy.params import integer
+
+    assert integer("samples", 10, "", low=1, high=10**8).convert(text) == value
+
+
+@pytest.mark.parametrize("text", ["1e-2", "1.5e0", "1e9", "1e", "nan"])
+def test_integers_refuse_fractions_and_out_of_range_values_naming_the_bounds_in_full(text):
+    from autophagy.params import ParameterError, integer
+
+    with pytest.raises(ParameterError, match=r"\[1, 100000000\]"):
+        integer("samples", 10, "", low=1, high=10**8).convert(text)

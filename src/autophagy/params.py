@@ -17,6 +17,20 @@ class ParameterError(ValueError):
     """Bad input: the message is one line, fit to print as it is."""
 
 
+def _integer(text: str) -> int:
+    """An integer written in scientific notation ("1e5", "2.5E3"), exactly; ValueError if the
+    number it writes is not a whole one."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValueError(text)
+    return int(number)
+
+
 @dataclass(frozen=True)
 class Param:
     """One parameter: its name, type, default and allowed values.
@@ -41,8 +55,11 @@ class Param:
             return "one of " + ", ".join(self.choices)
         if self.kind is bool:
             return "true or false"
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
+        def bound(x: float) -> str:  # integers in full: 100000000, not 1e+08
+            return str(int(x)) if self.kind is int and float(x).is_integer() else f"{x:g}"
+
+        lo = "-inf" if self.low is None else bound(self.low)
+        hi = "inf" if self.high is None else bound(self.high)
         left = "(" if self.low is None or self.low_open else "["
         right = ")" if self.high is None or self.high_open else "]"
         noun = "an integer" if self.kind is int else "a number"
@@ -74,7 +91,8 @@ class Param:
                     if not value.is_integer():
                         raise bad
                     value = int(value)
-                converted = int(str(value).strip().replace("_", ""), 10)
+                text = str(value).strip().replace("_", "")
+                converted = _integer(text) if "e" in text.lower() else int(text, 10)
             else:
                 converted = float(value)
         except (TypeError, ValueError, OverflowError):
