@@ -89,11 +89,13 @@ def cmd_list(name: str | None) -> None:
     for exp in [get(name)] if name else all_experiments():
         print(f"{exp.name}: {exp.summary}")
         print("  parameters:")
+        width = max(18, *(len(p.name) + 1 for p in exp.params))
         for p in exp.params:
-            print(f"    {p.name:<18} default {p.default!s:<10} {p.allowed()}: {p.help}")
+            print(f"    {p.name:<{width}} default {p.default!s:<10} {p.allowed()}: {p.help}")
         print("  profiles:")
         for profile, values in exp.profiles.items():
-            print(f"    {profile:<8} " + ", ".join(f"{k}={v}" for k, v in values.items()))
+            settings = ", ".join(f"{k}={v}" for k, v in values.items()) or "the defaults above"
+            print(f"    {profile:<8} {settings}")
         keys = KEYS if exp.loop_keys else KEYS[:2]
         print("  metrics.csv columns: " + ", ".join([*keys, *exp.columns]))
         for col, text in exp.columns.items():
