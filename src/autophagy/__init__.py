@@ -2,10 +2,26 @@
 
 >>> from autophagy import run
 >>> history = run("gaussian", profile="smoke", progress=False)
+
+``run``, ``sweep`` and ``ParameterError`` are imported when first used, so that the command
+line starts without loading every experiment (and a Ctrl-C while it starts is one line).
 """
 
 __version__ = "0.1.0"
 
-from .runner import run  # noqa: E402,F401
-from .params import ParameterError  # noqa: E402,F401
-from .sweep import sweep  # noqa: E402,F401
+_PUBLIC = {"run": "runner", "sweep": "sweep", "ParameterError": "params"}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'autophagy' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])
