@@ -1,0 +1,59 @@
+"""Recorded runs: runs too long for a chapter's live execution (SmolLM2 on a CPU), made once
+by ``tools/record_run.py`` and shipped with the package, each in a folder of its own.
+
+A folder holds the run's ``metrics.csv``, ``config.json``, its saved ``samples/`` and
+``RECORD.json``: how it was made (the command, the command that re-makes it, wall time,
+hardware, versions) and the SHA-256 of every file, which :func:`load` checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..data import DataError
+
+FOLDER = Path(__file__).parent
+
+
+@dataclass
+class Recorded:
+    """One recorded run: its records (``frame``), ``config``, ``record`` and saved ``samples``
+    ({(generation, replicate): the saved texts and their perplexities})."""
+
+    frame: Any
+    config: dict[str, Any]
+    record: dict[str, Any]
+    samples: dict[tuple[int, int], dict[str, Any]]
+
+
+def names(folder: Path = FOLDER) -> list[str]:
+    """The recorded runs shipped in ``folder``."""
+    return sorted(p.parent.name for p in Path(folder).glob("*/RECORD.json"))
+
+
+def load(name: str, folder: Path = FOLDER) -> Recorded:
+    """The recorded run ``name``, after checking every file against ``RECORD.json``; a missing
+    or changed file is one DataError naming the command that re-makes the run."""
+    import pandas as pd
+
+    base = Path(folder) / name
+    try:
+        record = json.loads((base / "RECORD.json").read_text())
+    except (OSError, ValueError) as err:
+        raise DataError(f"the recorded run {name} has no readable RECORD.json ({err.__class__.__name__})") from None
+    fix = f"re-make it with: {record.get('rebuild', 'tools/record_run.py')}"
+    present = {str(p.relative_to(base)) for p in base.rglob("*") if p.is_file() and p.name != "RECORD.json"}
+    if present != set(record["files"]):
+        raise DataError(f"the recorded run {name} does not hold the files its record lists: {fix}")
+    for relative, digest in record["files"].items():
+        if hashlib.sha256((base / relative).read_bytes()).hexdigest() != digest:
+            raise DataError(f"{relative} of the recorded run {name} does not match its SHA-256: {fix}")
+    samples = {}
+    for path in sorted((base / "samples").glob("g*_r*.json")):
+        saved = json.loads(path.read_text())
+        samples[saved["generation"], saved["replicate"]] = saved
+    return Recorded(pd.read_csv(base / "metrics.csv"), json.loads((base / "config.json").read_text()), record, samples)

@@ -1,0 +1,40 @@
+"""Recorded runs match their records, and their configuration still resolves today."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from autophagy import recorded
+from autophagy.data import DataError
+from autophagy.history import KEYS
+from autophagy.runner import resolve_config
+
+NAMES = recorded.names()
+
+
+def test_the_smollm2_loop_is_recorded_in_both_arms():
+    assert {"smollm2-replace", "smollm2-fresh"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_recorded_files_match_their_checksums_and_the_config_still_resolves(name):
+    run = recorded.load(name)
+    config = run.config
+    params = resolve_config(config["experiment"], config["profile"], config["seed"], **config["params"])[1]["params"]
+    assert params == config["params"]
+    assert set(KEYS) <= set(run.frame.columns)
+    assert sorted(run.frame["generation"].unique()) == list(range(config["params"]["generations"] + 1))
+    assert run.record["command"].startswith(f"autophagy run {config['experiment']} ")
+    assert run.record["wall_seconds"] > 0 and run.record["hardware"]
+
+
+def test_a_changed_recorded_file_is_one_line_naming_the_command_that_re_makes_it(tmp_path):
+    name = NAMES[0]
+    shutil.copytree(recorded.FOLDER / name, tmp_path / name)
+    with open(tmp_path / name / "metrics.csv", "a") as handle:
+        handle.write("\n")
+    with pytest.raises(DataError) as err:
+        recorded.load(name, tmp_path)
+    assert "\n" not in str(err.value) and "tools/record_run.py" in str(err.value)
