@@ -103,7 +103,7 @@ def test_exact_and_sample_methods_agree_in_distribution():
 
 
 def test_reference_values_of_the_seed_figure():
-    """THEORY.md's reference values at N = 10^4 follow from the closed forms."""
+    """The reference values of Xing et al.'s Figure 2 setting (N = 10^4) follow from the closed forms."""
     assert theory.expected_variance(1000, 10_000, 0) == pytest.approx(0.905, abs=5e-4)
     assert theory.median_variance(1000, 10_000, 0) == pytest.approx(0.819, abs=5e-4)
     assert np.sqrt(theory.mean_variance(1000, 10_000, 0)) == pytest.approx(0.31, abs=5e-3)

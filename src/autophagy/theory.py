@@ -73,7 +73,7 @@ def mixing_moments(real_fractions, n: int) -> tuple[np.ndarray, np.ndarray]:
 
     Conditioning on generation t, the sample mean of the mix has variance alpha/n +
     (1 - alpha) sigma_t^2 / n around (1 - alpha) mu_t, and the MLE variance has expectation
-    c (alpha + (1 - alpha) sigma_t^2) + alpha (1 - alpha) mu_t^2, c = (n - 1)/n (THEORY.md).
+    c (alpha + (1 - alpha) sigma_t^2) + alpha (1 - alpha) mu_t^2, c = (n - 1)/n.
     """
     alphas = np.asarray(real_fractions, dtype=float)
     c = (n - 1) / n

@@ -2,7 +2,7 @@
 
 - :func:`reward_curation`: keep the best share of the candidates by a *narrow* reward (here,
   closeness to a preferred value). Ferbach et al. show that a loop curated this way maximises
-  the reward: it drifts to the reward's peak and loses its diversity (the seed's Figure 3b).
+  the reward: it drifts to the reward's peak and loses its diversity (Xing et al.'s Figure 3b).
 - :class:`GaussianVerifier`: a screen that checks each sample against the real distribution.
   A perfect verifier accepts a sample x with probability r(x) / M, where r = p_real / p_batch is
   the density ratio of the truth to the model that made the sample: rejection sampling, so what passes

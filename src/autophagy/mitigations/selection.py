@@ -1,6 +1,6 @@
 """Selection hooks: keep the best ``n`` of ``n / q`` candidate samples by a score.
 
-Selecting by a quality score is curation (the seed's Figure 3b); selecting the samples
+Selecting by a quality score is curation (Xing et al.'s Figure 3b); selecting the samples
 closest to the centre is sampling bias. Both cut the tails of the next training set.
 """
 

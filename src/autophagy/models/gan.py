@@ -5,7 +5,7 @@ an intermediate latent w; the *synthesis network* starts from a learned 7 x 7 co
 at every layer, re-styles its normalised feature maps with a scale and bias computed from w
 (adaptive instance normalisation), upsampling 7 -> 14 -> 28. The *truncation trick* draws
 w' = w_mean + psi (w - w_mean), with w_mean the running mean of w over training: psi < 1
-trades diversity for typical, cleaner images (psi = 0.7 in the seed's Figure 3c). Per-pixel
+trades diversity for typical, cleaner images (psi = 0.7 in Xing et al.'s Figure 3c). Per-pixel
 noise inputs and progressive growing are left out at this size.
 
 Training: the non-saturating logistic loss with an R1 gradient penalty on real images

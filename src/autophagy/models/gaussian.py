@@ -5,7 +5,8 @@ Two equivalent ways to run it:
 - ``method="sample"`` draws the N points, as a reader would write it;
 - ``method="exact"`` draws only the sufficient statistics: the sample mean is
   N(mu, sigma^2 / N) and the sum of squared deviations is sigma^2 chi2_{N-1}, independent of
-  each other, so a generation costs the same for any N (THEORY.md, "Gaussian, replace").
+  each other, so a generation costs the same for any N (the variance's exact recursion:
+  next sigma^2 = sigma^2 chi2_{N-1} / (N - ddof)).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Gaussian:
     """``replicates`` independent Gaussians N(mu, sigma^2), fitted by ``estimator``.
 
     ``truncation`` (psi in (0, 1]) samples from N(mu, (psi sigma)^2): sampling bias that
-    trades diversity for typicality (the seed's Figure 3c).
+    trades diversity for typicality (Xing et al.'s Figure 3c).
     """
 
     batched = True

@@ -2,7 +2,8 @@
 
 Fitting keeps the training set as the kernels' centres; sampling picks a centre uniformly
 and adds h times a standard normal. The model's variance is the data's plus h^2, so with h
-fixed the spread inflates generation after generation instead of collapsing (THEORY.md).
+fixed the spread inflates generation after generation instead of collapsing: the next
+variance has expectation (N-1)/N (s^2 + h^2), tending to (N-1) h^2.
 """
 
 from __future__ import annotations
