@@ -260,7 +260,7 @@ TEXT = register(Experiment(
     name="text",
     summary="a language model trained on its own text (Shumailov et al.; Xing et al.'s Figure 4)",
     params=loop_params(generations=10, samples=2000, replicates=3) + [
-        choice("model", "ngram", "ngram (smoothed), gpt (small, from scratch) or smollm2 (pretrained 135M)", MODELS),
+        choice("model", "ngram", "ngram (smoothed), gpt (small, pretrained and shipped) or smollm2 (pretrained 135M)", MODELS),
         integer("block_len", 64, "tokens in a training block (Shumailov et al.: 64)", low=4, high=1024),
         integer("vocab_size", 2048, "ngram/gpt: size of the BPE vocabulary", low=260, high=50_000),
         integer("order", 3, "ngram: order n", low=1, high=6),
