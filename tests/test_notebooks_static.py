@@ -139,3 +139,13 @@ def test_readme_names_the_configured_repository():
     readme = (ROOT / "README.md").read_text()
     named = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme)) - {"https://github.com/OWNER/REPO"}
     assert named == {url}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_shown_inline_has_alt_text(path):
+    """A figure drawn with plt.show() (not glued into a captioned figure) needs its words in
+    the cell's mystnb image metadata, or the page shows an image that describes nothing."""
+    for cell in cells(path):
+        if cell["cell_type"] == "code" and "plt.show()" in "".join(cell["source"]):
+            alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
+            assert len(alt.split()) >= 5, "".join(cell["source"])[:80]
