@@ -66,7 +66,7 @@ def main() -> list[dict]:
         rows.append({"model": "DDPM", "task": f"sample {sampler} ({calls} steps)", "rate": IMAGES / seconds,
                      "unit": "images/s", "fid": scorer(samples)["fid"]})
     data = train.sample(params["samples"], np.random.default_rng(2))
-    fresh = exp._ddpm_factory({**params, "pretrained": False}, False)(classifier("mnist", params["classifier_images"], progress=False))
+    fresh = exp.sampling_model("mnist-ddpm", params, classifier("mnist", params["classifier_images"], progress=False))
     rows.append({"model": "DDPM", "task": f"train (batch {params['batch_size']})", "rate": _train_rate(fresh, data),
                  "unit": "steps/s", "fid": np.nan})
 
@@ -77,7 +77,7 @@ def main() -> list[dict]:
         rows.append({"model": "GAN", "task": f"sample psi={psi}", "rate": IMAGES / seconds,
                      "unit": "images/s", "fid": scorer(samples)["fid"]})
     data = train.sample(params["samples"], np.random.default_rng(2))
-    fresh = exp._gan_factory({**params, "pretrained": False}, False)(None)
+    fresh = exp.sampling_model("fashion-gan", params, None)
     rows.append({"model": "GAN", "task": f"train (batch {params['batch_size']})", "rate": _train_rate(fresh, data),
                  "unit": "steps/s", "fid": np.nan})
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.4g}"))

@@ -28,17 +28,6 @@ KEPT = ("metrics.csv", "config.json")
 KEPT_FOLDERS = ("samples",)
 
 
-def hardware() -> str:
-    import torch
-
-    from autophagy.models.device import default_device
-
-    device = default_device()
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA)"
-    return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch thread(s)"
-
-
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -67,6 +56,7 @@ def main(argv: list[str]) -> int:
     command = ["autophagy", "run", args.experiment, "--out", str(scratch), "--profile", args.profile,
                "--seed", args.seed] + [x for pair in args.set for x in ("--set", pair)]
     from autophagy.cli import main as cli
+    from autophagy.models.device import describe
 
     start = time.perf_counter()
     code = cli(command[1:])
@@ -88,7 +78,7 @@ def main(argv: list[str]) -> int:
                              "--seed", args.seed] + [x for pair in args.set for x in ("--set", pair)]),
         "rebuild": f"python tools/record_run.py {' '.join(argv)}",
         "wall_seconds": round(seconds, 1),  # of this invocation (a resumed run: its last part)
-        "hardware": hardware(),
+        "hardware": describe(),
         "versions": versions(),
         "files": files,
     }

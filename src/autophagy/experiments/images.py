@@ -326,3 +326,11 @@ FASHION_GAN = register(Experiment(
 ))
 
 FIRST_FITS = {"mnist-ddpm": ("mnist", _ddpm_factory), "fashion-gan": ("fashion-mnist", _gan_factory)}
+
+
+def sampling_model(name: str, params: dict[str, Any], net) -> Any:
+    """A model of image experiment ``name`` built as its loop builds one from ``params``, but
+    without the shipped starting weights, for a caller that sets its own (``start_from``) or
+    trains it; ``net`` is the feature classifier (the conditional DDPM's labeller)."""
+    factory = FIRST_FITS[name][1]
+    return factory({**params, "pretrained": False}, False)(net)

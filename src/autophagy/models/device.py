@@ -53,3 +53,15 @@ def default_device() -> torch.device:
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise ValueError(f"{ENV}={value!r}: torch sees only {torch.cuda.device_count()} CUDA device(s)")
     return device
+
+
+def describe() -> str:
+    """The hardware the neural models run on, in words (for cards and records): the GPU's
+    name, or the CPU with its core count and torch's thread count."""
+    import platform
+
+    device = default_device()
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA)"
+    return (f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"{torch.get_num_threads()} torch thread(s)")
