@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import autophagy
-from autophagy.sweep import Spec, SweepDir, connect, execute
+from autophagy.sweep import Cluster, Spec, SweepDir, execute
 from timing import timed
 
 GRID = {"mode": ["replace", "fresh", "accumulate", "augment"], "samples": [500, 1000]}
@@ -27,7 +27,7 @@ def main() -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
         sequential = timed(lambda: [autophagy.run("gaussian", out=Path(folder, "seq", c.name), profile="default",
                                                   seed=c.seed, progress=False, **spec.overrides(c)) for c in cells])
-        with connect(workers=2) as client:
+        with Cluster(workers=2).connect(progress=False) as client:
             client.run(lambda: __import__("autophagy.runner"))  # imports are the cluster's start-up, not the sweep's
             with SweepDir(Path(folder, "sweep"), spec) as sweep_dir:
                 parallel = timed(lambda: execute(sweep_dir, client, progress=False))

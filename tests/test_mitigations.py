@@ -12,7 +12,8 @@ import pytest
 import autophagy
 from autophagy import theory
 from autophagy.cli import main
-from autophagy.experiments import stages
+from autophagy.experiments import registry
+from autophagy.experiments.mitigation import ADOPTIONS
 from autophagy.experiments.text import WATERMARK_KEY, load_corpus
 from autophagy.loop import LoopSettings
 from autophagy.mitigations.curation import GaussianVerifier
@@ -239,24 +240,26 @@ def test_mixing_sweep_matches_the_fresh_recursion_for_each_real_fraction():
 
 def test_an_interrupted_sweep_resumes_at_its_first_unfinished_stage(tmp_path, monkeypatch):
     whole = autophagy.run("provenance-sweep", out=tmp_path / "whole", profile="smoke", progress=False).frame
-    calls = {"n": 0}
-    real_run_stages = stages.run_stages
+    gaussian = registry.get("gaussian")
+    real, calls = gaussian.run_records, []
 
-    def failing(stage_list, store=None, progress=True, description=""):
-        def boom():
+    def counted(*args, interrupt_at=None, **kwargs):
+        calls.append(1)
+        if len(calls) == interrupt_at:
             raise KeyboardInterrupt
-        cut = [s if i < 3 else (s[0], boom) for i, s in enumerate(stage_list)]
-        return real_run_stages(cut, store, progress, description)
+        return real(*args, **kwargs)
 
     monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
-    monkeypatch.setattr("autophagy.experiments.mitigation.run_stages", failing)
-    with pytest.raises(KeyboardInterrupt):
-        autophagy.run("provenance-sweep", out=tmp_path / "cut", profile="smoke", progress=False)
-    monkeypatch.setattr("autophagy.experiments.mitigation.run_stages",
-                        lambda s, *a, **k: (calls.__setitem__("n", len(s)), real_run_stages(s, *a, **k))[1])
+    with monkeypatch.context() as patch:
+        patch.setattr(gaussian, "run_records", lambda *a, **k: counted(*a, interrupt_at=3, **k))
+        with pytest.raises(KeyboardInterrupt):
+            autophagy.run("provenance-sweep", out=tmp_path / "cut", profile="smoke", progress=False)
+    calls.clear()
+    monkeypatch.setattr(gaussian, "run_records", counted)
     resumed = autophagy.run("provenance-sweep", out=tmp_path / "cut", profile="smoke", progress=False).frame
     pd.testing.assert_frame_equal(resumed, whole, check_dtype=False)
     assert (tmp_path / "cut" / "metrics.csv").read_bytes() == (tmp_path / "whole" / "metrics.csv").read_bytes()
+    assert len(calls) == len(ADOPTIONS) - 2  # the two saved stages did not run again
 
 
 def test_arena_command_writes_one_row_per_modality_mitigation_generation_replicate_metric(tmp_path, capsys):

@@ -139,3 +139,59 @@ def test_a_folder_holding_another_sweep_is_refused_and_left_as_it_was(tmp_path):
                      "--workers", "1", "--quiet"])
     assert code == 2 and err.count("\n") == 1 and "another sweep" in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lock"} == before
+
+
+# -- the sweeps and the arena on the same executor -----------------------------------------
+
+ARENA_SMOKE = ["--profile", "smoke", "--quiet", "--set", "generations=2", "--set", "text_samples=100",
+               "--set", "gaussian_replicates=20"]
+
+
+def test_the_arena_on_two_workers_writes_the_bytes_it_writes_in_one_process(tmp_path):
+    assert cli(["run", "arena", "--out", str(tmp_path / "here"), *ARENA_SMOKE])[0] == 0
+    code, err = cli(["run", "arena", "--out", str(tmp_path / "spread"), "--workers", "2", *ARENA_SMOKE])
+    assert code == 0, err
+    assert (tmp_path / "spread" / "metrics.csv").read_bytes() == (tmp_path / "here" / "metrics.csv").read_bytes()
+    stages = sorted((tmp_path / "spread" / "stages").iterdir())
+    config = json.loads((tmp_path / "spread" / "config.json").read_text())
+    frame = pd.read_csv(tmp_path / "here" / "metrics.csv")
+    assert len(stages) == frame.groupby(config["labels"][:2]).ngroups  # one run directory per stage
+    assert all(json.loads((s / "manifest.json").read_text())["finished"] for s in stages)
+
+
+def test_a_sweep_interrupted_in_one_process_resumes_on_workers_to_the_same_bytes(tmp_path, monkeypatch):
+    from autophagy.experiments import registry
+
+    argv = ["run", "mixing-sweep", "--profile", "smoke", "--quiet", "--set", "replicates=20", "--set", "generations=5"]
+    assert cli([*argv[:2], "--out", str(tmp_path / "whole"), *argv[2:]])[0] == 0
+    gaussian = registry.get("gaussian")
+    real, calls = gaussian.run_records, []
+
+    def interrupted_at_the_third_stage(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    with monkeypatch.context() as patch:
+        patch.setattr(gaussian, "run_records", interrupted_at_the_third_stage)
+        code, err = cli([*argv[:2], "--out", str(tmp_path / "cut"), *argv[2:]])
+    assert code != 0 and "interrupted" in err
+    assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["generation"] == 2  # two stages saved
+    code, err = cli([*argv[:2], "--out", str(tmp_path / "cut"), "--workers", "2", *argv[2:]])
+    assert code == 0, err
+    assert (tmp_path / "cut" / "metrics.csv").read_bytes() == (tmp_path / "whole" / "metrics.csv").read_bytes()
+    assert len(list((tmp_path / "cut" / "stages").iterdir())) == len(calls) + 1  # only the unsaved stages ran there
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["run", "gaussian", "--workers", "2"], "one loop"),
+    (["run", "arena", "--workers", "0"], "--workers"),
+    (["run", "arena", "--scheduler", "tcp://127.0.0.1:9"], "cannot be reached"),
+], ids=["workers-for-one-loop", "zero-workers", "unreachable-scheduler"])
+def test_bad_executor_input_for_run_is_one_line_exit_2_and_writes_nothing(tmp_path, argv, words):
+    out = tmp_path / "run"
+    code, err = cli([*argv, "--out", str(out), "--profile", "smoke", "--quiet"])
+    assert code == 2 and len(err.strip().splitlines()) == 1 and words in err, err
+    assert not out.exists()

@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="default", help="smoke, default or full")
     run.add_argument("--seed", default="0", help="random seed (an integer >= 0)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set a parameter")
+    spread = run.add_mutually_exclusive_group()
+    spread.add_argument("--workers", help="sweeps and the arena: run their runs on this many local Dask workers")
+    spread.add_argument("--scheduler", metavar="ADDRESS", help="sweeps and the arena: run their runs on this Dask cluster")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     show = sub.add_parser("show", help="print the summary table of a finished run or sweep")
     show.add_argument("dir")
@@ -107,11 +110,12 @@ def cmd_run(args) -> None:
     from .runner import run
 
     overrides = _overrides(args.set)
-    for key in sorted(set(overrides) & {"name", "out", "profile", "seed", "progress"}):
+    for key in sorted(set(overrides) & {"name", "out", "profile", "seed", "progress", "workers", "scheduler"}):
         # run() takes these as arguments: passed as parameters they would raise a TypeError
-        raise ParameterError(f"unknown parameter {key!r}: use --out, --profile, --seed or --quiet")
+        raise ParameterError(f"unknown parameter {key!r}: use --out, --profile, --seed, --workers, --scheduler or --quiet")
     history = run(args.experiment, out=args.out, profile=args.profile, seed=_seed(args.seed),
-                  progress=not args.quiet, **overrides)
+                  progress=not args.quiet, workers=_count(args.workers, "--workers"), scheduler=args.scheduler,
+                  **overrides)
     print(f"wrote {args.out}/metrics.csv ({len(history.frame)} rows), config.json and figures/")
 
 

@@ -32,20 +32,32 @@ def resolve_config(name: str, profile: str = "default", seed: int = 0, **overrid
 
 def run(
     name: str, out: str | os.PathLike | None = None, profile: str = "default", seed: int = 0,
-    progress: bool = True, **overrides: Any,
+    progress: bool = True, workers: int | None = None, scheduler: str | None = None, **overrides: Any,
 ) -> History:
     """Run experiment ``name`` and return its :class:`History`.
 
     ``overrides`` set parameters (``autophagy list`` shows them). With ``out`` the run is
     saved there as it goes (metrics.csv, config.json, figures/) and resumes if interrupted.
+    The runs of a sweep or the arena go to Dask workers with ``workers`` (a LocalCluster of
+    that many processes) or ``scheduler`` (a running cluster's address); by default they run
+    here, one after the other. The record is the same either way.
     """
     experiment, config = resolve_config(name, profile, seed, **overrides)
+    cluster = None
+    if workers is not None or scheduler is not None:
+        from .sweep import Cluster
+
+        cluster = Cluster(workers, scheduler)
+        if experiment.stages is None:
+            raise ParameterError(f"{name} is one loop: --workers and --scheduler spread the runs of the sweeps "
+                                 "and the arena (autophagy sweep spreads a grid of any experiment)")
     if experiment.prepare is not None:  # missing or damaged data: refused before out is written
         experiment.prepare(config["params"])
     if out is None:
-        return History(experiment.run_records(config["params"], seed, progress=progress), config)
+        return History(experiment.run_records(config["params"], seed, progress=progress, cluster=cluster), config)
     with RunDir(out, config) as store:
-        history = History(experiment.run_records(config["params"], seed, store=store, progress=progress), config)
+        history = History(experiment.run_records(config["params"], seed, store=store, progress=progress,
+                                                 cluster=cluster), config)
         if experiment.figures is not None:
             save_figures(experiment.figures(history), store.path / "figures")
     return history

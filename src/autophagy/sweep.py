@@ -33,7 +33,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import pandas as pd
 
@@ -249,7 +249,7 @@ class SweepDir:
 
     def cell_frame(self, cell: Cell) -> pd.DataFrame:
         """``cell``'s records (the rows its manifest vouches for), grid keys and seed first."""
-        frame = pd.read_csv(io.BytesIO(vouched_metrics(self.cell_path(cell))))
+        frame = read_records(self.cell_path(cell))
         keys = pd.DataFrame({**cell.values, "seed": cell.seed}, index=frame.index)
         return pd.concat([keys, frame], axis=1)
 
@@ -312,32 +312,92 @@ def neural(experiment: str, params: dict[str, Any]) -> bool:
     return False
 
 
-@contextlib.contextmanager
-def connect(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
-    """A ``distributed.Client``: on the cluster at ``scheduler``, else on a new LocalCluster of
-    ``workers`` processes (default: one per core) with one thread each, listening on
-    127.0.0.1 only (its dashboard too). An unreachable scheduler is a ParameterError."""
-    import logging
+@dataclass(frozen=True)
+class Task:
+    """One run for a worker: ``experiment`` at ``profile`` with ``overrides`` (parameters) and
+    ``seed``, into the run directory ``folder``."""
 
-    from distributed import Client, LocalCluster
+    experiment: str
+    folder: str
+    profile: str
+    seed: int
+    overrides: dict[str, Any]
 
-    if workers is not None and scheduler is not None:
-        raise ParameterError("give --workers or --scheduler, not both")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024):
-        raise ParameterError(f"--workers {workers!r} is invalid: expected an integer in [1, 1024]")
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, ValueError, TypeError) as err:
-            raise ParameterError(f"--scheduler {scheduler} cannot be reached: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
-        with client:
+
+def run_tasks(client, tasks: Sequence[Task], on_done: Callable[[Task], None] | None = None) -> None:
+    """Run ``tasks`` on ``client``'s workers (a task whose worker dies is retried, and its run
+    resumes from its last checkpoint), calling ``on_done(task)`` as each one finishes. The
+    first task that fails raises its error here; the finished ones stay finished."""
+    from distributed import as_completed
+
+    from .runner import resolve_config
+
+    gpu = _gpu_declared(client)
+    token = uuid.uuid4().hex[:8]  # task keys unique on a shared cluster
+    futures = {}
+    for task in tasks:
+        params = resolve_config(task.experiment, task.profile, task.seed, **task.overrides)[1]["params"]
+        resources = {"GPU": 1} if gpu and neural(task.experiment, params) else None
+        future = client.submit(run_cell, task.experiment, task.folder, task.profile, task.seed, task.overrides,
+                               key=f"autophagy-run-{token}-{Path(task.folder).name}", pure=False, retries=2,
+                               resources=resources)
+        futures[future] = task
+    for future in as_completed(futures):
+        future.result()
+        if on_done is not None:
+            on_done(futures.pop(future))
+
+
+def read_records(folder: str | os.PathLike) -> pd.DataFrame:
+    """The records of the run in ``folder``: the rows its manifest vouches for."""
+    return pd.read_csv(io.BytesIO(vouched_metrics(Path(folder))))
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where tasks run: a new LocalCluster of ``workers`` processes (default: one per core),
+    or the running Dask cluster at ``scheduler``."""
+
+    workers: int | None = None
+    scheduler: str | None = None
+
+    def __post_init__(self):
+        workers = self.workers
+        if workers is not None and self.scheduler is not None:
+            raise ParameterError("give --workers or --scheduler, not both")
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024):
+            raise ParameterError(f"--workers {workers!r} is invalid: expected an integer in [1, 1024]")
+
+    @contextlib.contextmanager
+    def connect(self, progress: bool = True) -> Iterator[Any]:
+        """A ``distributed.Client`` on this cluster (printing its dashboard's address when
+        ``progress``). A LocalCluster listens on 127.0.0.1 only (its dashboard too), its
+        workers have one thread each. An unreachable scheduler is a ParameterError."""
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        if self.scheduler is not None:
+            try:
+                client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
+            except (OSError, ValueError, TypeError) as err:
+                reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+                raise ParameterError(f"--scheduler {self.scheduler} cannot be reached: {reason}") from None
+            with client:
+                _announce(client, progress)
+                yield client
+            return
+        cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0",
+                               silence_logs=logging.ERROR)
+        with cluster, Client(cluster) as client:
+            _announce(client, progress)
             yield client
-        return
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0",
-                           silence_logs=logging.ERROR)
-    with cluster, Client(cluster) as client:
-        yield client
+
+
+def _announce(client, progress: bool) -> None:
+    if progress and client.dashboard_link:
+        print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr, flush=True)
 
 
 def _gpu_declared(client) -> bool:
@@ -347,36 +407,23 @@ def _gpu_declared(client) -> bool:
 
 def execute(folder: SweepDir, client, progress: bool = True) -> dict[str, str]:
     """Run every unfinished cell of ``folder`` on ``client``; returns name -> records' SHA-256."""
-    from distributed import as_completed
     from tqdm.auto import tqdm
-
-    from .runner import resolve_config
 
     spec = folder.spec
     cells = spec.cells()
     done = {c.name: _records_hash(folder, c) for c in cells if folder.finished(c)}
     folder.write_manifest(done)
-    gpu = _gpu_declared(client)
-    token = uuid.uuid4().hex[:8]  # task keys unique on a shared cluster
-    futures = {}
-    for cell in cells:
-        if cell.name in done:
-            continue
-        overrides = spec.overrides(cell)
-        params = resolve_config(spec.experiment, spec.profile, cell.seed, **overrides)[1]["params"]
-        resources = {"GPU": 1} if gpu and neural(spec.experiment, params) else None
-        future = client.submit(run_cell, spec.experiment, str(folder.cell_path(cell)), spec.profile, cell.seed,
-                               overrides, key=f"autophagy-cell-{token}-{cell.name}", pure=False, retries=2,
-                               resources=resources)
-        futures[future] = cell
-    bar = tqdm(total=len(cells), initial=len(done), desc=spec.experiment, unit="cell", disable=not progress)
-    with bar:
-        for future in as_completed(futures):
-            future.result()  # a cell's error ends the sweep; finished cells stay finished
-            cell = futures.pop(future)
-            done[cell.name] = _records_hash(folder, cell)
-            folder.write_manifest(done)
-            bar.update(1)
+    by_folder = {str(folder.cell_path(c)): c for c in cells if c.name not in done}
+    tasks = [Task(spec.experiment, path, spec.profile, cell.seed, spec.overrides(cell)) for path, cell in by_folder.items()]
+
+    def finished(task: Task) -> None:
+        cell = by_folder[task.folder]
+        done[cell.name] = _records_hash(folder, cell)
+        folder.write_manifest(done)
+        bar.update(1)
+
+    with tqdm(total=len(cells), initial=len(done), desc=spec.experiment, unit="cell", disable=not progress) as bar:
+        run_tasks(client, tasks, finished)
     return done
 
 
@@ -458,11 +505,10 @@ def sweep(experiment: str, out: str | os.PathLike, grid: dict[str, Sequence[Any]
     the Dask cluster at ``scheduler``; ``settings`` set the other parameters. Run it again to
     resume. Bad input raises ParameterError before anything is written."""
     spec = make_spec(experiment, grid, seeds, profile, settings)
+    cluster = Cluster(workers, scheduler)
     folder = SweepDir(out, spec)
     folder.check()
-    with connect(workers, scheduler) as client:
-        if progress and client.dashboard_link:
-            print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr, flush=True)
+    with cluster.connect(progress) as client:
         with folder:
             done = execute(folder, client, progress)
             folder.write_manifest(done, folder.combine())

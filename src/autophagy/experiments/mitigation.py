@@ -19,6 +19,7 @@ and (optionally) the MNIST DDPM, in a long table (see :data:`ARENA_COLUMNS`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ import pandas as pd
 from ..params import ParameterError, choice, integer, number
 from . import registry
 from .registry import WEB_PARAMS, Experiment, register
-from .stages import run_stages, sub_config
+from .stages import Stage, sub_config
 
 def _size_params(generations: int, samples: int, replicates: int) -> list:
     return [
@@ -46,19 +47,13 @@ class Sweep:
     knobs: tuple[str, ...]
     values: list[tuple]
 
-    def configs(self, config: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """(knob labels, resolved base parameters) of every stage."""
+    def stages(self, config: dict[str, Any]) -> list[Stage]:
+        """One stage per row of knob values, its base parameters resolved (and so checked)."""
         out = []
         for row in self.values:
             labels = dict(zip(self.knobs, row))
-            out.append((labels, sub_config(self.base, {**self.fixed, **config, **labels})))
+            out.append(Stage(labels, self.base, sub_config(self.base, {**self.fixed, **config, **labels})))
         return out
-
-    def execute(self, config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
-        base = registry.get(self.base)
-        stages = [(labels, lambda p=params: base.run_records(p, seed, progress=False))
-                  for labels, params in self.configs(config)]
-        return run_stages(stages, store, progress, description=self.base)
 
 
 def register_sweep(name: str, summary: str, sweep: Sweep, params: list, profiles: dict) -> Experiment:
@@ -67,7 +62,7 @@ def register_sweep(name: str, summary: str, sweep: Sweep, params: list, profiles
     columns.update(base.columns)
     return register(Experiment(
         name=name, summary=summary, params=params, columns=columns, profiles=profiles,
-        execute=sweep.execute, check=lambda config: sweep.configs(config) and None, labels=sweep.knobs,
+        stages=sweep.stages, check=lambda config: sweep.stages(config) and None, labels=sweep.knobs,
         doc=f"{summary}.\n\nRuns ``{sweep.base}`` with {sweep.fixed} for each of "
             f"{', '.join(map(str, sweep.values))} ({', '.join(sweep.knobs)}).",
     ))
@@ -178,13 +173,11 @@ def _long(frame: pd.DataFrame, modality: str) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def execute_arena(config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
-    stages = []
-    for modality, mitigation, _, params in arena_configs(config):
-        base = registry.get(BASE[modality])
-        run = lambda b=base, p=params, m=modality: _long(b.run_records(p, seed, progress=False), m)  # noqa: E731
-        stages.append(({"modality": modality, "mitigation": mitigation}, run))
-    return run_stages(stages, store, progress, description="arena")
+def arena_stages(config: dict[str, Any]) -> list[Stage]:
+    """One stage per (modality, mitigation), its records as the arena's long table."""
+    return [Stage({"modality": modality, "mitigation": mitigation}, BASE[modality], params, profile,
+                  reshape=functools.partial(_long, modality=modality))
+            for modality, mitigation, profile, params in arena_configs(config)]
 
 
 def _check_arena(config: dict[str, Any]) -> None:
@@ -217,7 +210,7 @@ ARENA = register(Experiment(
         "full": {"generations": 10, "gaussian_replicates": 2000, "text_samples": 4000, "text_replicates": 3,
                  "mnist": "full"},
     },
-    execute=execute_arena,
+    stages=arena_stages,
     check=_check_arena,
     labels=("modality", "mitigation", "metric"),
     loop_keys=False,

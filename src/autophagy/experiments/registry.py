@@ -16,8 +16,9 @@ from ..params import Param, ParameterError, choice, integer, number
 class Experiment:
     """A named experiment.
 
-    ``build(config)`` returns the :class:`LoopSpec`; ``execute`` (optional) replaces the
-    single loop for experiments that run several (sweeps, the arena). ``columns`` documents
+    ``build(config)`` returns the :class:`LoopSpec`; ``execute`` (optional) replaces it for
+    experiments that drive their own loop; ``stages(config)`` (optional) instead lists the runs
+    of an experiment made of several (the sweeps and the arena: see :mod:`.stages`). ``columns`` documents
     every metric column of ``metrics.csv``; ``profiles`` maps a profile to its settings;
     ``figures(history)`` returns ``{name: matplotlib figure}`` saved under ``figures/``;
     ``labels`` are the columns naming the stage of a sweep (the knobs) or of the arena;
@@ -32,6 +33,7 @@ class Experiment:
     profiles: dict[str, dict[str, Any]]
     build: Callable[[dict[str, Any]], LoopSpec] | None = None
     execute: Callable[..., pd.DataFrame] | None = None
+    stages: Callable[[dict[str, Any]], list] | None = None
     figures: Callable[[Any], dict[str, Any]] | None = None
     check: Callable[[dict[str, Any]], None] | None = None
     memory_bytes: Callable[[dict[str, Any]], float] | None = None
@@ -40,8 +42,14 @@ class Experiment:
     loop_keys: bool = True  # metrics.csv has the loop's train_size, real_share, real_drawn
     doc: str = field(default="", repr=False)
 
-    def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
-        """Run the experiment and return its tidy records."""
+    def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True,
+                    cluster=None) -> pd.DataFrame:
+        """Run the experiment and return its tidy records; the stages of a staged experiment
+        run on ``cluster`` (an :class:`autophagy.sweep.Cluster`) when one is given."""
+        if self.stages is not None:
+            from .stages import run_stages
+
+            return run_stages(self.stages(config), seed, store, progress, self.name, cluster)
         if self.execute is not None:
             return self.execute(config, seed=seed, store=store, progress=progress)
         return run_loop(with_screening(self.build(config), config), LoopSettings.from_config(config, seed),

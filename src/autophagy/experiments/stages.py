@@ -1,36 +1,95 @@
 """Experiments made of several runs (the mitigation sweeps, the arena), one *stage* per run.
 
-A stage is ``(labels, run)``: ``run()`` returns a tidy frame, ``labels`` (a dict) become its
-leading columns. With a run directory each finished stage is saved (rows and manifest, as a
-loop saves generations), so an interrupted sweep resumes at the first unfinished stage.
+A :class:`Stage` is one run of a base experiment with resolved parameters; its rows get the
+stage's ``labels`` as leading columns. With a run directory each finished stage is saved (rows
+and manifest, as a loop saves generations), so an interrupted experiment resumes at its first
+unfinished stage.
+
+Stages run one after the other in this process, or, given a :class:`~autophagy.sweep.Cluster`
+(``autophagy run ... --workers N`` or ``--scheduler ADDRESS``), as Dask tasks: each stage is then
+an ordinary run directory under ``stages/NNNN`` of the run (resumable on its own, generation by
+generation), written by a worker and read back from its files, and the run's record is the
+same, byte for byte, as when the stages run here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from ..params import ParameterError
 
-Stage = tuple[dict[str, Any], Callable[[], pd.DataFrame]]
+
+@dataclass(frozen=True)
+class Stage:
+    """``experiment`` run with the resolved ``params`` (resolved at ``profile``); its rows are
+    prefixed by ``labels`` and, when given, reshaped by ``reshape`` (the arena's long table)."""
+
+    labels: dict[str, Any]
+    experiment: str
+    params: dict[str, Any]
+    profile: str = "default"
+    reshape: Callable[[pd.DataFrame], pd.DataFrame] | None = field(default=None, compare=False)
+
+    def records(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The stage's rows in the experiment's record: labels first, then ``frame`` (reshaped)."""
+        if self.reshape is not None:
+            frame = self.reshape(frame)
+        return pd.concat([pd.DataFrame(self.labels, index=frame.index), frame], axis=1)
 
 
-def run_stages(stages: list[Stage], store=None, progress: bool = True, description: str = "stages") -> pd.DataFrame:
-    """Every stage's frame, labelled, one after the other (finished stages are not rerun)."""
+def run_stages(stages: list[Stage], seed: int, store=None, progress: bool = True, description: str = "stages",
+               cluster=None) -> pd.DataFrame:
+    """Every stage's labelled rows, in order (stages saved in ``store`` are not rerun); on
+    ``cluster``'s workers when one is given, else here, one after the other."""
     saved = store.resume() if store is not None else None
     done, frames = (saved[0], [saved[1]]) if saved is not None else (0, [])
-    for number in tqdm(range(done + 1, len(stages) + 1), desc=description, unit="run",
-                       disable=not progress, leave=False):
-        labels, run = stages[number - 1]
-        frame = run()
-        frame = pd.concat([pd.DataFrame(labels, index=frame.index), frame], axis=1)
+    todo = list(range(done + 1, len(stages) + 1))
+    if cluster is None:
+        results = _here(stages, todo, seed, progress, description)
+    else:
+        results = _on_cluster(stages, todo, seed, store, cluster, progress, description)
+    for number, frame in results:
+        frame = stages[number - 1].records(frame)
         if store is not None:
             block = {column: frame[column].to_numpy() for column in frame.columns}
             store.checkpoint(number, [block], dict, final=number == len(stages))
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _here(stages: list[Stage], todo: list[int], seed: int, progress: bool, description: str) -> Iterator[tuple[int, pd.DataFrame]]:
+    from . import registry
+
+    for number in tqdm(todo, desc=description, unit="run", disable=not progress, leave=False):
+        stage = stages[number - 1]
+        yield number, registry.get(stage.experiment).run_records(stage.params, seed, progress=False)
+
+
+def _on_cluster(stages: list[Stage], todo: list[int], seed: int, store, cluster, progress: bool,
+                description: str) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Run the stages ``todo`` as tasks, then yield their records (read from their folders)."""
+    from ..sweep import Task, read_records, run_tasks
+
+    with contextlib.ExitStack() as scratch:  # without a run directory, the stages' folders are temporary
+        top = store.path if store is not None else Path(scratch.enter_context(tempfile.TemporaryDirectory()))
+        root = top / "stages"
+        tasks = {number: Task(stages[number - 1].experiment, str(root / f"{number:04d}"), stages[number - 1].profile,
+                              seed, stages[number - 1].params) for number in todo}
+        if tasks:
+            with cluster.connect(progress) as client:
+                bar = tqdm(total=len(stages), initial=len(stages) - len(todo), desc=description, unit="run",
+                           disable=not progress)
+                with bar:
+                    run_tasks(client, list(tasks.values()), on_done=lambda task: bar.update(1))
+        for number, task in tasks.items():
+            yield number, read_records(task.folder)
 
 
 def sub_config(name: str, overrides: dict[str, Any]) -> dict[str, Any]:
