@@ -7,7 +7,8 @@ module list, the chapter run times (tools/execute_notebooks.py's timings), the c
 loop and its modes (autophagy.diagrams). MathJax is
 copied from _vendor/mathjax (tools/fetch_mathjax.py) so math renders offline.
 ``--edition student`` renders the same book with the solutions hidden into
-_build/student/html.
+_build/student/html. The configuration, the toc and the pages other than the chapters are
+copied from the sources again first, so a change to them shows without executing anew.
 """
 
 from __future__ import annotations
@@ -237,6 +238,12 @@ def main() -> int:
     if not (MATHJAX / "tex-chtml.js").exists():
         print("no local MathJax: run tools/fetch_mathjax.py first", file=sys.stderr)
         return 2
+    # the configuration, toc, static files and text pages as they are now (the executed
+    # chapters stay): a change to _config.yml or book/_static shows without re-executing
+    sys.path.insert(0, str(ROOT / "tools"))
+    from execute_notebooks import copy_sources
+
+    copy_sources(keep_executed=True)
     # not under _static: jupyter-book would add every .js file found there to every page
     static = SOURCE / "_mathjax" / "mathjax"
     if not static.exists():

@@ -22,17 +22,27 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site_url():
-    """Base URL of _build/html served by a local thread on a free port."""
-    if not (SITE / "index.html").exists():
-        pytest.fail("no site in _build/html: run `make site` first")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE)))
+def _serve(site: Path, target: str):
+    if not (site / "index.html").exists():
+        pytest.fail(f"no site in {site.relative_to(ROOT)}: run `make {target}` first")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url():
+    """Base URL of _build/html served by a local thread on a free port."""
+    yield from _serve(SITE, "site")
+
+
+@pytest.fixture(scope="session")
+def student_url():
+    """Base URL of the student edition (_build/student/html), served the same way."""
+    yield from _serve(STUDENT, "student")
 
 
 @pytest.fixture(scope="session")

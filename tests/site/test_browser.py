@@ -1,9 +1,16 @@
 """Every page of the built site in headless Chromium: no console errors, no request that fails
 or leaves the site, images loaded with alt text, math rendered, internal links that resolve,
-launch buttons on chapter pages. Screenshots of the chapters go to _build/screenshots/."""
+launch buttons on chapter pages. Screenshots of the chapters go to _build/screenshots/.
+
+The layout checks load every page of both editions at a desktop (1280 px) and a phone (390 px)
+width: no figure is shown wider than its natural pixel width, no display equation reaches past
+the article's content column (at the phone width one may scroll inside its own box), and no
+page is wider than the window. What they measured goes to _build/screenshots/layout/.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
+STUDENT = ROOT / "_build" / "student" / "html"
 
 pytestmark = pytest.mark.slow
 SHOTS = ROOT / "_build" / "screenshots"
@@ -26,12 +34,12 @@ KNOWN_UPSTREAM = ("page error: Identifier 'THEBE_JS_URL' has already been declar
 SKIP_DIRS = {"_static", "_sources", "_images", "_downloads", "jupyter_execute"}
 
 
-def site_pages() -> list[str]:
-    """Every HTML page of the built site, as paths relative to it (index.html is a redirect)."""
-    if not SITE.exists():
+def site_pages(site: Path = SITE) -> list[str]:
+    """Every HTML page of a built site, as paths relative to it (index.html is a redirect)."""
+    if not site.exists():
         return []
-    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
-                  if not SKIP_DIRS & set(p.relative_to(SITE).parts) and p.name != "index.html")
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
+                  if not SKIP_DIRS & set(p.relative_to(site).parts) and p.name != "index.html")
 
 
 def toc_pages() -> list[str]:
@@ -138,3 +146,68 @@ def test_page_in_browser(rel, browser, site_url):
         page.close()
     problems = [p for p in problems if p not in KNOWN_UPSTREAM]
     assert not problems, f"{rel}:\n  " + "\n  ".join(dict.fromkeys(problems))
+
+
+DESKTOP, PHONE = 1280, 390
+MEASURE = """async () => {
+    const imgs = [...document.querySelectorAll('img')];
+    imgs.forEach(i => { i.loading = 'eager'; });
+    await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+    if (document.querySelector('.math') && window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
+    const article = document.querySelector('article.bd-article') || document.querySelector('main');
+    const box = article.getBoundingClientRect(), style = getComputedStyle(article);
+    const column = {left: box.left + parseFloat(style.paddingLeft), right: box.right - parseFloat(style.paddingRight)};
+    const items = window.MathJax && MathJax.startup && MathJax.startup.document ? [...MathJax.startup.document.math] : [];
+    const tex = e => { const item = items.find(m => m.typesetRoot === e); return item ? item.math.trim().slice(0, 60) : ''; };
+    const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+    return {
+        column: column,
+        page: document.documentElement.scrollWidth, window: window.innerWidth,
+        figures: imgs.filter(shown).filter(i => article.contains(i)).map(i => ({
+            src: i.getAttribute('src'), shown: i.getBoundingClientRect().width, natural: i.naturalWidth})),
+        equations: [...document.querySelectorAll('mjx-container[display="true"]')].filter(shown).map(e => {
+            const r = e.getBoundingClientRect();
+            return {left: r.left, right: r.right, content: e.scrollWidth, box: e.clientWidth,
+                    tex: tex(e)};
+        }),
+    };
+}"""
+
+
+def layout_problems(m: dict, width: int) -> list[str]:
+    """What a page's measurements (MEASURE) break; tolerances of one CSS pixel for rounding."""
+    problems = []
+    column = m["column"]["right"] - m["column"]["left"]
+    if m["page"] > m["window"] + 1:
+        problems.append(f"page is {m['page']} px wide in a {m['window']} px window")
+    for f in m["figures"]:
+        if f["natural"] and f["shown"] > f["natural"] + 1:
+            problems.append(f"figure shown at {f['shown']:.0f} px, wider than its {f['natural']} px: {f['src']}")
+    for e in m["equations"]:
+        if e["left"] < m["column"]["left"] - 1 or e["right"] > m["column"]["right"] + 1:
+            problems.append(f"equation box {e['left']:.0f}-{e['right']:.0f} px outside the column "
+                            f"{m['column']['left']:.0f}-{m['column']['right']:.0f} px")
+        # on a phone a formula may scroll in its own box; on a desktop it fits the column
+        if width >= DESKTOP and e["content"] > column + 1:
+            problems.append(f"equation {e['content']} px wide in a {column:.0f} px column: {e['tex']!r}")
+    return problems
+
+
+EDITIONS = {"full": SITE, "student": STUDENT}
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+@pytest.mark.parametrize("edition,rel", [(e, rel) for e, site in EDITIONS.items() for rel in site_pages(site)])
+def test_layout_fits_the_column(edition, rel, width, browser, request):
+    url = request.getfixturevalue("site_url" if edition == "full" else "student_url")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.goto(f"{url}/{rel}", wait_until="load")
+        measured = page.evaluate(MEASURE)
+    finally:
+        page.close()
+    out = SHOTS / "layout" / edition / f"{rel.replace('/', '__').removesuffix('.html')}-{width}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(measured, indent=1))
+    problems = layout_problems(measured, width)
+    assert not problems, f"{edition} {rel} at {width} px:\n  " + "\n  ".join(dict.fromkeys(problems))
