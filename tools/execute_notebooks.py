@@ -7,6 +7,14 @@ site still builds. Each executed chapter is tidied for the page (:func:`tidy`): 
 papermill injected replace those of the ``parameters`` cell (one cell, no duplicate), the
 ``# NBVAL_CHECK_OUTPUT`` comment becomes nbval's equivalent cell tag, and bare object reprs
 such as ``<matplotlib.legend.Legend at 0x...>`` are dropped.
+
+Widgets: the kernel runs as a reader's does, ipywidgets installed, so tqdm draws its progress
+bars as widgets. A widget is live state in a running kernel, and a static page cannot show it:
+myst-nb would render it by loading require.js and the widget manager from CDNs, and the site
+must work offline. So :func:`tidy` drops every output that holds a widget view
+(``application/vnd.jupyter.widget-view+json``, text fallback included) and the notebook's
+saved widget state (metadata ``widgets``). Stripping what the page cannot use keeps one kernel
+for the reader and the build, rather than forcing text bars on the build's kernel only.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ def copy_sources(keep_executed: bool = False) -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in toc_files(toc) if (ROOT / f"{f}.ipynb").exists()]
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CHECK_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_CHECK_OUTPUT[ \t]*\n?", re.M)
 BARE_REPR = re.compile(r"^<[\w.]+ at 0x[0-9a-f]+>$")
 
@@ -67,6 +76,7 @@ BARE_REPR = re.compile(r"^<[\w.]+ at 0x[0-9a-f]+>$")
 def tidy(path: Path) -> None:
     """Make an executed chapter read as the reader's run (see the module's docstring)."""
     nb = json.loads(path.read_text())
+    nb.get("metadata", {}).pop("widgets", None)  # saved widget state: see the module docstring
     cells = nb["cells"]
     injected = next((c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])), None)
     if injected is not None:
@@ -88,7 +98,7 @@ def tidy(path: Path) -> None:
             cell["source"] = CHECK_MARKER.sub("", source)
             tags = cell["metadata"].setdefault("tags", [])
             tags.append("nbval-check-output")
-        cell["outputs"] = [o for o in cell["outputs"] if not (
+        cell["outputs"] = [o for o in cell["outputs"] if WIDGET_VIEW not in o.get("data", {}) and not (
             o.get("output_type") == "execute_result" and set(o.get("data", {})) == {"text/plain"}
             and BARE_REPR.match("".join(o["data"]["text/plain"]).strip()))]
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
