@@ -7,7 +7,8 @@ module list, the chapter run times (tools/execute_notebooks.py's timings), the c
 loop and its modes (autophagy.diagrams). MathJax is
 copied from _vendor/mathjax (tools/fetch_mathjax.py) so math renders offline.
 ``--edition student`` renders the same book with the solutions hidden into
-_build/student/html. The configuration, the toc and the pages other than the chapters are
+_build/student/html, its launch buttons opening the solution-free notebooks of student/book/
+(tools/student_notebooks.py). The configuration, the toc and the pages other than the chapters are
 copied from the sources again first, so a change to them shows without executing anew.
 """
 
@@ -222,6 +223,9 @@ def student_config(source: Path) -> Path:
     # derives from _config.yml instead of replacing them)
     config["sphinx"]["recursive_update"] = True
     sphinx["html_theme_options"] = {"use_download_button": False}
+    # the launch buttons (Binder, Colab) open the solution-free copies of the chapters that
+    # tools/student_notebooks.py writes into student/book/: repository.url + path_to_book + page
+    config.setdefault("repository", {})["path_to_book"] = "student"
     config["title"] = config["title"] + " (student edition)"
     path = source / "_config_student.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))

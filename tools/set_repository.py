@@ -4,8 +4,9 @@ The repository's address lives in ``_config.yml`` (``repository.url``: the launc
 repository buttons). Each chapter's Colab install cell must name the same repository (Colab
 opens a notebook alone, without the repository around it, so the cell cannot read the
 configuration), and so must the README; this script writes the address into all of them, and
-``tests/test_notebooks_static.py`` checks that they agree. Run it once when the book is
-published or forked.
+``tests/test_notebooks_static.py`` checks that they agree. The student edition's notebooks
+(student/book/, made from the chapters by tools/student_notebooks.py) are written anew from the
+rewritten chapters. Run it once when the book is published or forked.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def main(argv: list[str]) -> int:
         else:
             text = text.replace(old, new)
         path.write_text(text)
+    sys.path.insert(0, str(ROOT / "tools"))
+    import student_notebooks
+
+    student_notebooks.write()
     print(f"repository: {old} -> {new}")
     return 0
 

@@ -1,4 +1,6 @@
-"""The student edition (make student) has every exercise of the full site and no solution."""
+"""The student edition (make student) has every exercise of the full site and no solution, and
+its launch buttons open the solution-free notebooks of student/book/, which are exactly what
+tools/student_notebooks.py makes of the chapters."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 FULL = ROOT / "_build" / "html"
 STUDENT = ROOT / "_build" / "student" / "html"
@@ -26,6 +27,7 @@ def pages(site: Path) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_student_edition_has_the_exercises_and_no_solution_text():
     if not (STUDENT / "index.html").exists() or not (FULL / "index.html").exists():
         pytest.fail("build both editions first: `make site student`")
@@ -75,6 +77,7 @@ def solution_phrases() -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_no_file_of_the_student_edition_holds_solution_text():
     if not (STUDENT / "index.html").exists():
         pytest.fail("build the student edition first: `make student`")
@@ -117,6 +120,7 @@ def search_terms(site: Path) -> dict[str, set[str]]:
     return out
 
 
+@pytest.mark.slow
 def test_student_search_index_has_no_term_found_only_in_solutions():
     if not (STUDENT / "searchindex.js").exists() or not (FULL / "index.html").exists():
         pytest.fail("build both editions first: `make site student`")
@@ -136,3 +140,58 @@ def test_student_search_index_has_no_term_found_only_in_solutions():
         assert not leaked, f"{rel}: the student search index has solution-only terms {leaked}"
         checked += len(only)
     assert checked, "no solution-only terms to look for in the student search index"
+
+
+def student_tool():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import student_notebooks
+
+    return student_notebooks
+
+
+def test_committed_student_notebooks_are_what_the_tool_makes_of_the_chapters():
+    tool = student_tool()
+    assert sorted(p.name for p in tool.STUDENT.glob("*.ipynb")) == sorted(p.name for p in (ROOT / "book").glob("*.ipynb"))
+    diff = tool.differences()
+    assert not diff, "student/book/ is not what tools/student_notebooks.py makes of book/ " \
+                     "(run it and commit the result):\n" + "\n".join(diff)
+
+
+def test_student_notebooks_keep_every_exercise_and_every_code_cell_and_drop_every_solution():
+    for chapter in sorted((ROOT / "book").glob("*.ipynb")):
+        full = json.loads(chapter.read_text())["cells"]
+        student = json.loads((ROOT / "student" / "book" / chapter.name).read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in student)
+        assert "{solution}" not in text and not SOLUTION.search(text), chapter.name
+        assert text.count("{exercise}") == sum("".join(c["source"]).count("{exercise}") for c in full)
+        assert [c for c in student if c["cell_type"] == "code"] == [c for c in full if c["cell_type"] == "code"]
+
+
+@pytest.mark.slow
+def test_student_launch_buttons_open_solution_free_notebooks_of_the_repository():
+    from urllib.parse import urlsplit
+
+    from bs4 import BeautifulSoup
+
+    if not (STUDENT / "index.html").exists():
+        pytest.fail("build the student edition first: `make student`")
+    chapters = sorted((ROOT / "book").glob("*.ipynb"))
+    assert chapters
+    for chapter in chapters:
+        page = STUDENT / "book" / f"{chapter.stem}.html"
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        links = [a["href"] for a in soup.select(".dropdown-launch-buttons a[href]")]
+        for service in ("https://mybinder.org/", "https://colab.research.google.com/"):
+            found = [h for h in links if h.startswith(service)]
+            assert found, f"{page.name}: no launch button for {service}"
+            for href in found:
+                # Binder: ...?urlpath=lab/tree/PATH; Colab: .../blob/BRANCH/PATH
+                path = href.split("lab/tree/", 1)[1] if "lab/tree/" in href else \
+                    urlsplit(href).path.split("/blob/", 1)[1].split("/", 1)[1]
+                target = ROOT / path
+                assert path == f"student/book/{chapter.name}", f"{page.name}: {href}"
+                assert target.exists(), f"{page.name}: {href} opens {path}, not in the repository"
+                text = "\n".join("".join(c["source"]) for c in json.loads(target.read_text())["cells"])
+                assert not SOLUTION.search(text) and "{solution}" not in text, f"{path} holds solutions"
