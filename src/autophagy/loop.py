@@ -64,6 +64,11 @@ class Selector(Protocol):
     def __call__(self, samples: Any, n: int, rng: np.random.Generator) -> Any: ...
 
 
+def fresh_real_count(real_fraction: float, n: int) -> int:
+    """Real samples in a ``fresh`` training set of ``n``: real_fraction * n rounded, at least one."""
+    return min(n, max(1, round(real_fraction * n)))
+
+
 @dataclass
 class LoopSpec:
     """What an experiment plugs into the loop.
@@ -265,7 +270,7 @@ class _Loop:
                 trainsets.concat_origin([unit.real_origin, origin]),
             )
         if cfg.mode == "fresh":
-            n_real = min(n, max(1, round(cfg.real_fraction * n)))
+            n_real = fresh_real_count(cfg.real_fraction, n)
             parts, origins = [self.real(unit, n_real, rng)], [np.zeros(n_real, dtype=np.int32)]
             if n_real < n:
                 synth, origin = self.synthetic(unit, n - n_real, made_by, rng)

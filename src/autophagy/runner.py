@@ -32,12 +32,14 @@ def resolve_config(name: str, profile: str = "default", seed: int = 0, **overrid
 
 def run(
     name: str, out: str | os.PathLike | None = None, profile: str = "default", seed: int = 0,
-    progress: bool = True, workers: int | None = None, scheduler: str | None = None, **overrides: Any,
+    progress: bool = True, workers: int | None = None, scheduler: str | None = None, figures: bool = True,
+    **overrides: Any,
 ) -> History:
     """Run experiment ``name`` and return its :class:`History`.
 
     ``overrides`` set parameters (``autophagy list`` shows them). With ``out`` the run is
-    saved there as it goes (metrics.csv, config.json, figures/) and resumes if interrupted.
+    saved there as it goes (metrics.csv, config.json and, unless ``figures`` is false,
+    figures/) and resumes if interrupted.
     The runs of a sweep or the arena go to Dask workers with ``workers`` (a LocalCluster of
     that many processes) or ``scheduler`` (a running cluster's address); by default they run
     here, one after the other. The record is the same either way.
@@ -58,7 +60,7 @@ def run(
     with RunDir(out, config) as store:
         history = History(experiment.run_records(config["params"], seed, store=store, progress=progress,
                                                  cluster=cluster), config)
-        if experiment.figures is not None:
+        if figures and experiment.figures is not None:
             save_figures(experiment.figures(history), store.path / "figures")
     return history
 

@@ -10,7 +10,7 @@ writes it for the same parameters and seed. Layout of a sweep directory ``DIR``:
                    metrics.csv (as a run's manifest vouches for its rows)
     metrics.csv    the combined record: the grid keys and ``seed``, then each cell's columns
     figures/*.png  the last generation's metrics against each grid key (heatmaps for two keys)
-    cells/NNNN/    one run directory per cell
+    cells/NNNN/    one run directory per cell (its records; the sweep draws the figures)
     .lock          held (flock) by the client running the sweep, holding its pid
 
 Workers receive parameters (plain values) and write run directories; the client reads the
@@ -44,7 +44,8 @@ from .rundir import atomic_write, display_path, vouched_metrics
 SPEC = "sweep.json"
 MANIFEST = "manifest.json"
 CONNECT_TIMEOUT_S = 10
-LOCK_WAIT_S = 120  # a cell whose previous worker is still dying waits this long for its lock
+LOCK_WAIT_S = 120
+MANIFEST_EVERY_S = 1.0  # the manifest's statuses lag the cells by at most this (a rerun reads the cells)  # a cell whose previous worker is still dying waits this long for its lock
 
 
 @dataclass(frozen=True)
@@ -276,12 +277,13 @@ def git_revision() -> str | None:
 def run_cell(experiment: str, folder: str, profile: str, seed: int, overrides: dict[str, Any]) -> None:
     """Worker side: run one cell into ``folder`` (resuming it), as ``autophagy run`` would.
 
-    Returns nothing: the client reads the cell's records from its files.
+    Returns nothing: the client reads the cell's records from its files. A cell draws no
+    figures (they cost more than a toy cell's run): the sweep draws its own.
     """
     from .runner import run
 
     _wait_for_lock(Path(folder) / ".lock")
-    run(experiment, out=folder, profile=profile, seed=seed, progress=False, **overrides)
+    run(experiment, out=folder, profile=profile, seed=seed, progress=False, figures=False, **overrides)
 
 
 def _wait_for_lock(lock: Path) -> None:
@@ -416,14 +418,22 @@ def execute(folder: SweepDir, client, progress: bool = True) -> dict[str, str]:
     by_folder = {str(folder.cell_path(c)): c for c in cells if c.name not in done}
     tasks = [Task(spec.experiment, path, spec.profile, cell.seed, spec.overrides(cell)) for path, cell in by_folder.items()]
 
+    written = time.monotonic()
+
     def finished(task: Task) -> None:
+        nonlocal written
         cell = by_folder[task.folder]
         done[cell.name] = _records_hash(folder, cell)
-        folder.write_manifest(done)
+        if time.monotonic() - written > MANIFEST_EVERY_S:  # each write lists every cell: not after each one
+            folder.write_manifest(done)
+            written = time.monotonic()
         bar.update(1)
 
     with tqdm(total=len(cells), initial=len(done), desc=spec.experiment, unit="cell", disable=not progress) as bar:
-        run_tasks(client, tasks, finished)
+        try:
+            run_tasks(client, tasks, finished)
+        finally:
+            folder.write_manifest(done)
     return done
 
 
