@@ -234,3 +234,14 @@ def test_retina_pngs_in_a_notebook_are_shown_at_most_at_their_natural_width():
         assert shown <= COLUMN_PX
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_reflowed_figure_with_long_titles_is_saved_no_wider_than_the_column():
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.3))
+    for ax in axes:
+        ax.plot([1, 2], [1, 2], label="a line")
+        ax.set_title("replace: texts' perplexity under generation 1", fontsize=10)
+    plotting.fit(fig)
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    assert box.width <= plotting.WIDTH + 0.02

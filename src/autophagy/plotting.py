@@ -273,12 +273,43 @@ def fit(fig):
         for text in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "set_text")):
             if BAND_PROMISE.search(text.get_text()):
                 text.set_text(BAND_PROMISE.sub("", text.get_text()))
+    wide = fig.get_size_inches()[0] > WIDTH + 1e-9
     _to_column(fig, panels)
     _one_legend(fig, panels)
     for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "set_fontsize")):
         if text.get_fontsize() < MIN_FONT:
             text.set_fontsize(MIN_FONT)
+    if wide:
+        _wrap_titles(fig, panels)
+    _within_width(fig)
     return fig
+
+
+def _wrap_titles(fig, panels) -> None:
+    """Titles longer than their panel is wide, broken into lines."""
+    import textwrap
+
+    for ax in panels:
+        width = ax.get_position().width * fig.get_size_inches()[0]
+        for title in (ax.title, ax._left_title, ax._right_title):
+            text = title.get_text()
+            if not text or "$" in text or "\n" in text:
+                continue
+            chars = max(12, int(width * 72 / (0.58 * title.get_fontsize())))
+            if len(text) > chars:
+                title.set_text(textwrap.fill(text, chars))
+
+
+def _within_width(fig, tries: int = 3) -> None:
+    """Narrow the figure until what a notebook saves of it (its tight bounding box: labels or
+    a legend may reach past the figure's edge) is no wider than the column."""
+    for _ in range(tries):
+        fig.canvas.draw()
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+        if box is None or box.width <= WIDTH + 0.01:
+            return
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(max(width - (box.width - WIDTH) - 0.02, WIDTH / 2), height)
 
 
 def _key(artist):
