@@ -1,7 +1,9 @@
 """A 16-cell Gaussian sweep on 2 local Dask workers against the same cells run one after
 another in this process (the ratio is the speed-up; target >= 1.6 on 2 cores), and the
 executor's overhead per cell: the sweep's wall time on 2 workers minus the sequential time
-halved, over the cells each worker runs.
+halved, over the cells each worker runs. Then the arena at ``default`` (its Gaussian and
+n-gram runs) in one process against the same arena on 2 workers, start-up included (what a
+user of ``autophagy run arena --workers 2`` waits for).
 
 Each cell draws its samples (``method=sample``) so that it takes a fraction of a second; the
 LocalCluster is started before the timed part, as a user's cluster would be.
@@ -31,12 +33,17 @@ def main() -> list[dict]:
             client.run(lambda: __import__("autophagy.runner"))  # imports are the cluster's start-up, not the sweep's
             with SweepDir(Path(folder, "sweep"), spec) as sweep_dir:
                 parallel = timed(lambda: execute(sweep_dir, client, progress=False))
+        arena_here = timed(lambda: autophagy.run("arena", out=Path(folder, "arena-here"), progress=False))
+        arena_spread = timed(lambda: autophagy.run("arena", out=Path(folder, "arena-spread"), progress=False, workers=2))
     per_worker = len(cells) / 2
     return [
         {"case": f"{len(cells)} cells, one after another", "seconds": sequential},
         {"case": f"{len(cells)} cells on 2 Dask workers", "seconds": parallel},
         {"case": "speed-up (sequential / 2 workers)", "ratio": sequential / parallel},
         {"case": "executor overhead per cell", "seconds": (parallel - sequential / 2) / per_worker},
+        {"case": "arena (default), one process", "seconds": arena_here},
+        {"case": "arena (default), 2 workers", "seconds": arena_spread},
+        {"case": "arena speed-up (one process / 2 workers)", "ratio": arena_here / arena_spread},
     ]
 
 

@@ -28,7 +28,8 @@ ALPHA, SIZE = "real_fraction", "samples"
 @dataclass(frozen=True)
 class Threshold:
     """alpha*(n) per sample size: ``table`` (index n; columns alpha_star, low, high, se, loops,
-    censored: the share of bootstrap draws below the grid) and the retention R(alpha, n) it was read from (``retention``: n x alpha)."""
+    censored: the share of bootstrap draws below the grid) and the retention R(alpha, n) at
+    the grid's alphas (``retention``: n x alpha; alpha* is read at the realised fractions)."""
 
     table: pd.DataFrame
     retention: pd.DataFrame
@@ -91,13 +92,13 @@ def estimate(final: pd.DataFrame, metric: str, tolerance: float = 0.05, resample
     level, rng = 1 - tolerance, np.random.default_rng(0)
     rows, retention = {}, {}
     for n, block in final.groupby(SIZE):
-        # the loop draws round(alpha n) real samples: grid alphas that round alike are one point
-        block = block.assign(**{ALPHA: [realised(a, n) for a in block[ALPHA]]})
         values = block.pivot_table(index=ALPHA, columns=LOOP, values=metric).sort_index().dropna(axis=1)
-        alphas, values = values.index.to_numpy(float), values.to_numpy(float)  # alpha x loop
+        retention[n] = values.mean(axis=1) / values.iloc[-1].mean()  # on the grid's alphas, for the map
+        # the loop draws round(alpha n) real samples: grid alphas that round alike are one point
+        values = values.groupby([realised(a, n) for a in values.index]).first()
+        alphas, values = values.index.to_numpy(float), values.to_numpy(float)  # realised alpha x loop
         loops = values.shape[1]
         ratio = values.mean(axis=1) / values[-1].mean()
-        retention[n] = pd.Series(ratio, index=alphas)
         picks = rng.integers(0, loops, size=(resamples, loops))
         boot = np.array([crossing(alphas, values[:, p].mean(axis=1) / values[-1, p].mean(), level) for p in picks])
         censored = np.isnan(boot)
@@ -141,25 +142,22 @@ def gaussian_threshold(n: int, generation: int, tolerance: float = 0.05, alphas=
     return float(brentq(lambda a: gaussian_retention(a, n, generation)[0] - level, lowest, 1.0))
 
 
-def phase_diagram(threshold: Threshold, ax, exact=None, label: str = "measured alpha*"):
-    """Draw R(alpha, n) as a map over (n, alpha), both log-scaled, with alpha*(n) and its 95%
-    interval on top, and ``exact`` (a function n -> alpha*) as a line when given. Returns the
-    colour mesh (for a colour bar)."""
-    import matplotlib.colors as mcolors
-
+def phase_diagram(threshold: Threshold, ax, exact=None, label: str = r"measured $\alpha^*$ (95% interval)"):
+    """Draw R(alpha, n) as a map over (n, alpha), both log-scaled, coloured on one scale from 0
+    to 1 (so two maps share a colour bar), with alpha*(n) and its 95% interval on top, and
+    ``exact`` (a function n -> alpha*) as a line when given. Returns the colour mesh."""
     ret = threshold.retention
     sizes, alphas = ret.index.to_numpy(float), ret.columns.to_numpy(float)
     mesh = ax.pcolormesh(_edges(sizes), _edges(alphas), ret.to_numpy().T, cmap="viridis", shading="flat",
-                         norm=mcolors.Normalize(vmin=max(0.0, float(np.nanmin(ret.to_numpy()))), vmax=1.0))
+                         vmin=0.0, vmax=1.0)
     t = threshold.table
     found = t[np.isfinite(t["alpha_star"])]
-    ax.errorbar(found.index, found["alpha_star"], yerr=[found["alpha_star"] - found["low"],
-                                                       found["high"] - found["alpha_star"]],
-                fmt="o", color="white", mec="black", ecolor="white", capsize=3, label=label)
+    ax.vlines(found.index, found["low"], found["high"], color="white", lw=1.5)
+    ax.plot(found.index, found["alpha_star"], "o", color="white", mec="black", label=label)
     if exact is not None:
         fine = np.geomspace(sizes.min(), sizes.max(), 200)
-        ax.plot(fine, [exact(n) for n in fine], color="#E69F00", lw=2, label="exact alpha*")
-    ax.set(xscale="log", yscale="log", xlabel="samples per generation n", ylabel="real fraction alpha")
+        ax.plot(fine, [exact(n) for n in fine], color="#E69F00", lw=2, label=r"exact $\alpha^*$")
+    ax.set(xscale="log", yscale="log", xlabel="samples per generation $n$", ylabel=r"real fraction $\alpha$")
     return mesh
 
 
