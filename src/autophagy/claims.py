@@ -177,7 +177,7 @@ def check(name: str, statement: str, source: str, samples, *, statistic: str | C
           precision: float | None = None, untestable: str | None = None, show: bool = True) -> Claim:
     """State a claim, measure it on ``samples`` (one value per replicate, or an
     :class:`Estimate` such as :func:`difference`'s), show its card and glue ``NAME`` (the
-    value), ``NAME_low``/``NAME_high`` (95% interval) and ``NAME_verdict``."""
+    value), ``NAME_low``/``NAME_high`` (95% interval; each only when finite) and ``NAME_verdict``."""
     from .report import glue
 
     measured = samples if isinstance(samples, Estimate) else estimate(samples, statistic)
@@ -191,7 +191,8 @@ def check(name: str, statement: str, source: str, samples, *, statistic: str | C
                              metadata={METADATA_KEY: claim.record()})
         low, high = claim.estimate.interval
         for key, value in ((name, claim.estimate.value), (f"{name}_low", low), (f"{name}_high", high)):
-            glue(key, value)
+            if math.isfinite(value):  # no interval from one replicate: nothing to print
+                glue(key, value)
         glue(f"{name}_verdict", claim.verdict)
     return claim
 
