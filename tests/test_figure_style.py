@@ -245,3 +245,13 @@ def test_a_reflowed_figure_with_long_titles_is_saved_no_wider_than_the_column():
     fig.canvas.draw()
     box = fig.get_tightbbox(fig.canvas.get_renderer())
     assert box.width <= plotting.WIDTH + 0.02
+
+
+def test_fit_takes_panels_whose_legends_hold_errorbars():
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3))
+    for ax in axes:
+        ax.errorbar([1, 2], [1, 2], yerr=[0.1, 0.2], fmt="o", label="measured")
+        ax.plot([1, 2], [1, 2], label="exact")
+        ax.legend()
+    plotting.fit(fig)
+    assert fig.get_size_inches()[0] <= plotting.WIDTH + 1e-9

@@ -322,7 +322,7 @@ def _key(artist):
             colours = np.atleast_2d(artist.get_facecolor())
             return to_hex(colours[0]) if len(colours) else None
         return to_hex(artist.get_color())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):  # a container (errorbar) has no one colour
         return None
 
 
