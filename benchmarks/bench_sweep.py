@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import autophagy
-from autophagy.sweep import Cluster, Spec, SweepDir, execute
+from autophagy.sweeps import Cluster, Spec, SweepDir, execute
 from timing import timed
 
 GRID = {"mode": ["replace", "fresh", "accumulate", "augment"], "samples": [500, 1000]}

@@ -147,3 +147,12 @@ def test_integers_refuse_fractions_and_out_of_range_values_naming_the_bounds_in_
 
     with pytest.raises(ParameterError, match=r"\[1, 100000000\]"):
         integer("samples", 10, "", low=1, high=10**8).convert(text)
+
+
+def test_the_public_names_stay_the_functions_once_their_modules_are_imported():
+    code = ("import autophagy.sweeps, autophagy.runner, autophagy; "
+            "from autophagy import run, sweep, ParameterError; "
+            "assert callable(run) and callable(sweep) and issubclass(ParameterError, Exception); "
+            "assert autophagy.sweep is autophagy.sweeps.sweep and autophagy.run is autophagy.runner.run")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -19,7 +19,7 @@ import pytest
 
 import autophagy
 from autophagy.cli import main
-from autophagy.sweep import sweep
+from autophagy.sweeps import sweep
 
 SRC = str(Path(autophagy.__file__).parents[1])
 GRID = {"mode": ["replace", "fresh"], "real_fraction": [0.1, 0.3]}

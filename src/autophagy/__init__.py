@@ -9,7 +9,7 @@ line starts without loading every experiment (and a Ctrl-C while it starts is on
 
 __version__ = "0.1.0"
 
-_PUBLIC = {"run": "runner", "sweep": "sweep", "ParameterError": "params"}
+_PUBLIC = {"run": "runner", "sweep": "sweeps", "ParameterError": "params"}
 __all__ = sorted(_PUBLIC)
 
 

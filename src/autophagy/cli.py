@@ -129,7 +129,7 @@ def _count(text: str | None, flag: str) -> int | None:
 
 
 def cmd_sweep(args) -> None:
-    from .sweep import parse_grid, sweep
+    from .sweeps import parse_grid, sweep
 
     overrides = _overrides(args.set)
     for key in sorted(set(overrides) & {"experiment", "out", "grid", "seeds", "profile", "workers", "scheduler", "progress"}):
@@ -142,7 +142,7 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_show_sweep(path: str) -> None:
-    from .sweep import load
+    from .sweeps import load
 
     result = load(path)
     spec = result.spec

@@ -47,7 +47,7 @@ def run(
     experiment, config = resolve_config(name, profile, seed, **overrides)
     cluster = None
     if workers is not None or scheduler is not None:
-        from .sweep import Cluster
+        from .sweeps import Cluster
 
         cluster = Cluster(workers, scheduler)
         if experiment.stages is None:

@@ -63,7 +63,7 @@ LOOP = ["seed", "replicate"]  # what names one independent loop
 def fresh_grid(experiment: str, alphas, sizes, generations: int, replicates: int, seed: int = 0,
                profile: str = "default", **settings) -> pd.DataFrame:
     """The last generation of ``experiment`` in ``fresh`` mode at every (alpha, n) of the grid,
-    run here, in memory: the rows :meth:`autophagy.sweep.SweepResult.final` gives for the sweep
+    run here, in memory: the rows :meth:`autophagy.sweeps.SweepResult.final` gives for the sweep
     ``--grid real_fraction=... --grid samples=...`` with one seed, without writing the run
     directories (whose records of every generation would cost more than the toy loops)."""
     from .runner import run

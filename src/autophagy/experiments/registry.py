@@ -45,7 +45,7 @@ class Experiment:
     def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True,
                     cluster=None) -> pd.DataFrame:
         """Run the experiment and return its tidy records; the stages of a staged experiment
-        run on ``cluster`` (an :class:`autophagy.sweep.Cluster`) when one is given."""
+        run on ``cluster`` (an :class:`autophagy.sweeps.Cluster`) when one is given."""
         if self.stages is not None:
             from .stages import run_stages
 

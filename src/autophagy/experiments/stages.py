@@ -5,7 +5,7 @@ stage's ``labels`` as leading columns. With a run directory each finished stage 
 and manifest, as a loop saves generations), so an interrupted experiment resumes at its first
 unfinished stage.
 
-Stages run one after the other in this process, or, given a :class:`~autophagy.sweep.Cluster`
+Stages run one after the other in this process, or, given a :class:`~autophagy.sweeps.Cluster`
 (``autophagy run ... --workers N`` or ``--scheduler ADDRESS``), as Dask tasks: each stage is then
 an ordinary run directory under ``stages/NNNN`` of the run (resumable on its own, generation by
 generation), written by a worker and read back from its files, and the run's record is the
@@ -75,7 +75,7 @@ def _here(stages: list[Stage], todo: list[int], seed: int, progress: bool, descr
 def _on_cluster(stages: list[Stage], todo: list[int], seed: int, store, cluster, progress: bool,
                 description: str) -> Iterator[tuple[int, pd.DataFrame]]:
     """Run the stages ``todo`` as tasks, then yield their records (read from their folders)."""
-    from ..sweep import Task, read_records, run_tasks
+    from ..sweeps import Task, read_records, run_tasks
 
     with contextlib.ExitStack() as scratch:  # without a run directory, the stages' folders are temporary
         top = store.path if store is not None else Path(scratch.enter_context(tempfile.TemporaryDirectory()))
