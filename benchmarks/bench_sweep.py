@@ -27,8 +27,13 @@ def main() -> list[dict]:
     spec = Spec("gaussian", "default", GRID, SEEDS, SETTINGS)
     cells = spec.cells()
     with tempfile.TemporaryDirectory() as folder:
+        # imports are the process's start-up, not the sweep's (the workers are warmed alike below)
+        autophagy.run("gaussian", out=Path(folder, "warm-up"), profile="default", progress=False, figures=False,
+                      **spec.overrides(cells[0]))
+        # as a cell runs: the same records, no per-run figures (the sweep draws its own)
         sequential = timed(lambda: [autophagy.run("gaussian", out=Path(folder, "seq", c.name), profile="default",
-                                                  seed=c.seed, progress=False, **spec.overrides(c)) for c in cells])
+                                                  seed=c.seed, progress=False, figures=False, **spec.overrides(c))
+                                    for c in cells])
         with Cluster(workers=2).connect(progress=False) as client:
             client.run(lambda: __import__("autophagy.runner"))  # imports are the cluster's start-up, not the sweep's
             with SweepDir(Path(folder, "sweep"), spec) as sweep_dir:
