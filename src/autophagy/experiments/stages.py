@@ -78,7 +78,8 @@ def _on_cluster(stages: list[Stage], todo: list[int], seed: int, store, cluster,
     from ..sweeps import Task, read_records, run_tasks
 
     with contextlib.ExitStack() as scratch:  # without a run directory, the stages' folders are temporary
-        top = store.path if store is not None else Path(scratch.enter_context(tempfile.TemporaryDirectory()))
+        # absolute: a worker of a remote cluster does not share this process's working directory
+        top = store.path.absolute() if store is not None else Path(scratch.enter_context(tempfile.TemporaryDirectory()))
         root = top / "stages"
         tasks = {number: Task(stages[number - 1].experiment, str(root / f"{number:04d}"), stages[number - 1].profile,
                               seed, stages[number - 1].params) for number in todo}
