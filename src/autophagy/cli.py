@@ -64,16 +64,22 @@ def cmd_pretrain(args) -> None:
           f"held-out quality: {quality}")
 
 
-def _overrides(pairs: list[str]) -> dict[str, str]:
+def _pairs(pairs: list[str], flag: str = "--set", form: str = "KEY=VALUE") -> dict[str, str]:
+    """``["KEY=VALUE", ...]`` (the values of a repeated ``flag``) as ``{KEY: VALUE}``."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ParameterError(f"--set {pair!r} is invalid: expected KEY=VALUE")
+            raise ParameterError(f"{flag} {pair!r} is invalid: expected {form}")
         if key in out:
-            raise ParameterError(f"--set {key} is given twice")
+            raise ParameterError(f"{flag} {key} is given twice")
         out[key] = value
     return out
+
+
+def _grid(pairs: list[str]) -> dict[str, list[str]]:
+    """``--grid KEY=V1,V2`` options as ``{KEY: [V1, V2]}``."""
+    return {key: values.split(",") for key, values in _pairs(pairs, "--grid", "KEY=V1,V2,...").items()}
 
 
 def _seed(text: str) -> int:
@@ -109,7 +115,7 @@ def cmd_list(name: str | None) -> None:
 def cmd_run(args) -> None:
     from .runner import run
 
-    overrides = _overrides(args.set)
+    overrides = _pairs(args.set)
     for key in sorted(set(overrides) & {"name", "out", "profile", "seed", "progress", "workers", "scheduler"}):
         # run() takes these as arguments: passed as parameters they would raise a TypeError
         raise ParameterError(f"unknown parameter {key!r}: use --out, --profile, --seed, --workers, --scheduler or --quiet")
@@ -129,12 +135,12 @@ def _count(text: str | None, flag: str) -> int | None:
 
 
 def cmd_sweep(args) -> None:
-    from .sweeps import parse_grid, sweep
+    from .sweeps import sweep
 
-    overrides = _overrides(args.set)
+    overrides = _pairs(args.set)
     for key in sorted(set(overrides) & {"experiment", "out", "grid", "seeds", "profile", "workers", "scheduler", "progress"}):
         raise ParameterError(f"unknown parameter {key!r}: use the option --{key} (or --quiet)")
-    result = sweep(args.experiment, args.out, parse_grid(args.grid), seeds=_count(args.seeds, "--seeds"),
+    result = sweep(args.experiment, args.out, _grid(args.grid), seeds=_count(args.seeds, "--seeds"),
                    profile=args.profile, workers=_count(args.workers, "--workers"), scheduler=args.scheduler,
                    progress=not args.quiet, **overrides)
     print(f"wrote {args.out}/metrics.csv ({len(result.frame)} rows from {len(result.spec.cells())} cells), "

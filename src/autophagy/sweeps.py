@@ -126,19 +126,6 @@ def make_spec(experiment: str, grid: dict[str, Sequence[Any]] | None = None, see
     return spec
 
 
-def parse_grid(pairs: Sequence[str]) -> dict[str, list[str]]:
-    """``["KEY=V1,V2", ...]`` (the command line's ``--grid``) as ``{KEY: [V1, V2]}``."""
-    grid: dict[str, list[str]] = {}
-    for pair in pairs:
-        key, sep, values = pair.partition("=")
-        if not sep or not key:
-            raise ParameterError(f"--grid {pair!r} is invalid: expected KEY=V1,V2,...")
-        if key in grid:
-            raise ParameterError(f"--grid {key} is given twice")
-        grid[key] = values.split(",")
-    return grid
-
-
 # -- the sweep directory ------------------------------------------------------------------
 
 def _lock_owner(lock: Path) -> str:
