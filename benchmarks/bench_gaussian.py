@@ -7,7 +7,7 @@ import numpy as np
 from timing import timed
 
 from autophagy.experiments.gaussian import build
-from autophagy.loop import LoopSettings, run_loop
+from autophagy.engine.loop import LoopSettings, run_loop
 from autophagy.runner import resolve_config
 
 

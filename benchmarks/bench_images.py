@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from autophagy.experiments import images as exp
-from autophagy.loop import rng_for
+from autophagy.engine.loop import rng_for
 from autophagy.metrics.image import DATASETS, ImageScorer, classifier
 from autophagy.models.fitcache import FirstFitCache
 from autophagy.runner import resolve_config

@@ -23,7 +23,7 @@ from timing import timed
 from sklearn.mixture import GaussianMixture
 
 import autophagy
-from autophagy.loop import LoopSettings, run_loop
+from autophagy.engine.loop import LoopSettings, run_loop
 from autophagy.models.categorical import zipf
 from autophagy.runner import resolve_config
 

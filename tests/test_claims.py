@@ -1,4 +1,4 @@
-"""The claim record's verdict logic (autophagy.claims), as properties over many inputs."""
+"""The claim record's verdict logic (autophagy.book.claims), as properties over many inputs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autophagy import claims
-from autophagy.claims import FAILS, HOLDS, UNCLEAR, Claim, Estimate
+from autophagy.book import claims
+from autophagy.book.claims import FAILS, HOLDS, UNCLEAR, Claim, Estimate
 
 values = st.floats(-1e3, 1e3, allow_nan=False)
 ses = st.floats(1e-3, 1e2, allow_nan=False)

@@ -116,7 +116,7 @@ def test_image_sample_grid_figure_is_written_atomically(tmp_path, monkeypatch):
 
     import numpy as np
 
-    from autophagy import rundir
+    from autophagy import files
     from autophagy.experiments import images
     from autophagy.runner import resolve_config
 
@@ -125,8 +125,8 @@ def test_image_sample_grid_figure_is_written_atomically(tmp_path, monkeypatch):
     monkeypatch.setattr(images, "_build", lambda *args: SimpleNamespace(filter=None, metrics=None))
     monkeypatch.setattr(images, "run_loop", lambda *args, **kwargs: [])  # the loop is tested elsewhere
     monkeypatch.setattr(images, "load_samples", lambda path: grids)
-    written, real = [], rundir.atomic_write
-    monkeypatch.setattr(rundir, "atomic_write", lambda path, data: (written.append(path.name), real(path, data)))
+    written, real = [], files.atomic_write
+    monkeypatch.setattr(files, "atomic_write", lambda path, data: (written.append(path.name), real(path, data)))
     experiment.execute(config["params"], seed=0, store=SimpleNamespace(path=tmp_path), progress=False)
     assert "samples.png" in written
     png = (tmp_path / "figures" / "samples.png").read_bytes()

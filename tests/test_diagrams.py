@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from autophagy.diagrams import compositions, loop_diagram
-from autophagy.loop import MODES
+from autophagy.book.diagrams import compositions, loop_diagram
+from autophagy.engine.loop import MODES
 
 G, N = 4, 1000
 

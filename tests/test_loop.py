@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from autophagy import run
-from autophagy.loop import LoopSettings, LoopSpec, run_loop
+from autophagy.engine.loop import LoopSettings, LoopSpec, run_loop
 from autophagy.models.gaussian import Gaussian
-from autophagy.rundir import RunDir
+from autophagy.engine.store import RunDir
 from autophagy.runner import resolve_config
 
 N, R = 50, 4

@@ -15,7 +15,7 @@ from autophagy.cli import main
 from autophagy.experiments import registry
 from autophagy.experiments.mitigation import ADOPTIONS
 from autophagy.experiments.text import WATERMARK_KEY, load_corpus
-from autophagy.loop import LoopSettings
+from autophagy.engine.loop import LoopSettings
 from autophagy.mitigations.curation import GaussianVerifier
 from autophagy.mitigations.detection import PerplexityDetector
 from autophagy.mitigations.filters import Detector, chain, provenance

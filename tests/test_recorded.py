@@ -8,7 +8,7 @@ import pytest
 
 from autophagy import recorded
 from autophagy.data import DataError
-from autophagy.history import KEYS
+from autophagy.engine.history import KEYS
 from autophagy.runner import resolve_config
 
 NAMES = recorded.names()

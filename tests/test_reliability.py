@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autophagy
-from autophagy import rundir
+from autophagy.engine import store as rundir
 from autophagy.cli import main
 from autophagy.experiments import all_experiments
 from autophagy.params import ParameterError
-from autophagy.rundir import RunDir
+from autophagy.engine.store import RunDir
 from autophagy.runner import resolve_config
 
 SRC = str(Path(autophagy.__file__).parents[1])
@@ -573,7 +573,7 @@ def test_show_of_a_path_the_system_refuses_gives_one_line_and_exit_2(tmp_path):
 
 
 def test_show_reads_only_the_rows_the_manifest_vouches_for(tmp_path):
-    from autophagy.history import History
+    from autophagy.engine.history import History
 
     folder = finished_run(tmp_path)
     vouched = History.load(folder).frame

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autophagy
-from autophagy import claims, threshold
+from autophagy import threshold
+from autophagy.book import claims
 
 ALPHAS = [0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
 

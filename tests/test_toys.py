@@ -12,7 +12,7 @@ from scipy.stats import binom
 
 import autophagy
 from autophagy import theory
-from autophagy.loop import MODES, LoopSettings, _Loop, run_loop
+from autophagy.engine.loop import MODES, LoopSettings, _Loop, run_loop
 from autophagy.metrics.distribution import w2_gaussian, w2_mixture
 from autophagy.models.categorical import Categorical, Counts, zipf
 from autophagy.params import ParameterError
@@ -84,7 +84,7 @@ def test_vanished_symbol_never_returns_in_replace_mode():
         return {"surviving": model.surviving()}
 
     p = zipf(50, 1.0)
-    spec = autophagy.loop.LoopSpec(make_model=lambda: Categorical(300, p), real=Categorical(300, p).sample,
+    spec = autophagy.engine.loop.LoopSpec(make_model=lambda: Categorical(300, p), real=Categorical(300, p).sample,
                                    metrics=metrics, truth=Categorical(300, p))
     run_loop(spec, LoopSettings(generations=40, samples=30, replicates=300), progress=False)
     alive = np.array(seen)

@@ -3,8 +3,8 @@
 Before rendering, the pages that report on the build itself are generated into
 book/_generated of the executed copy: the command-line help, the package versions, the API
 module list, the chapter run times (tools/execute_notebooks.py's timings), the claims page
-(every claim card of the executed chapters, autophagy.claims) and the intro's diagram of the
-loop and its modes (autophagy.diagrams). MathJax is
+(every claim card of the executed chapters, autophagy.book.claims) and the intro's diagram of the
+loop and its modes (autophagy.book.diagrams). MathJax is
 copied from _vendor/mathjax (tools/fetch_mathjax.py) so math renders offline.
 ``--edition student`` renders the same book with the solutions hidden into
 _build/student/html, its launch buttons opening the solution-free notebooks of student/book/
@@ -108,7 +108,7 @@ def timings_table() -> str:
 
 def claims_page(book: Path) -> str:
     """Every claim card of the executed chapters, a table per chapter, with the run's profile."""
-    from autophagy.claims import SYMBOL, collected
+    from autophagy.book.claims import SYMBOL, collected
 
     run = json.loads((SOURCE / "timings.json").read_text()) if (SOURCE / "timings.json").exists() else {}
     titles = chapter_titles(book)
@@ -184,13 +184,14 @@ def course() -> str:
 
 
 def loop_diagram(path: Path) -> None:
-    """The intro's figure: the loop and its modes, drawn by autophagy.diagrams, as SVG."""
+    """The intro's figure: the loop and its modes, drawn by autophagy.book.diagrams, as SVG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from autophagy import diagrams, plotting
+    from autophagy import plotting
+    from autophagy.book import diagrams
 
     plotting.theme()
     fig = diagrams.loop_diagram()

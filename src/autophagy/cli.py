@@ -91,7 +91,7 @@ def _seed(text: str) -> int:
 
 def cmd_list(name: str | None) -> None:
     from .experiments import all_experiments, get
-    from .history import KEY_DOCS, KEYS
+    from .engine.history import KEY_DOCS, KEYS
 
     print(textwrap.fill("Every loop's metrics.csv has the key columns " + "; ".join(
         f"{k} ({v})" for k, v in KEY_DOCS.items()) + ", then the columns listed below.", width=96) + "\n")
@@ -166,7 +166,7 @@ def cmd_show_sweep(path: str) -> None:
 def cmd_show(path: str) -> None:
     from pathlib import Path
 
-    from .history import History
+    from .engine.history import History
 
     folder = Path(path)
     try:
@@ -176,7 +176,7 @@ def cmd_show(path: str) -> None:
             raise ParameterError(f"{path} holds no run (no metrics.csv and config.json)")
         history = History.load(folder)
     except OSError as err:  # a name too long, a file we may not read
-        from .rundir import display_path
+        from .files import display_path
 
         raise ParameterError(f"{display_path(folder)} cannot be read: {err.strerror or err}") from None
     except ParameterError:

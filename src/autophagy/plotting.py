@@ -37,7 +37,7 @@ MIN_FONT = 9  # points, at the displayed size
 DPI = 96  # one figure inch is one CSS inch; PNGs are drawn at twice this (retina)
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
              "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7"}
-# one colour and line style per loop mode (autophagy.loop.MODES), the same in every figure; the
+# one colour and line style per loop mode (autophagy.engine.loop.MODES), the same in every figure; the
 # web modes share the colour of the mode they scrape like and are drawn dash-dotted. Black and
 # grey stay free for theory curves and reference lines.
 MODE_STYLES = {

@@ -185,7 +185,7 @@ def _load_optimizer(name: str, opt, arrays: dict[str, np.ndarray], groups: list)
 def _save_checkpoint(path: Path, trainee, generator, step: int, elapsed: float) -> None:
     from safetensors.numpy import save
 
-    from .rundir import atomic_write
+    from .files import atomic_write
 
     arrays = {f"model/{k}": np.array(v, order="C") for k, v in trainee.model.state_dict().items()}  # 0-d stays 0-d
     groups = {}
@@ -241,7 +241,7 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
     from . import __version__
     from .data.cache import cache_dir
     from .models.device import describe
-    from .rundir import atomic_write
+    from .files import atomic_write
 
     trainee = recipe.build(recipe.hyper)
     generator = torch.Generator().manual_seed(recipe.hyper["seed"])

@@ -7,10 +7,10 @@ from typing import Any
 
 from . import __version__
 from .experiments import registry
-from .history import History
+from .engine.history import History
 from .params import ParameterError, resolve
 from .profiles import check_profile
-from .rundir import RunDir
+from .engine.store import RunDir
 
 
 def resolve_config(name: str, profile: str = "default", seed: int = 0, **overrides: Any) -> tuple[registry.Experiment, dict[str, Any]]:
@@ -71,7 +71,7 @@ def save_figures(figures: dict[str, Any], folder) -> None:
 
     import matplotlib.pyplot as plt
 
-    from .rundir import atomic_write
+    from .files import atomic_write
 
     folder.mkdir(exist_ok=True)
     for name, fig in figures.items():

@@ -39,7 +39,8 @@ import pandas as pd
 
 from . import __version__
 from .params import ParameterError
-from .rundir import atomic_write, display_path, vouched_metrics
+from .engine.store import vouched_metrics
+from .files import atomic_write, display_path
 
 SPEC = "sweep.json"
 MANIFEST = "manifest.json"
@@ -88,7 +89,7 @@ def make_spec(experiment: str, grid: dict[str, Sequence[Any]] | None = None, see
     unknown key, an empty value list, a value out of range in any cell) raises a
     :class:`ParameterError` before anything runs or is written."""
     from .experiments import registry
-    from .history import KEYS
+    from .engine.history import KEYS
     from .runner import resolve_config
 
     exp = registry.get(experiment)

@@ -113,7 +113,7 @@ def estimate(final: pd.DataFrame, metric: str, tolerance: float = 0.05, resample
 
 def realised(alpha: float, n: int) -> float:
     """The real fraction a fresh loop of ``n`` samples realises for ``alpha``."""
-    from .loop import fresh_real_count
+    from .engine.loop import fresh_real_count
 
     return fresh_real_count(alpha, int(n)) / int(n)
 

@@ -1,4 +1,4 @@
-"""Every chapter states its quantitative claims through claim cards (autophagy.claims), and no
+"""Every chapter states its quantitative claims through claim cards (autophagy.book.claims), and no
 closed form that a chapter holds the run against fails.
 
 Reads the executed book in _build/executed/book (tools/execute_notebooks.py; `make test` runs
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autophagy.claims import FAILS, HOLDS, UNCLEAR, collected
+from autophagy.book.claims import FAILS, HOLDS, UNCLEAR, collected
 
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTED_DIR = ROOT / "_build" / "executed" / "book"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..rundir import atomic_write
+from ..files import atomic_write
 from . import DataError
 
 

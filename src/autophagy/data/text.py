@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import DataMissing
-from ..rundir import atomic_write
+from ..files import atomic_write
 from .cache import cache_dir, check_sha256
 
 FILENAME = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import plotting, theory
-from ..loop import LoopSpec
+from ..engine.loop import LoopSpec
 from ..models.categorical import Categorical, zipf
 from ..params import ParameterError, integer, number
 from .registry import Experiment, loop_params, register

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import plotting, theory
-from ..loop import WEB_MODES, LoopSpec
+from ..engine.loop import WEB_MODES, LoopSpec
 from ..metrics.distribution import w2_gaussian
 from ..mitigations.curation import GaussianVerifier, reward_curation
 from ..mitigations.selection import central

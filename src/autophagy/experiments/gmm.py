@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import plotting
-from ..loop import LoopSpec
+from ..engine.loop import LoopSpec
 from ..metrics.distribution import w2_mixture
 from ..models.gmm import GMM
 from ..params import integer, number

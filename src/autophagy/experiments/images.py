@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import plotting, weights
 from ..data.cache import save_npy
-from ..loop import LoopSettings, LoopSpec, rng_for, run_loop
+from ..engine.loop import LoopSettings, LoopSpec, rng_for, run_loop
 from ..metrics.image import DATASETS, ImageScorer, classifier
 from ..mitigations.selection import TopFraction
 from ..models.diffusion import SAMPLERS, SCHEDULES, Diffusion

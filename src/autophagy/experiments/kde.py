@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import plotting, theory
-from ..loop import LoopSpec
+from ..engine.loop import LoopSpec
 from ..models.gaussian import Gaussian
 from ..models.kde import KDE
 from ..params import number

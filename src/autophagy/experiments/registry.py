@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from ..loop import MODES, WEB_MODES, LoopSettings, LoopSpec, run_loop
+from ..engine.loop import MODES, WEB_MODES, LoopSettings, LoopSpec, run_loop
 from ..mitigations import filters
 from ..params import Param, ParameterError, choice, integer, number
 

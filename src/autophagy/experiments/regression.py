@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import plotting, theory
-from ..loop import LoopSpec
+from ..engine.loop import LoopSpec
 from ..models.linreg import LinearRegression
 from ..params import ParameterError, integer, number
 from .registry import Experiment, loop_params, register, training_sets_held

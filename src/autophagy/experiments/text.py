@@ -36,13 +36,13 @@ from typing import Any
 
 import numpy as np
 
-from ..loop import WEB_MODES, LoopSettings, LoopSpec, run_loop
+from ..engine.loop import WEB_MODES, LoopSettings, LoopSpec, run_loop
 from ..metrics.text import rank_frequency, variety
 from ..mitigations import filters
 from ..mitigations.watermark import GreenList
 from ..models.decoding import Decoding
 from ..params import ParameterError, choice, flag, integer, number
-from ..rundir import atomic_write
+from ..files import atomic_write
 from .registry import Experiment, loop_params, register, training_sets_held, with_screening
 
 MODELS = ("ngram", "gpt", "smollm2")

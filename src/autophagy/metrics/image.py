@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from ..data import fashion_mnist, mnist
 from ..data.cache import cache_dir
 from ..models.device import default_device
-from ..rundir import atomic_write
+from ..files import atomic_write
 
 DATASETS = {"mnist": mnist.load, "fashion-mnist": fashion_mnist.load}
 VERSION = 2  # bump when the architecture or training recipe changes (invalidates the cache)

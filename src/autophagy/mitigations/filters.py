@@ -2,7 +2,7 @@
 
 A filter is called as ``filter(samples, origin, rng)`` and returns a boolean mask of the
 samples it keeps, shaped like ``origin``: the samples' leading axes, (n,) or (replicates, n)
-(see :class:`autophagy.loop.LoopSpec`; the loop scrapes again until it has enough). ``origin`` is the truth about each
+(see :class:`autophagy.engine.loop.LoopSpec`; the loop scrapes again until it has enough). ``origin`` is the truth about each
 sample (0: real); a *simulated* filter uses it to make errors at given rates, which is how a
 sweep shows how good a detector must be without training one per setting.
 

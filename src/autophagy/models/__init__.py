@@ -1,1 +1,1 @@
-"""Generative models: anything with ``fit(data, rng)`` and ``sample(n, rng)`` (see autophagy.loop)."""
+"""Generative models: anything with ``fit(data, rng)`` and ``sample(n, rng)`` (see autophagy.engine.loop)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..trainsets import Summarised
+from ..engine.trainsets import Summarised
 
 
 def zipf(symbols: int, exponent: float) -> np.ndarray:

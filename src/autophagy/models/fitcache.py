@@ -18,7 +18,7 @@ import json
 import numpy as np
 
 from ..data.cache import cache_dir
-from ..rundir import atomic_write
+from ..files import atomic_write
 
 
 class FirstFitCache:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..trainsets import Summarised
+from ..engine.trainsets import Summarised
 
 ESTIMATORS = {"mle": 0, "unbiased": 1}
 METHODS = ("exact", "sample")

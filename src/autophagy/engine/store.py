@@ -35,18 +35,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..files import atomic_write, display_path
+from ..params import ParameterError
 from .loop import frame_of
-from .params import ParameterError
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 _CHECKPOINT = re.compile(r"checkpoint-[0-9]+\.npz")
@@ -78,12 +69,6 @@ def vouched_metrics(path: str | os.PathLike) -> bytes:
     if _sha256(data) != digest:
         raise ValueError("metrics.csv does not match the checksum in manifest.json")
     return data
-
-
-def display_path(path: Path) -> str:
-    """``path`` for an error message: very long names are shortened in the middle."""
-    text = str(path)
-    return text if len(text) <= 120 else f"{text[:60]}...{text[-40:]} ({len(text)} characters)"
 
 
 SAVE_EVERY_ENV = "AUTOPHAGY_SAVE_EVERY"

@@ -33,7 +33,7 @@ class History:
         """The run saved in folder ``path``: only the rows of metrics.csv that its manifest
         vouches for (length and SHA-256). A damaged run raises ValueError (OSError when a
         file cannot be read)."""
-        from .rundir import vouched_metrics
+        from .store import vouched_metrics
 
         path = Path(path)
         try:

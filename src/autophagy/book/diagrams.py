@@ -1,9 +1,9 @@
 """The book's picture of the self-consuming loop and of what each loop mode trains on.
 
 The mode panels are not drawn from a description: :func:`compositions` runs the package's
-own loop (:func:`autophagy.loop.run_loop`) with a model whose samples are labelled by the
+own loop (:func:`autophagy.engine.loop.run_loop`) with a model whose samples are labelled by the
 generation that made them, so the picture shows what the code does, and a mode added to
-``autophagy.loop.MODES`` appears in :func:`loop_diagram` without a change here.
+``autophagy.engine.loop.MODES`` appears in :func:`loop_diagram` without a change here.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import seaborn as sns
 from matplotlib.colors import to_rgba
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from . import plotting
-from .loop import MODES, LoopSettings, LoopSpec, run_loop
+from .. import plotting
+from ..engine.loop import MODES, LoopSettings, LoopSpec, run_loop
 
 
 class _Labeller:
@@ -55,7 +55,7 @@ def compositions(mode: str, generations: int = 4, samples: int = 1000, seed: int
     Returns an integer array shaped (generations, generations): row ``t - 1`` counts the
     samples in the training set of generation ``t`` by origin (column 0: real data; column
     k: samples of the model of generation k). ``settings`` go to
-    :class:`autophagy.loop.LoopSettings` (e.g. ``real_fraction``, ``synthetic_ratio``).
+    :class:`autophagy.engine.loop.LoopSettings` (e.g. ``real_fraction``, ``synthetic_ratio``).
     """
     model = _Labeller(generations)
     spec = LoopSpec(make_model=lambda: model, real=lambda n, rng: np.zeros(n, dtype=int),
@@ -125,9 +125,9 @@ def draw_mode(ax, mode: str, counts: np.ndarray, samples: int, colors: list) -> 
 
 
 def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **settings) -> plt.Figure:
-    """The loop (left) and, for every mode of ``autophagy.loop.MODES``, the training sets
+    """The loop (left) and, for every mode of ``autophagy.engine.loop.MODES``, the training sets
     of generations 1 to ``generations`` coloured by origin (right; bar length in multiples of
-    ``samples``). ``settings`` go to :class:`autophagy.loop.LoopSettings`. Call
+    ``samples``). ``settings`` go to :class:`autophagy.engine.loop.LoopSettings`. Call
     :func:`autophagy.plotting.theme` first for the book's style."""
     modes = list(MODES)
     panels = len(modes) + 1  # the last panel holds the legend

@@ -178,7 +178,7 @@ def check(name: str, statement: str, source: str, samples, *, statistic: str | C
     """State a claim, measure it on ``samples`` (one value per replicate, or an
     :class:`Estimate` such as :func:`difference`'s), show its card and glue ``NAME`` (the
     value), ``NAME_low``/``NAME_high`` (95% interval; each only when finite) and ``NAME_verdict``."""
-    from .report import glue
+    from .glue import glue
 
     measured = samples if isinstance(samples, Estimate) else estimate(samples, statistic)
     claim = Claim(name, statement, source, measured, target=target,

@@ -1,0 +1,1 @@
+"""What only the chapters use: glue into the prose, claim cards and the loop's diagrams."""
