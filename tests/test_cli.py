@@ -111,27 +111,29 @@ def test_console_script_is_installed_and_exits_2_on_bad_input():
 
 
 def test_image_sample_grid_figure_is_written_atomically(tmp_path, monkeypatch):
-    """figures/samples.png goes through a temporary file and a rename, like every other file."""
-    from types import SimpleNamespace
-
+    """figures/samples.png, drawn from a run's saved grids, goes through a temporary file and a
+    rename, like every other file."""
     import numpy as np
+    import pandas as pd
 
     from autophagy import files
-    from autophagy.experiments import images
-    from autophagy.runner import resolve_config
+    from autophagy.data.cache import save_npy
+    from autophagy.engine.history import History
+    from autophagy.runner import resolve_config, save_figures
 
     experiment, config = resolve_config("mnist-ddpm", "smoke")
-    grids = {g: np.full((8, 28, 28), 40 * g, dtype=np.uint8) for g in range(3)}
-    monkeypatch.setattr(images, "_build", lambda *args: SimpleNamespace(filter=None, metrics=None))
-    monkeypatch.setattr(images, "run_loop", lambda *args, **kwargs: [])  # the loop is tested elsewhere
-    monkeypatch.setattr(images, "load_samples", lambda path: grids)
+    (tmp_path / "samples").mkdir()
+    for g in range(3):
+        save_npy(tmp_path / "samples" / f"generation_{g:02d}.npy", np.full((8, 28, 28), 40 * g, dtype=np.uint8))
+    frame = pd.DataFrame({"generation": [0, 1, 2], "replicate": 0,
+                          **{m: [0.1, 0.2, 0.3] for m in ("fid", "precision", "recall", "class_entropy")}})
     written, real = [], files.atomic_write
     monkeypatch.setattr(files, "atomic_write", lambda path, data: (written.append(path.name), real(path, data)))
-    experiment.execute(config["params"], seed=0, store=SimpleNamespace(path=tmp_path), progress=False)
+    save_figures(experiment.figures(History(frame, config, tmp_path)), tmp_path / "figures")
     assert "samples.png" in written
     png = (tmp_path / "figures" / "samples.png").read_bytes()
     assert png.startswith(b"\x89PNG")
-    assert [p.name for p in (tmp_path / "figures").iterdir()] == ["samples.png"]  # no temporary file left
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["metrics.png", "samples.png"]  # no temporary file left
 
 
 @pytest.mark.parametrize("text, value", [("1e5", 100_000), ("2.5E3", 2_500), ("12", 12), ("1_000", 1_000)])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autophagy.book.diagrams import compositions, loop_diagram
-from autophagy.engine.loop import MODES
+from autophagy.engine.modes import MODES
 
 G, N = 4, 1000
 
@@ -34,7 +34,7 @@ def test_one_panel_per_mode_titled_with_its_name(figure):
 @pytest.mark.parametrize("mode", list(MODES))
 def test_each_panel_states_the_modes_description(figure, mode):
     texts = [" ".join(t.get_text().split()) for t in mode_panels(figure)[mode].texts]
-    assert " ".join(MODES[mode].split()) in texts
+    assert " ".join(MODES[mode].description.split()) in texts
 
 
 @pytest.mark.parametrize("mode", list(MODES))

@@ -20,7 +20,7 @@ from matplotlib.text import Text  # noqa: E402
 
 from autophagy import plotting  # noqa: E402
 from autophagy.engine.history import History  # noqa: E402
-from autophagy.engine.loop import MODES  # noqa: E402
+from autophagy.engine.modes import MODES  # noqa: E402
 
 # the book's content column at a 1280 px window (sphinx-book-theme 1.3; tests/site measures it)
 COLUMN_PX = 750

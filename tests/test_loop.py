@@ -20,15 +20,15 @@ class Recorder(Gaussian):
         super().__init__(R, method="sample", **kw)
         self.log = log
 
-    def fit(self, data, rng=None):
+    def fit(self, data, step=None):
         self.log.append(np.array(data))
-        super().fit(data, rng)
+        super().fit(data, step)
 
 
 def spec_with(log):
     truth = Gaussian(R, method="sample")
     return LoopSpec(make_model=lambda: Recorder(log), real=truth.sample,
-                    metrics=lambda model, rng: {"var": model.var}, truth=truth)
+                    metrics=lambda model, step: {"var": model.var}, truth=truth)
 
 
 def training_sizes(mode, generations=5, **kw):

@@ -12,7 +12,10 @@ from scipy.stats import binom
 
 import autophagy
 from autophagy import theory
-from autophagy.engine.loop import MODES, LoopSettings, _Loop, run_loop
+from autophagy.engine.loop import LoopSettings, _Loop, run_loop
+from autophagy.engine import trainsets
+from autophagy.engine.modes import MODES
+from autophagy.engine.trainsets import OriginCounts
 from autophagy.metrics.distribution import w2_gaussian, w2_mixture
 from autophagy.models.categorical import Categorical, Counts, zipf
 from autophagy.params import ParameterError
@@ -79,7 +82,7 @@ def test_time_to_one_symbol_formula_is_the_diffusion_limit_of_the_exact_chain():
 def test_vanished_symbol_never_returns_in_replace_mode():
     seen = []
 
-    def metrics(model, rng):
+    def metrics(model, step):
         seen.append(model.probabilities() > 0)
         return {"surviving": model.surviving()}
 
@@ -96,14 +99,14 @@ def test_counts_subsample_is_a_multivariate_hypergeometric_draw():
     rng = np.random.default_rng(3)
     pool_counts = np.tile([50, 0, 30, 15, 5], (20_000, 1))
     ids = np.broadcast_to(np.arange(5, dtype=np.int32), pool_counts.shape)
-    origin = np.repeat([0, 1], 50)
+    origin = OriginCounts(np.array([0, 1]), np.array([50, 50]))
     drawn, drawn_origin = Counts(pool_counts, ids, 5).subsample(origin, 40, rng)
     assert (drawn.counts.sum(axis=1) == 40).all() and (drawn.counts <= pool_counts).all()
     for j in range(5):
         if pool_counts[0, j]:
             assert_mean_close(drawn.counts[:, j], 40 * pool_counts[0, j] / 100, f"symbol {j}")
-    assert drawn_origin.shape == (20_000, 40)
-    assert_mean_close((drawn_origin == 0).mean(axis=1), 0.5, "real share")
+    assert drawn_origin.counts.shape == (2, 20_000) and (drawn_origin.counts.sum(axis=0) == 40).all()
+    assert_mean_close(trainsets.real_share(drawn_origin), 0.5, "real share")
 
 
 def test_categorical_checkpoint_restores_the_same_future():

@@ -25,7 +25,6 @@ from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 from matplotlib.colors import to_hex, to_rgba
 from matplotlib.ticker import AutoLocator, MaxNLocator
 
@@ -37,7 +36,7 @@ MIN_FONT = 9  # points, at the displayed size
 DPI = 96  # one figure inch is one CSS inch; PNGs are drawn at twice this (retina)
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
              "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7"}
-# one colour and line style per loop mode (autophagy.engine.loop.MODES), the same in every figure; the
+# one colour and line style per loop mode (autophagy.engine.modes.MODES), the same in every figure; the
 # web modes share the colour of the mode they scrape like and are drawn dash-dotted. Black and
 # grey stay free for theory curves and reference lines.
 MODE_STYLES = {
@@ -56,6 +55,8 @@ BAND_PROMISE = re.compile(r"\s*\(bands?:[^)]*\)|,\s*bands(?=\))|\s*\(dashed: ban
 
 def theme() -> None:
     """Apply the book's theme (call once per chapter)."""
+    import seaborn as sns
+
     sns.set_theme(context="paper", style="whitegrid", palette=PALETTE)
     plt.rcParams.update({
         "figure.figsize": (WIDTH, 3.0), "figure.dpi": DPI, "savefig.dpi": 2 * DPI,

@@ -5,29 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import __version__
-from .experiments import registry
 from .engine.history import History
-from .params import ParameterError, resolve
-from .profiles import check_profile
 from .engine.store import RunDir
-
-
-def resolve_config(name: str, profile: str = "default", seed: int = 0, **overrides: Any) -> tuple[registry.Experiment, dict[str, Any]]:
-    """The experiment and its fully resolved configuration; bad input raises ParameterError."""
-    experiment = registry.get(name)
-    check_profile(profile)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise ParameterError(f"seed={seed!r} is invalid: expected an integer in [0, 2^63)")
-    params = resolve(experiment.params, experiment.profiles.get(profile, {}), overrides, experiment.check)
-    if "mode" in params:
-        registry.check_loop(params)
-    registry.check_memory(experiment, params)
-    config = {"experiment": name, "profile": profile, "seed": seed, "params": params,
-              "autophagy_version": __version__}
-    if experiment.labels:
-        config["labels"] = list(experiment.labels)
-    return experiment, config
+from .experiments import resolve_config
+from .params import ParameterError
 
 
 def run(
@@ -59,7 +40,7 @@ def run(
         return History(experiment.run_records(config["params"], seed, progress=progress, cluster=cluster), config)
     with RunDir(out, config) as store:
         history = History(experiment.run_records(config["params"], seed, store=store, progress=progress,
-                                                 cluster=cluster), config)
+                                                 cluster=cluster), config, store.path)
         if figures and experiment.figures is not None:
             save_figures(experiment.figures(history), store.path / "figures")
     return history

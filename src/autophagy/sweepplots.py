@@ -6,7 +6,6 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 
 from . import plotting
 
@@ -44,6 +43,8 @@ def line_figure(result, key: str) -> Any:
 
 def heatmap_figure(result, rows: str, cols: str) -> Any:
     """Each metric's last-generation mean over the grid of two keys."""
+    import seaborn as sns
+
     metrics = result.metrics[:MAX_METRICS]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     for ax, metric in zip(axes[0], metrics):

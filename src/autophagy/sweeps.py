@@ -90,7 +90,7 @@ def make_spec(experiment: str, grid: dict[str, Sequence[Any]] | None = None, see
     :class:`ParameterError` before anything runs or is written."""
     from .experiments import registry
     from .engine.history import KEYS
-    from .runner import resolve_config
+    from .experiments import resolve_config
 
     exp = registry.get(experiment)
     by_name = {p.name: p for p in exp.params}
@@ -320,7 +320,7 @@ def run_tasks(client, tasks: Sequence[Task], on_done: Callable[[Task], None] | N
     first task that fails raises its error here; the finished ones stay finished."""
     from distributed import as_completed
 
-    from .runner import resolve_config
+    from .experiments import resolve_config
 
     gpu = _gpu_declared(client)
     token = uuid.uuid4().hex[:8]  # task keys unique on a shared cluster

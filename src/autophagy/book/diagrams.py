@@ -3,7 +3,7 @@
 The mode panels are not drawn from a description: :func:`compositions` runs the package's
 own loop (:func:`autophagy.engine.loop.run_loop`) with a model whose samples are labelled by the
 generation that made them, so the picture shows what the code does, and a mode added to
-``autophagy.engine.loop.MODES`` appears in :func:`loop_diagram` without a change here.
+``autophagy.engine.modes.MODES`` appears in :func:`loop_diagram` without a change here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .. import plotting
-from ..engine.loop import MODES, LoopSettings, LoopSpec, run_loop
+from ..engine.loop import LoopSettings, LoopSpec, run_loop
+from ..engine.modes import MODES
 
 
 class _Labeller:
@@ -31,21 +32,21 @@ class _Labeller:
 
     def __init__(self, generations: int):
         self.generations = generations
-        self.fits = 0
+        self.generation = 0
         self.seen: list[np.ndarray] = []
 
-    def fit(self, data, rng) -> None:
-        self.fits += 1
+    def fit(self, data, step) -> None:
+        self.generation = step.generation
         self.seen.append(np.bincount(np.asarray(data, dtype=int), minlength=self.generations))
 
     def sample(self, n: int, rng) -> np.ndarray:
-        return np.full(n, self.fits, dtype=int)
+        return np.full(n, self.generation, dtype=int)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {"fits": np.array(self.fits)}
+        return {"generation": np.array(self.generation)}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.fits = int(state["fits"])
+        self.generation = int(state["generation"])
 
 
 def compositions(mode: str, generations: int = 4, samples: int = 1000, seed: int = 0,
@@ -120,12 +121,12 @@ def draw_mode(ax, mode: str, counts: np.ndarray, samples: int, colors: list) -> 
     ax.tick_params(labelsize=8)
     ax.set_xlabel("size / $n$", fontsize=8, labelpad=1)
     ax.set_title(mode, fontsize=10.5, family="monospace")
-    ax.text(0.0, -0.36, textwrap.fill(MODES[mode], 25), transform=ax.transAxes, ha="left",
+    ax.text(0.0, -0.36, textwrap.fill(MODES[mode].description, 25), transform=ax.transAxes, ha="left",
             va="top", fontsize=8, color="0.25")
 
 
 def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **settings) -> plt.Figure:
-    """The loop (left) and, for every mode of ``autophagy.engine.loop.MODES``, the training sets
+    """The loop (left) and, for every mode of ``autophagy.engine.modes.MODES``, the training sets
     of generations 1 to ``generations`` coloured by origin (right; bar length in multiples of
     ``samples``). ``settings`` go to :class:`autophagy.engine.loop.LoopSettings`. Call
     :func:`autophagy.plotting.theme` first for the book's style."""

@@ -23,10 +23,12 @@ KEYS = tuple(KEY_DOCS)
 
 @dataclass
 class History:
-    """A run's records (``frame``: one row per generation and replicate) and its config."""
+    """A run's records (``frame``: one row per generation and replicate), its config and,
+    for a saved run, its directory (where sample files are)."""
 
     frame: pd.DataFrame
     config: dict[str, Any]
+    path: Path | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> "History":
@@ -42,7 +44,7 @@ class History:
             raise ValueError(f"config.json is not valid JSON ({err})") from None
         if not isinstance(config, dict):
             raise ValueError("config.json does not hold a configuration")
-        return cls(pd.read_csv(io.BytesIO(vouched_metrics(path))), config)
+        return cls(pd.read_csv(io.BytesIO(vouched_metrics(path))), config, path)
 
     def problem(self) -> str | None:
         """Why this history cannot be summarised (a damaged run), or None."""

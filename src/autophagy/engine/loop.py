@@ -2,8 +2,9 @@
 
 The loop knows nothing of images or text. A *model* is any object with
 
-- ``fit(data, rng)``: train on ``data`` (a neural model may warm-start from its current
-  weights);
+- ``fit(data, step)``: train on ``data``; ``step`` (:class:`~autophagy.engine.step.Step`)
+  holds the generation, the unit and its random stream, so a neural model knows when it
+  starts from its starting weights and when it warm-starts;
 - ``sample(n, rng)``: ``n`` new samples;
 - ``state_dict()`` / ``load_state_dict(state)``: a flat ``{name: numpy array}`` for
   checkpoints;
@@ -11,9 +12,9 @@ The loop knows nothing of images or text. A *model* is any object with
   on axis 0 and the samples on axis 1, and metrics return one value per replicate).
 
 Generation 0 is the truth; generation 1 is fitted on real data only; the training set of
-generation t + 1 is built from generation t by the mode (see :data:`MODES`).
+generation t + 1 is built from generation t by the mode (see :mod:`autophagy.engine.modes`).
 
-The ``web`` modes stand for the uncontrolled web: each generation scrapes n samples of which a
+The web modes stand for the uncontrolled web: each generation scrapes n samples of which a
 share :meth:`LoopSettings.synthetic_share` (growing with time, chosen by no one) comes from
 the previous generation's model. Their ``filter`` hook (a detector, provenance labels, a
 watermark test) screens the whole scrape, real samples included, so its errors cost real data.
@@ -23,31 +24,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import trainsets
-
-MODES = {
-    "replace": "n samples of the previous generation (fully synthetic loop)",
-    "augment": "the fixed real set plus synthetic_ratio * n samples of the previous generation",
-    "fresh": "real_fraction * n new real samples, the rest from the previous generation",
-    "accumulate": "every real and synthetic sample so far",
-    "accumulate-subsample": "n samples drawn from everything so far (a fixed data budget)",
-    "web": "n samples scraped from a web whose synthetic share grows each generation, unlabelled",
-    "web-accumulate": "every web scrape so far",
-    "web-accumulate-subsample": "n samples drawn from every web scrape so far (a fixed data budget)",
-}
-WEB_MODES = ("web", "web-accumulate", "web-accumulate-subsample")
+from . import modes, trainsets
+from .step import Step
 
 
 class Model(Protocol):
     batched: bool
 
-    def fit(self, data: Any, rng: np.random.Generator) -> None: ...
+    def fit(self, data: Any, step: Step) -> None: ...
 
     def sample(self, n: int, rng: np.random.Generator) -> Any: ...
 
@@ -74,13 +65,14 @@ class LoopSpec:
     """What an experiment plugs into the loop.
 
     ``real(n, rng)`` draws n real samples (shaped like the model's data); ``metrics(model,
-    rng)`` returns named numbers (arrays over replicates for a batched model); ``truth`` is
-    what ``metrics`` sees at generation 0.
+    step)`` returns named numbers (arrays over replicates for a batched model); ``truth`` is
+    what ``metrics`` sees at generation 0; ``artifacts(model, step)`` (optional) writes what a
+    generation leaves besides numbers (sample files) into ``step.run_dir``, when there is one.
     """
 
     make_model: Callable[[], Model]
     real: Callable[[int, np.random.Generator], Any]
-    metrics: Callable[[Any, np.random.Generator], dict[str, Any]]
+    metrics: Callable[[Any, Step], dict[str, Any]]
     truth: Any
     select: Selector | None = None
     filter: Callable[[Any, np.ndarray, np.random.Generator], np.ndarray] | None = None
@@ -88,6 +80,7 @@ class LoopSpec:
     ``origin`` (the samples' leading axes: (n,), or (replicates, n) for a batched model). In
     the web modes it screens each scrape; in the others, each generation's synthetic samples.
     The loop draws again until ``n`` samples pass."""
+    artifacts: Callable[[Any, Step], None] | None = None
 
 
 @dataclass
@@ -104,8 +97,7 @@ class LoopSettings:
     web_max: float = 0.9
 
     def __post_init__(self):
-        if self.mode not in MODES:
-            raise ValueError(f"unknown mode {self.mode!r}: expected one of {', '.join(MODES)}")
+        modes.get(self.mode)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], seed: int) -> "LoopSettings":
@@ -122,7 +114,7 @@ class LoopSettings:
         return min(self.web_max, self.web_start + self.web_growth * (generation - 2))
 
 
-_KEPT_DATA = {"real_set": "real_origin", "pool": "pool_origin"}  # data kept across generations
+_KEPT_DATA = ("real_set", "pool")  # data kept across generations, each with its origin
 MAX_DRAWS = 1000  # draws of n samples a filter may reject before the loop gives up
 
 
@@ -132,27 +124,28 @@ class _Unit:
 
     model: Model
     real_set: Any = None
-    real_origin: np.ndarray | None = None
+    real_set_origin: Any = None
     pool: Any = None
-    pool_origin: np.ndarray | None = None
+    pool_origin: Any = None
     real_drawn: int = 0  # real samples drawn for the current generation (filtered ones included)
 
     def state(self) -> dict[str, np.ndarray]:
         out = {f"model/{k}": np.asarray(v) for k, v in self.model.state_dict().items()}
-        for name, origin in _KEPT_DATA.items():
+        for name in _KEPT_DATA:
             value = getattr(self, name)
             if value is not None:
                 out.update({f"{name}/{k}": v for k, v in trainsets.encode(value).items()})
-                out[origin] = getattr(self, origin)
+                origin = trainsets.encode_origin(getattr(self, f"{name}_origin"))
+                out.update({f"{name}_origin/{k}": v for k, v in origin.items()})
         return out
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
         self.model.load_state_dict(_sub(state, "model"))
-        for name, origin in _KEPT_DATA.items():
+        for name in _KEPT_DATA:
             part = _sub(state, name)
             if part:
                 setattr(self, name, trainsets.decode(part))
-                setattr(self, origin, state[origin])
+                setattr(self, f"{name}_origin", trainsets.decode_origin(_sub(state, f"{name}_origin")))
 
 
 def _sub(state: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
@@ -166,9 +159,11 @@ def rng_for(seed: int, unit: int, generation: int) -> np.random.Generator:
 
 
 class _Loop:
-    def __init__(self, spec: LoopSpec, settings: LoopSettings):
+    def __init__(self, spec: LoopSpec, settings: LoopSettings, run_dir: Path | None = None):
         self.spec = spec
         self.cfg = settings
+        self.mode = modes.get(settings.mode)
+        self.run_dir = run_dir
         first = spec.make_model()
         self.batched = bool(getattr(first, "batched", False))
         self.axis = 1 if self.batched else 0
@@ -182,34 +177,37 @@ class _Loop:
             return unit.model.sample(n, rng)
         return select(unit.model.sample(math.ceil(n * select.draw_factor), rng), n, rng)
 
-    def synthetic(self, unit: _Unit, n: int, generation: int, rng) -> tuple[Any, np.ndarray]:
+    def synthetic(self, unit: _Unit, n: int, generation: int, rng) -> tuple[Any, Any]:
         """``n`` samples of ``unit``'s current model, after the select and filter hooks."""
 
-        def draw() -> tuple[Any, np.ndarray]:
+        def draw() -> tuple[Any, Any]:
             samples = self.draw(unit, n, rng)
-            return samples, np.full(trainsets.size(samples, self.axis), generation, dtype=np.int32)
+            return samples, trainsets.labels(samples, generation, self.axis)
 
         return self.collect(draw, n, rng)
 
-    def scrape(self, unit: _Unit, generation: int, rng) -> tuple[Any, np.ndarray]:
+    def scrape(self, unit: _Unit, generation: int, rng) -> tuple[Any, Any]:
         """Web modes: n samples of a web whose share ``synthetic_share(generation)`` is the
         previous generation's output (unlabelled), that pass the filter hook."""
         n = self.cfg.samples
         n_synth = round(self.cfg.synthetic_share(generation) * n)
 
-        def draw() -> tuple[Any, np.ndarray]:
-            parts, origins = [], []
+        def draw() -> tuple[Any, Any]:
+            parts = []
             if n_synth < n:
-                parts.append(self.real(unit, n - n_synth, rng))
-                origins.append(np.zeros(n - n_synth, dtype=np.int32))
+                parts.append((self.real(unit, n - n_synth, rng), 0))
             if n_synth:
-                parts.append(self.draw(unit, n_synth, rng))
-                origins.append(np.full(n_synth, generation - 1, dtype=np.int32))
-            return trainsets.concat(parts, self.axis), trainsets.concat_origin(origins)
+                parts.append((self.draw(unit, n_synth, rng), generation - 1))
+            return self.join([(data, trainsets.labels(data, made_by, self.axis)) for data, made_by in parts])
 
         return self.collect(draw, n, rng)
 
-    def collect(self, draw: Callable[[], tuple[Any, np.ndarray]], n: int, rng) -> tuple[Any, np.ndarray]:
+    def join(self, parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+        """The samples of every (data, origin) part, in order, and their origin."""
+        return (trainsets.concat([data for data, _ in parts], self.axis),
+                trainsets.concat_origin([origin for _, origin in parts]))
+
+    def collect(self, draw: Callable[[], tuple[Any, Any]], n: int, rng) -> tuple[Any, Any]:
         """``n`` samples (per replicate) of ``draw()`` that pass the filter hook, drawing again
         while too few pass; a random subset of them when more do."""
         data, origin = draw()
@@ -225,8 +223,7 @@ class _Loop:
             if self.batched:
                 more_origin = np.broadcast_to(more_origin, origin.shape[:-1] + more_origin.shape[-1:])
             kept = np.concatenate([kept, self.spec.filter(more, more_origin, rng)], axis=-1)
-            data = trainsets.concat([data, more], self.axis)
-            origin = trainsets.concat_origin([origin, more_origin])
+            data, origin = self.join([(data, origin), (more, more_origin)])
         else:
             raise ValueError(f"the filter passed fewer than {n} of {MAX_DRAWS} draws of {n} samples")
         # kept samples get random keys in [0, 1), dropped ones 2: the n smallest are kept ones
@@ -238,51 +235,44 @@ class _Loop:
         unit.real_drawn += n
         return self.spec.real(n, rng)
 
-    def training_set(self, unit: _Unit, generation: int, rng) -> tuple[Any, np.ndarray]:
-        """The training set of ``generation`` (built from generation - 1 by the mode)."""
-        n, cfg = self.cfg.samples, self.cfg
-        if cfg.mode in WEB_MODES:
-            data, origin = self.scrape(unit, generation, rng)
-            if cfg.mode == "web":
-                return data, origin
-            if generation > 1:
-                data = trainsets.concat([unit.pool, data], self.axis)
-                origin = trainsets.concat_origin([unit.pool_origin, origin])
-            unit.pool, unit.pool_origin = data, origin
-            if cfg.mode == "web-accumulate":
-                return data, origin
-            return trainsets.subsample(data, origin, n, rng, self.axis)
+    def added(self, unit: _Unit, generation: int, rng) -> tuple[Any, Any]:
+        """What the mode's source adds at ``generation``: real data at generation 1 (a scrape
+        with no synthetic share in the web modes), then built from generation - 1."""
+        n, cfg, source = self.cfg.samples, self.cfg, self.mode.source
+        if source == "web":
+            return self.scrape(unit, generation, rng)
         if generation == 1:
-            real, origin = self.real(unit, n, rng), np.zeros(n, dtype=np.int32)
-            if cfg.mode == "augment":
-                unit.real_set, unit.real_origin = real, origin
-            if cfg.mode.startswith("accumulate"):
-                unit.pool, unit.pool_origin = real, origin
+            real = self.real(unit, n, rng)
+            origin = trainsets.labels(real, 0, self.axis)
+            if source == "augment":
+                unit.real_set, unit.real_set_origin = real, origin
             return real, origin
         made_by = generation - 1
-        if cfg.mode == "replace":
+        if source == "synthetic":
             return self.synthetic(unit, n, made_by, rng)
-        if cfg.mode == "augment":
+        if source == "augment":
             extra = max(1, round(cfg.synthetic_ratio * n))
-            synth, origin = self.synthetic(unit, extra, made_by, rng)
-            return (
-                trainsets.concat([unit.real_set, synth], self.axis),
-                trainsets.concat_origin([unit.real_origin, origin]),
-            )
-        if cfg.mode == "fresh":
-            n_real = fresh_real_count(cfg.real_fraction, n)
-            parts, origins = [self.real(unit, n_real, rng)], [np.zeros(n_real, dtype=np.int32)]
-            if n_real < n:
-                synth, origin = self.synthetic(unit, n - n_real, made_by, rng)
-                parts.append(synth)
-                origins.append(origin)
-            return trainsets.concat(parts, self.axis), trainsets.concat_origin(origins)
-        synth, origin = self.synthetic(unit, n, made_by, rng)
-        unit.pool = trainsets.concat([unit.pool, synth], self.axis)
-        unit.pool_origin = trainsets.concat_origin([unit.pool_origin, origin])
-        if cfg.mode == "accumulate":
-            return unit.pool, unit.pool_origin
-        return trainsets.subsample(unit.pool, unit.pool_origin, n, rng, self.axis)
+            return self.join([(unit.real_set, unit.real_set_origin), self.synthetic(unit, extra, made_by, rng)])
+        n_real = fresh_real_count(cfg.real_fraction, n)  # source == "fresh"
+        real = self.real(unit, n_real, rng)
+        parts = [(real, trainsets.labels(real, 0, self.axis))]
+        if n_real < n:
+            parts.append(self.synthetic(unit, n - n_real, made_by, rng))
+        return self.join(parts)
+
+    def training_set(self, unit: _Unit, generation: int, rng) -> tuple[Any, Any]:
+        """The training set of ``generation``: what the source adds, joined to the pool when the
+        mode keeps one (and a budget of n drawn from the pool when the pool outgrows it)."""
+        data, origin = self.added(unit, generation, rng)
+        if not self.mode.accumulates:
+            return data, origin
+        if unit.pool is not None:
+            data, origin = self.join([(unit.pool, unit.pool_origin), (data, origin)])
+        unit.pool, unit.pool_origin = data, origin
+        n = self.cfg.samples
+        if self.mode.memory == "all" or trainsets.size(data, self.axis) <= n:
+            return data, origin
+        return trainsets.subsample(data, origin, n, rng, self.axis)
 
     def block(self, generation: int, unit_index: int, values: dict[str, Any], train, origin,
               real_drawn: int = 0) -> dict[str, np.ndarray]:
@@ -303,22 +293,34 @@ class _Loop:
             **{k: np.broadcast_to(np.asarray(v, dtype=float), (reps,)) for k, v in values.items()},
         }
 
-    def generation_zero(self) -> list[dict[str, np.ndarray]]:
-        return [
-            self.block(0, u, self.spec.metrics(self.spec.truth, rng_for(self.cfg.seed, u, 0)), None, None)
-            for u in range(len(self.units))
-        ]
+    def step_of(self, unit: int, generation: int) -> Step:
+        return Step(rng_for(self.cfg.seed, unit, generation), generation, unit, self.run_dir)
 
-    def step(self, generation: int) -> list[dict[str, np.ndarray]]:
+    def generation_zero(self) -> dict[str, np.ndarray]:
+        """The truth's records (and artifacts), as every unit sees it."""
+        blocks = []
+        for u in range(len(self.units)):
+            step = self.step_of(u, 0)
+            blocks.append(self.block(0, u, self.spec.metrics(self.spec.truth, step), None, None))
+            self.keep_artifacts(self.spec.truth, step)
+        return joined(blocks)
+
+    def keep_artifacts(self, model: Any, step: Step) -> None:
+        if self.spec.artifacts is not None:
+            self.spec.artifacts(model, step)
+
+    def step(self, generation: int) -> dict[str, np.ndarray]:
+        """Every unit's fit at ``generation``: its records, one row per replicate."""
         blocks = []
         for u, unit in enumerate(self.units):
-            rng = rng_for(self.cfg.seed, u, generation)
+            step = self.step_of(u, generation)
             unit.real_drawn = 0
-            train, origin = self.training_set(unit, generation, rng)
-            unit.model.fit(train, rng)
-            values = self.spec.metrics(unit.model, rng)
+            train, origin = self.training_set(unit, generation, step.rng)
+            unit.model.fit(train, step)
+            values = self.spec.metrics(unit.model, step)
+            self.keep_artifacts(unit.model, step)
             blocks.append(self.block(generation, u, values, train, origin, unit.real_drawn))
-        return blocks
+        return joined(blocks)
 
     def state(self) -> dict[str, np.ndarray]:
         out = {}
@@ -331,11 +333,38 @@ class _Loop:
             unit.restore(_sub(state, f"u{u}"))
 
 
+def joined(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One column block from blocks with the same keys."""
+    if len(blocks) == 1:
+        return blocks[0]
+    return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+
+
 def frame_of(blocks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """One DataFrame from column blocks with the same keys."""
     if not blocks:
         return pd.DataFrame()
-    return pd.DataFrame({k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]})
+    return pd.DataFrame(joined(blocks))
+
+
+class Records:
+    """The tidy record of a run, kept as preallocated columns (one row per generation and replicate)."""
+
+    def __init__(self, generations: int):
+        self.generations = generations  # blocks still to come, each the same number of rows
+        self.columns: dict[str, np.ndarray] = {}
+        self.rows = 0
+
+    def add(self, block: dict[str, np.ndarray]) -> None:
+        size = len(block["generation"])
+        if not self.columns:
+            self.columns = {k: np.empty(size * self.generations, dtype=np.asarray(v).dtype) for k, v in block.items()}
+        for key, values in block.items():
+            self.columns[key][self.rows:self.rows + size] = values
+        self.rows += size
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({k: v[:self.rows] for k, v in self.columns.items()})
 
 
 def run_loop(
@@ -347,18 +376,20 @@ def run_loop(
 ) -> pd.DataFrame:
     """Run the loop and return its tidy records (one row per generation and replicate).
 
-    With a ``store`` (see :class:`autophagy.engine.store.RunDir`) the records and the loop's state
-    are saved as generations finish, and a run that was interrupted resumes from the last
-    saved generation with the same numbers as an uninterrupted run.
+    With a ``store`` (see :class:`autophagy.engine.store.RunDir`) the records and the loop's
+    state are saved as generations finish, and a run that was interrupted resumes from the
+    last saved generation with the same numbers as an uninterrupted run.
     """
-    loop = _Loop(spec, settings)
+    loop = _Loop(spec, settings, store.path if store is not None else None)
     saved = store.resume() if store is not None else None
     if saved is not None:
         done, previous, state = saved
         loop.restore(state)
-        blocks = []
+        records, pending = Records(settings.generations - done), []
     else:
-        done, previous, blocks = 0, None, loop.generation_zero()
+        done, previous = 0, None
+        records, pending = Records(settings.generations + 1), [loop.generation_zero()]
+        records.add(pending[0])
     bar = tqdm(
         total=settings.generations, initial=done, desc=description, unit="gen",
         disable=not progress, leave=False,
@@ -366,10 +397,10 @@ def run_loop(
     with bar:
         for generation in range(done + 1, settings.generations + 1):
             new = loop.step(generation)
+            records.add(new)
             if store is not None:
-                store.checkpoint(generation, (blocks if generation == 1 else []) + new, loop.state,
-                                 final=generation == settings.generations)
-            blocks += new
+                store.checkpoint(generation, pending + [new], loop.state, final=generation == settings.generations)
+            pending = []
             bar.update(1)
-    frame = frame_of(blocks)
+    frame = records.frame()
     return frame if previous is None else pd.concat([previous, frame], ignore_index=True)

@@ -6,8 +6,10 @@ axis 0), or an object of a :class:`Summarised` subclass, which stands for a samp
 sufficient statistics.
 
 Every training set carries ``origin``: for each sample, the generation that produced it
-(0 for real data). It is an integer array shaped like the data's leading axes, so the
-provenance of every training set can be checked and its real share reported.
+(0 for real data). For an array it is an integer array shaped like the data's leading axes,
+so the provenance of every training set can be checked, filtered and subsampled with it; a
+:class:`Summarised` sample, whose points are not kept, carries :class:`OriginCounts` instead (how
+many samples each generation gave), so its cost does not grow with the number of samples.
 """
 
 from __future__ import annotations
@@ -45,6 +47,35 @@ class Summarised:
         raise NotImplementedError
 
 
+class OriginCounts:
+    """The origin of a summarised sample: ``counts[i]`` of its samples were produced by
+    generation ``generations[i]`` (``counts`` is (k,), or (k, replicates) once replicates differ)."""
+
+    def __init__(self, generations: np.ndarray, counts: np.ndarray):
+        self.generations = np.asarray(generations, dtype=np.int64)
+        self.counts = np.asarray(counts, dtype=np.int64)
+
+    def real_share(self) -> np.ndarray | float:
+        return self.counts[self.generations == 0].sum(axis=0) / self.counts.sum(axis=0)
+
+    @classmethod
+    def join(cls, parts: list["OriginCounts"]) -> "OriginCounts":
+        generations = np.unique(np.concatenate([p.generations for p in parts]))
+        shape = np.broadcast_shapes(*[p.counts.shape[1:] for p in parts])
+        counts = np.zeros((generations.size, *shape), dtype=np.int64)
+        for part in parts:
+            added = part.counts if part.counts.ndim > 1 else part.counts.reshape(-1, *([1] * len(shape)))
+            counts[np.searchsorted(generations, part.generations)] += added
+        return cls(generations, counts)
+
+
+def labels(data: Any, generation: int, axis: int) -> np.ndarray | OriginCounts:
+    """The origin of ``data``, every sample of which ``generation`` produced."""
+    if isinstance(data, Summarised):
+        return OriginCounts(np.array([generation]), np.array([data.size()]))
+    return np.full(size(data, axis), generation, dtype=np.int32)
+
+
 def size(data: Any, axis: int) -> int:
     """Number of samples (per replicate)."""
     if isinstance(data, Summarised):
@@ -59,8 +90,10 @@ def concat(parts: list[Any], axis: int) -> Any:
     return np.concatenate(parts, axis=axis)
 
 
-def concat_origin(parts: list[np.ndarray]) -> np.ndarray:
-    """Join origin arrays; 1-D ones are broadcast when a part is per-replicate (2-D)."""
+def concat_origin(parts: list[np.ndarray | OriginCounts]) -> np.ndarray | OriginCounts:
+    """Join origins; 1-D arrays are broadcast when a part is per-replicate (2-D)."""
+    if isinstance(parts[0], OriginCounts):
+        return OriginCounts.join(parts)
     rows = max((p.shape[0] for p in parts if p.ndim == 2), default=None)
     if rows is None:
         return np.concatenate(parts)
@@ -93,9 +126,25 @@ def pick(data: Any, origin: np.ndarray, keys: np.ndarray, n: int, axis: int) -> 
     return taken, np.take_along_axis(np.broadcast_to(origin, keys.shape), index, axis=1)
 
 
-def real_share(origin: np.ndarray) -> np.ndarray | float:
+def real_share(origin: np.ndarray | OriginCounts) -> np.ndarray | float:
     """Fraction of real samples (origin 0), per replicate when origin is 2-D."""
+    if isinstance(origin, OriginCounts):
+        return origin.real_share()
     return (origin == 0).mean(axis=-1)
+
+
+def encode_origin(origin: np.ndarray | OriginCounts) -> dict[str, np.ndarray]:
+    """Arrays that store ``origin`` in a checkpoint."""
+    if isinstance(origin, OriginCounts):
+        return {"generations": origin.generations, "counts": origin.counts}
+    return {"labels": np.asarray(origin)}
+
+
+def decode_origin(arrays: dict[str, np.ndarray]) -> np.ndarray | OriginCounts:
+    """Inverse of :func:`encode_origin`."""
+    if "counts" in arrays:
+        return OriginCounts(arrays["generations"], arrays["counts"])
+    return arrays["labels"]
 
 
 def encode(data: Any) -> dict[str, np.ndarray]:

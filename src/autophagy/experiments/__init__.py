@@ -5,4 +5,4 @@ from . import categorical, gmm, kde, regression  # noqa: F401  (register)
 from . import text  # noqa: F401  (registers)
 from . import images  # noqa: F401  (registers mnist-ddpm and fashion-gan)
 from . import mitigation  # noqa: F401  (registers the sweeps and the arena)
-from .registry import Experiment, all_experiments, get, register  # noqa: F401
+from .registry import Experiment, all_experiments, get, register, resolve_config  # noqa: F401

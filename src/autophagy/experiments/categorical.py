@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import plotting, theory
+from ..engine import modes
 from ..engine.loop import LoopSpec
 from ..models.categorical import Categorical, zipf
 from ..params import ParameterError, integer, number
-from .registry import Experiment, loop_params, register
+from .loops import loop_params
+from .registry import Experiment, register
 
 COLUMNS = {
     "surviving": "symbols with a non-zero fitted probability",
@@ -28,11 +29,11 @@ COLUMNS = {
 }
 
 
-def build(config: dict[str, Any]) -> LoopSpec:
+def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     reps, p = config["replicates"], zipf(config["symbols"], config["zipf"])
     truth = Categorical(reps, p)
 
-    def metrics(model: Categorical, rng) -> dict[str, Any]:
+    def metrics(model: Categorical, step) -> dict[str, Any]:
         return {"surviving": model.surviving(), "tail_mass": model.tail_mass(config["tail_rank"]),
                 "gini_simpson": model.gini_simpson()}
 
@@ -58,9 +59,11 @@ def memory_bytes(config: dict[str, Any]) -> float:
 
 
 def figures(history) -> dict[str, Any]:
+    from .. import plotting, theory
+
     cfg = history.config["params"]
     gini = None
-    if cfg["mode"] == "replace":
+    if modes.get(cfg["mode"]).fully_synthetic:
         h0 = float(theory.gini_simpson(zipf(cfg["symbols"], cfg["zipf"])))
         gini = lambda t: theory.expected_gini_simpson(t, cfg["samples"], h0)  # noqa: E731
     return {"surviving": plotting.band_figure(history, "surviving", "surviving symbols"),
@@ -86,5 +89,4 @@ CATEGORICAL = register(Experiment(
     figures=figures,
     check=check,
     memory_bytes=memory_bytes,
-    doc=__doc__,
 ))

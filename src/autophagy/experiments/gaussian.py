@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import plotting, theory
-from ..engine.loop import WEB_MODES, LoopSpec
+from ..engine import modes
+from ..engine.loop import LoopSpec
 from ..metrics.distribution import w2_gaussian
 from ..mitigations.curation import GaussianVerifier, reward_curation
 from ..mitigations.selection import central
 from ..models.gaussian import ESTIMATORS, METHODS, Gaussian
 from ..params import ParameterError, choice, number
-from .registry import SCREENS, Experiment, loop_params, register, training_sets_held
+from .loops import SCREENS, loop_params, training_sets_held
+from .registry import Experiment, register
 
 COLUMNS = {
     "mean": "fitted mean mu_t",
@@ -29,7 +30,7 @@ COLUMNS = {
 }
 
 
-def build(config: dict[str, Any]) -> LoopSpec:
+def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     reps = config["replicates"]
 
     made: list[Gaussian] = []  # the verifier screens the samples of the latest model made
@@ -40,7 +41,7 @@ def build(config: dict[str, Any]) -> LoopSpec:
 
     truth = Gaussian(reps, method=config["method"])
 
-    def metrics(model: Gaussian, rng) -> dict[str, Any]:
+    def metrics(model: Gaussian, step) -> dict[str, Any]:
         return {"mean": model.mu, "var": model.var, "w2": w2_gaussian(model.mu, model.sigma)}
 
     select = None
@@ -56,7 +57,8 @@ def build(config: dict[str, Any]) -> LoopSpec:
 
 
 def check(config: dict[str, Any]) -> None:
-    if config["method"] == "exact" and config["mode"].endswith("accumulate-subsample"):
+    mode = modes.get(config["mode"])
+    if config["method"] == "exact" and mode.memory == "budget":
         raise ParameterError(f"mode={config['mode']} needs method=sample (a subsample of summary statistics is not defined)")
     if config["central_fraction"] < 1 and config["reward_fraction"] < 1:
         raise ParameterError("choose one selection: central_fraction or reward_fraction, not both")
@@ -64,7 +66,7 @@ def check(config: dict[str, Any]) -> None:
     looks += ["verifier_accuracy"] if config["verifier_accuracy"] > 0 else []
     if config["method"] == "exact" and looks:
         raise ParameterError(f"{looks[0]} needs method=sample (selection and verification look at the points)")
-    if config["verifier_accuracy"] > 0 and config["mode"] in WEB_MODES:
+    if config["verifier_accuracy"] > 0 and mode.web:
         raise ParameterError("verifier_accuracy screens the model's own samples: it needs a mode other than web")
     screens = [k for k in SCREENS if config[k] > 0]
     if config["method"] == "exact" and screens:
@@ -80,11 +82,13 @@ def memory_bytes(config: dict[str, Any]) -> float:
 
 
 def figures(history) -> dict[str, Any]:
+    from .. import plotting, theory
+
     cfg = history.config["params"]
     ddof = ESTIMATORS[cfg["estimator"]]
     theory_var = None
     plain = cfg["truncation"] == 1 and cfg["central_fraction"] == 1 and cfg["reward_fraction"] == 1
-    if cfg["mode"] == "replace" and plain and cfg["verifier_accuracy"] == 0:
+    if modes.get(cfg["mode"]).fully_synthetic and plain and cfg["verifier_accuracy"] == 0:
         theory_var = lambda t: theory.expected_variance(t, cfg["samples"], ddof)  # noqa: E731
     return {"variance": plotting.band_figure(history, "var", "fitted variance $\\sigma_t^2$", theory=theory_var),
             "mean": plotting.band_figure(history, "mean", "fitted mean $\\mu_t$"),
@@ -113,5 +117,4 @@ GAUSSIAN = register(Experiment(
     figures=figures,
     check=check,
     memory_bytes=memory_bytes,
-    doc=__doc__,
 ))

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import plotting
 from ..engine.loop import LoopSpec
 from ..metrics.distribution import w2_mixture
 from ..models.gmm import GMM
 from ..params import integer, number
-from .registry import Experiment, loop_params, register, training_sets_held
+from .loops import loop_params, training_sets_held
+from .registry import Experiment, register
 
 COLUMNS = {
     "w2": "2-Wasserstein distance of the fitted mixture to the truth",
@@ -37,11 +36,11 @@ def true_parameters(components: int, separation: float) -> tuple[np.ndarray, np.
     return np.full(components, 1 / components), means, np.ones(components)
 
 
-def build(config: dict[str, Any]) -> LoopSpec:
+def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     weights, means, stds = true_parameters(config["components"], config["separation"])
     truth = GMM(weights, means, stds)
 
-    def metrics(model: GMM, rng) -> dict[str, Any]:
+    def metrics(model: GMM, step) -> dict[str, Any]:
         out = {"w2": w2_mixture(model.weights, model.means, model.stds, weights, means, stds)}
         for k in range(model.means.size):
             out[f"std_{k + 1}"] = model.stds[k]
@@ -58,6 +57,10 @@ def memory_bytes(config: dict[str, Any]) -> float:
 
 
 def figures(history) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
     components = history.config["params"]["components"]
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for k in range(components):
@@ -87,5 +90,4 @@ GMM_EXPERIMENT = register(Experiment(
     build=build,
     figures=figures,
     memory_bytes=memory_bytes,
-    doc=__doc__,
 ))

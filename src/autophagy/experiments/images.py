@@ -24,19 +24,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import plotting, weights
+from .. import weights
 from ..data.cache import save_npy
-from ..engine.loop import LoopSettings, LoopSpec, rng_for, run_loop
-from ..metrics.image import DATASETS, ImageScorer, classifier
-from ..mitigations.selection import TopFraction
-from ..models.diffusion import SAMPLERS, SCHEDULES, Diffusion
-from ..models.fitcache import FirstFitCache
-from ..models.gan import StyleGAN
+from ..engine.loop import LoopSpec, rng_for
+from ..engine.step import Step
 from ..params import ParameterError, choice, flag, integer, number
-from .registry import Experiment, loop_params, register, training_sets_held, with_screening
+from .loops import loop_params, training_sets_held
+from .registry import Experiment, register, resolve_config
+
+# the names models.diffusion implements (a test checks they agree): listed here so that
+# `autophagy list` shows them without importing torch
+SCHEDULES = ("cosine", "linear")
+SAMPLERS = ("ddim", "ancestral")
 
 COLUMNS = {
     "fid": "Fréchet distance of classifier features to real test images (lower is better)",
@@ -54,7 +55,6 @@ class RealImages:
     """Draws from a real split; generation 0 of the loop (the truth)."""
 
     batched = False
-    fits = 0
 
     def __init__(self, images: np.ndarray):
         self.images = images
@@ -63,74 +63,58 @@ class RealImages:
         return self.images[rng.choice(len(self.images), size=n, replace=len(self.images) < n)]
 
 
-def _build(config: dict[str, Any], dataset: str, make, tag: str, grids: dict[int, np.ndarray]) -> LoopSpec:
+def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
+    from ..metrics.image import DATASETS, ImageScorer, classifier
+    from ..mitigations.selection import TopFraction
+    from ..models.fitcache import FirstFitCache
+
     net = classifier(dataset, config["classifier_images"])
     train = RealImages(DATASETS[dataset]("train")[0])
     test = DATASETS[dataset]("test")[0]
     scorer = ImageScorer(net, test[: config["eval_samples"]])
-    made = []
 
     def make_model():
         model = make(net)
         if not config["pretrained"]:  # a shipped starting model needs no cache
             model = FirstFitCache(model, tag)
-        made.append(model)
         return model
 
-    def metrics(model, rng) -> dict[str, float]:
-        if config["grid"] and (model is train or model is made[0]):
-            grids[model.fits] = model.sample(config["grid"], np.random.default_rng(GRID_SEED))
-        return scorer(model.sample(config["eval_samples"], rng))
+    def metrics(model, step: Step) -> dict[str, float]:
+        return scorer(model.sample(config["eval_samples"], step.rng))
+
+    def artifacts(model, step: Step) -> None:
+        """The sample grid of the first chain (the same latent seeds at every generation)."""
+        if not config["grid"] or step.run_dir is None or step.unit != 0:
+            return
+        folder = step.run_dir / "samples"
+        folder.mkdir(exist_ok=True)
+        images = model.sample(config["grid"], np.random.default_rng(GRID_SEED))
+        save_npy(folder / f"generation_{step.generation:02d}.npy", images)
 
     select = None
     if config.get("select_fraction", 1.0) < 1:
         select = TopFraction(net.confidence, config["select_fraction"], axis=0)
-    return LoopSpec(make_model=make_model, real=train.sample, metrics=metrics, truth=train, select=select)
+    return LoopSpec(make_model=make_model, real=train.sample, metrics=metrics, truth=train, select=select,
+                    artifacts=artifacts)
 
 
-def _executor(name: str, dataset: str, make_factory):
-    def execute(config: dict[str, Any], seed: int, store=None, progress: bool = True) -> list[dict]:
-        grids: dict[int, np.ndarray] = {}
-        settings = LoopSettings.from_config(config, seed)
-        spec = with_screening(_build(config, dataset, make_factory(config, progress), name, grids), config)
-        if store is not None:  # save each generation's grid as it is made
-            spec.metrics = _saving(spec.metrics, grids, Path(store.path) / "samples")
-        rows = run_loop(spec, settings, store=store, progress=progress, description=name)
-        if store is not None and config["grid"]:
-            saved = load_samples(store.path)
-            if saved:
-                from ..runner import save_figures  # atomic (temporary file, then rename); not at import: a cycle
+def _builder(name: str, dataset: str, make_factory):
+    def build(config: dict[str, Any], progress: bool = True) -> LoopSpec:
+        return _build(config, dataset, make_factory(config, progress), name)
 
-                save_figures({"samples": samples_figure(saved)}, Path(store.path) / "figures")
-        return rows
-
-    return execute
+    return build
 
 
 def first_generation(name: str, profile: str = "default", seed: int = 0, progress: bool = False, **overrides: Any):
     """The generation-1 model of image experiment ``name`` (``mnist-ddpm`` or ``fashion-gan``):
     fitted on real data exactly as the experiment's loop fits it, so the first-fit cache
     serves a model that an earlier run with the same settings has trained."""
-    from ..runner import resolve_config  # not at import: a cycle
-
     params = resolve_config(name, profile, seed, **overrides)[1]["params"]
     dataset, factory = FIRST_FITS[name]
-    spec = _build({**params, "grid": 0}, dataset, factory(params, progress), name, {})
-    model, rng = spec.make_model(), rng_for(seed, 0, 1)
-    model.fit(spec.real(params["samples"], rng), rng)
+    spec = _build({**params, "grid": 0}, dataset, factory(params, progress), name)
+    model, step = spec.make_model(), Step(rng_for(seed, 0, 1))
+    model.fit(spec.real(params["samples"], step.rng), step)
     return model
-
-
-def _saving(metrics, grids: dict[int, np.ndarray], folder: Path):
-    def wrapped(model, rng):
-        values = metrics(model, rng)
-        folder.mkdir(exist_ok=True)
-        for generation, images in list(grids.items()):
-            save_npy(folder / f"generation_{generation:02d}.npy", images)
-            del grids[generation]
-        return values
-
-    return wrapped
 
 
 def load_samples(path: str | Path) -> dict[int, np.ndarray]:
@@ -142,6 +126,10 @@ def load_samples(path: str | Path) -> dict[int, np.ndarray]:
 
 def samples_figure(grids: dict[int, np.ndarray], columns: int = 16, title: str | None = None):
     """One row of samples per generation (the same latent seeds in every row)."""
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
     gens = sorted(grids)
     fig, axes = plt.subplots(len(gens), 1, figsize=(columns * 0.42, 0.5 * len(gens) + 0.4), squeeze=False)
     for ax, g in zip(axes[:, 0], gens):
@@ -160,6 +148,10 @@ def samples_figure(grids: dict[int, np.ndarray], columns: int = 16, title: str |
 
 def metric_figure(history) -> Any:
     """FID, precision, recall and class entropy across generations (median over replicates)."""
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
     fig, axes = plt.subplots(1, 4, figsize=(12, 2.8))
     for ax, metric in zip(axes, ("fid", "precision", "recall", "class_entropy")):
         plotting.bands(ax, history, metric, c=plotting.color(0))
@@ -201,6 +193,8 @@ def _prepare(dataset: str, name: str, architecture: tuple[str, ...]):
     """Load (and cache) the data set's splits and check the starting model, so missing or
     damaged data or weights (a DataError) are reported before the run directory is written."""
     def prepare(config: dict[str, Any]) -> None:
+        from ..metrics.image import DATASETS
+
         for split in ("train", "test"):
             DATASETS[dataset](split)
         starting_model(name, config, architecture)
@@ -227,6 +221,8 @@ GAN_ARCHITECTURE = ("channels", "z_dim")
 
 
 def _ddpm_factory(config: dict[str, Any], progress: bool):
+    from ..models.diffusion import Diffusion
+
     start = starting_model("mnist-ddpm", config, DDPM_ARCHITECTURE)
     conditional = config["conditional"]
 
@@ -253,7 +249,12 @@ def _ddpm_check(config: dict[str, Any]) -> None:
 
 
 def _figures(history) -> dict[str, Any]:
-    return {"metrics": metric_figure(history)}
+    """The metrics across generations and, for a run saved with grids, its sample grids."""
+    out = {"metrics": metric_figure(history)}
+    grids = load_samples(history.path) if history.path is not None else {}
+    if grids:
+        out["samples"] = samples_figure(grids)
+    return out
 
 
 MNIST_DDPM = register(Experiment(
@@ -277,18 +278,19 @@ MNIST_DDPM = register(Experiment(
         "full": {"generations": 8, "samples": 50_000, "eval_samples": 10_000, "warm_steps": 5_000,
                  "batch_size": 128, "sample_steps": 50},
     },
-    execute=_executor("mnist-ddpm", "mnist", _ddpm_factory),
+    build=_builder("mnist-ddpm", "mnist", _ddpm_factory),
     figures=_figures,
     memory_bytes=memory_bytes,
     prepare=_prepare("mnist", "mnist-ddpm", DDPM_ARCHITECTURE),
     check=_ddpm_check,
-    doc=__doc__,
 ))
 
 
 # --- fashion-gan --------------------------------------------------------------------------
 
 def _gan_factory(config: dict[str, Any], progress: bool):
+    from ..models.gan import StyleGAN
+
     start = starting_model("fashion-gan", config, GAN_ARCHITECTURE)
 
     def make(net):
@@ -317,12 +319,11 @@ FASHION_GAN = register(Experiment(
         "full": {"generations": 8, "samples": 60_000, "eval_samples": 10_000, "warm_steps": 5_000,
                  "batch_size": 128, "lr": 1e-3},
     },
-    execute=_executor("fashion-gan", "fashion-mnist", _gan_factory),
+    build=_builder("fashion-gan", "fashion-mnist", _gan_factory),
     figures=_figures,
     memory_bytes=memory_bytes,
     prepare=_prepare("fashion-mnist", "fashion-gan", GAN_ARCHITECTURE),
     check=_check_common,
-    doc=__doc__,
 ))
 
 FIRST_FITS = {"mnist-ddpm": ("mnist", _ddpm_factory), "fashion-gan": ("fashion-mnist", _gan_factory)}

@@ -13,21 +13,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import plotting, theory
+from ..engine import modes
 from ..engine.loop import LoopSpec
 from ..models.gaussian import Gaussian
 from ..models.kde import KDE
 from ..params import number
-from .registry import Experiment, loop_params, register, training_sets_held
+from .loops import loop_params, training_sets_held
+from .registry import Experiment, register
 
 COLUMNS = {"data_var": "maximum-likelihood variance of generation t's training set (model variance minus h^2)"}
 
 
-def build(config: dict[str, Any]) -> LoopSpec:
+def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     reps, h = config["replicates"], config["bandwidth"]
     truth = Gaussian(reps, method="sample")
 
-    def metrics(model, rng) -> dict[str, Any]:
+    def metrics(model, step) -> dict[str, Any]:
         return {"data_var": model.data_var if isinstance(model, KDE) else model.var}
 
     return LoopSpec(make_model=lambda: KDE(reps, h), real=truth.sample, metrics=metrics, truth=truth)
@@ -39,9 +40,11 @@ def memory_bytes(config: dict[str, Any]) -> float:
 
 
 def figures(history) -> dict[str, Any]:
+    from .. import plotting, theory
+
     cfg = history.config["params"]
     curve = None
-    if cfg["mode"] == "replace":
+    if modes.get(cfg["mode"]).fully_synthetic:
         curve = lambda t: theory.kde_expected_data_variance(t, cfg["samples"], cfg["bandwidth"])  # noqa: E731
     return {"data_var": plotting.band_figure(history, "data_var", "training-set variance $s_t^2$", theory=curve)}
 
@@ -61,5 +64,4 @@ KDE_EXPERIMENT = register(Experiment(
     build=build,
     figures=figures,
     memory_bytes=memory_bytes,
-    doc=__doc__,
 ))

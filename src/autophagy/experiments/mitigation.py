@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..params import ParameterError, choice, integer, number
 from . import registry
-from .registry import WEB_PARAMS, Experiment, register
+from .loops import WEB_PARAMS
+from .registry import Experiment, register
 from .stages import Stage, sub_config
 
 def _size_params(generations: int, samples: int, replicates: int) -> list:
@@ -55,6 +56,10 @@ class Sweep:
             out.append(Stage(labels, self.base, sub_config(self.base, {**self.fixed, **config, **labels})))
         return out
 
+    def check(self, config: dict[str, Any]) -> None:
+        """Refuse ``config`` when one of its stages' parameters would be refused."""
+        self.stages(config)
+
 
 def register_sweep(name: str, summary: str, sweep: Sweep, params: list, profiles: dict) -> Experiment:
     base = registry.get(sweep.base)
@@ -62,10 +67,47 @@ def register_sweep(name: str, summary: str, sweep: Sweep, params: list, profiles
     columns.update(base.columns)
     return register(Experiment(
         name=name, summary=summary, params=params, columns=columns, profiles=profiles,
-        stages=sweep.stages, check=lambda config: sweep.stages(config) and None, labels=sweep.knobs,
-        doc=f"{summary}.\n\nRuns ``{sweep.base}`` with {sweep.fixed} for each of "
-            f"{', '.join(map(str, sweep.values))} ({', '.join(sweep.knobs)}).",
+        stages=sweep.stages, check=sweep.check, labels=sweep.knobs,
+        figures=functools.partial(sweep_figures, knobs=sweep.knobs, metrics=list(base.columns)[:MAX_PANELS]),
     ))
+
+
+MAX_PANELS = 3  # metrics drawn per sweep figure
+
+
+def _last_generation(history) -> pd.DataFrame:
+    frame = history.frame
+    return frame[frame["generation"] == frame["generation"].max()]
+
+
+def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[str, Any]:
+    """The last generation's metrics against the first knob (one line per value of the second),
+    mean over replicates with its standard error."""
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    last = _last_generation(history)
+    metrics = [m for m in metrics if m in last and last[m].notna().any()]
+    if last.empty or not metrics:
+        return {}
+    x_knob, line_knob = knobs[0], (knobs[1] if len(knobs) > 1 else None)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False)
+    groups = [(None, last)] if line_knob is None else list(last.groupby(line_knob))
+    for ax, metric in zip(axes[0], metrics):
+        for i, (value, rows) in enumerate(groups):
+            stats = rows.groupby(x_knob)[metric].agg(["mean", "sem"])
+            label = None if value is None else f"{line_knob} = {value:g}"
+            ax.errorbar(stats.index, stats["mean"], yerr=stats["sem"].fillna(0), marker="o", capsize=3,
+                        color=plotting.color(i), label=label)
+        if stats.index.min() > 0 and stats.index.max() / stats.index.min() > 20:
+            ax.set_xscale("log")
+        ax.set_xlabel(x_knob)
+        ax.set_title(f"{metric} at generation {int(last['generation'].iloc[0])}", fontsize=10)
+    if line_knob is not None:
+        axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    return {"by-" + x_knob: fig}
 
 
 GAUSSIAN_SIZES = {"smoke": {"generations": 30, "samples": 100, "replicates": 100},
@@ -112,6 +154,7 @@ ARENA_COLUMNS = {
     "real_samples_used": "real samples drawn so far in this run (scraped real data included)",
 }
 HEADLINE = {"gaussian": ("w2",), "text": ("perplexity_real", "distinct_2"), "mnist": ("fid",)}
+HIGHER_IS_BETTER = {"distinct_2"}
 BASE = {"gaussian": "gaussian", "text": "text", "mnist": "mnist-ddpm"}
 MITIGATIONS = {
     "none": "train on the web scrape as it comes",
@@ -180,6 +223,31 @@ def arena_stages(config: dict[str, Any]) -> list[Stage]:
             for modality, mitigation, profile, params in arena_configs(config)]
 
 
+def arena_figures(history) -> dict[str, Any]:
+    """The ranking: each modality's headline metrics at the last generation, one bar per
+    mitigation (median over replicates), best first."""
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    last = _last_generation(history)
+    panels = list(last.groupby(["modality", "metric"], sort=False))
+    if not panels:
+        return {}
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.4), squeeze=False)
+    for ax, ((modality, metric), rows) in zip(axes[0], panels):
+        median = rows.groupby("mitigation")["value"].median()
+        median = median.sort_values(ascending=metric not in HIGHER_IS_BETTER)
+        ax.barh(range(len(median)), median.to_numpy(), color=plotting.color(0))
+        ax.set_yticks(range(len(median)), list(median.index))
+        ax.invert_yaxis()  # the best at the top
+        ax.set_title(f"{modality}: {metric}", fontsize=10)
+        ax.set_xlabel(("higher" if metric in HIGHER_IS_BETTER else "lower") + " is better")
+    fig.suptitle(f"the mitigations at generation {int(last['generation'].max())}", fontsize=10)
+    fig.tight_layout()
+    return {"ranking": fig}
+
+
 def _check_arena(config: dict[str, Any]) -> None:
     if not arena_configs(config):
         raise ParameterError("the arena has nothing to run")
@@ -212,7 +280,7 @@ ARENA = register(Experiment(
     },
     stages=arena_stages,
     check=_check_arena,
+    figures=arena_figures,
     labels=("modality", "mitigation", "metric"),
     loop_keys=False,
-    doc=__doc__,
 ))

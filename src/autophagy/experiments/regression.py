@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from .. import plotting, theory
 from ..engine.loop import LoopSpec
 from ..models.linreg import LinearRegression
 from ..params import ParameterError, integer, number
-from .registry import Experiment, loop_params, register, training_sets_held
+from .loops import loop_params, training_sets_held
+from .registry import Experiment, register
 
 COLUMNS = {"test_error": "||w_t - w*||^2: excess test error under isotropic features"}
 
 
-def build(config: dict[str, Any]) -> LoopSpec:
+def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     reps, d, noise = config["replicates"], config["features"], config["noise"]
     w_star = np.full(d, 1 / np.sqrt(d))
     truth = LinearRegression(reps, w_star, noise)
@@ -32,7 +32,7 @@ def build(config: dict[str, Any]) -> LoopSpec:
     def real(n: int, rng) -> np.ndarray:
         return truth.label(rng.standard_normal((reps, n, d)), rng)
 
-    def metrics(model: LinearRegression, rng) -> dict[str, Any]:
+    def metrics(model: LinearRegression, step) -> dict[str, Any]:
         return {"test_error": ((model.w - w_star) ** 2).sum(axis=1)}
 
     return LoopSpec(make_model=lambda: LinearRegression(reps, w_star, noise), real=real, metrics=metrics, truth=truth)
@@ -50,6 +50,8 @@ def memory_bytes(config: dict[str, Any]) -> float:
 
 
 def figures(history) -> dict[str, Any]:
+    from .. import plotting, theory
+
     cfg = history.config["params"]
     args = (cfg["features"], cfg["samples"], cfg["noise"])
     curve = {"replace": lambda t: theory.regression_error_replace(t, *args),
@@ -74,5 +76,4 @@ REGRESSION = register(Experiment(
     figures=figures,
     check=check,
     memory_bytes=memory_bytes,
-    doc=__doc__,
 ))

@@ -24,6 +24,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..params import ParameterError
+from .registry import get, resolve_config
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,9 @@ def run_stages(stages: list[Stage], seed: int, store=None, progress: bool = True
 
 
 def _here(stages: list[Stage], todo: list[int], seed: int, progress: bool, description: str) -> Iterator[tuple[int, pd.DataFrame]]:
-    from . import registry
-
     for number in tqdm(todo, desc=description, unit="run", disable=not progress, leave=False):
         stage = stages[number - 1]
-        yield number, registry.get(stage.experiment).run_records(stage.params, seed, progress=False)
+        yield number, get(stage.experiment).run_records(stage.params, seed, progress=False)
 
 
 def _on_cluster(stages: list[Stage], todo: list[int], seed: int, store, cluster, progress: bool,
@@ -96,8 +95,6 @@ def _on_cluster(stages: list[Stage], todo: list[int], seed: int, store, cluster,
 def sub_config(name: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The resolved parameters of experiment ``name`` (its default profile, then ``overrides``),
     checked: resolve every stage before running one, so bad input stops before anything is written."""
-    from ..runner import resolve_config
-
     try:
         return resolve_config(name, **overrides)[1]["params"]
     except ParameterError as err:

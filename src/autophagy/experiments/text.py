@@ -36,14 +36,17 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.loop import WEB_MODES, LoopSettings, LoopSpec, run_loop
+from ..engine import modes
+from ..engine.loop import LoopSpec
+from ..engine.step import Step
+from ..files import atomic_write
 from ..metrics.text import rank_frequency, variety
 from ..mitigations import filters
 from ..mitigations.watermark import GreenList
 from ..models.decoding import Decoding
 from ..params import ParameterError, choice, flag, integer, number
-from ..files import atomic_write
-from .registry import Experiment, loop_params, register, training_sets_held, with_screening
+from .loops import loop_params, training_sets_held
+from .registry import Experiment, register
 
 MODELS = ("ngram", "gpt", "smollm2")
 SHOW_WORDS = 8  # words of the first test block that every generation continues
@@ -68,8 +71,6 @@ COLUMNS = {
 
 class RealText:
     """Generation 0: the real text (its metrics are those of real test blocks)."""
-
-    generation = 0
 
 
 def load_corpus(config: dict[str, Any]):
@@ -132,82 +133,86 @@ def model_factory(config: dict[str, Any], corpus, progress: bool = False):
                               warm_start=config["warm_start"], progress=progress, **common)
 
 
-def build(config: dict[str, Any], sample_dir: Path | None = None, progress: bool = False) -> LoopSpec:
+def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
+    """The loop of ``config``, screened by the scraper's watermark test when ``watermark_z`` > 0."""
     corpus = load_corpus(config)
     factory = model_factory(config, corpus, progress)
-    units = iter(range(10**9))
-    reference: list[Any] = []
-
-    def make_model():
-        model = factory()
-        model.unit = next(units)
-        return model
 
     def real(n: int, rng) -> np.ndarray:
         pool = corpus.train
         return pool[rng.choice(len(pool), size=n, replace=n > len(pool))]
 
-    def reference_model():
-        if not reference:
+    evaluation = Evaluation(config, corpus, factory, real)
+    screen = None
+    if config["watermark_z"] > 0:
+        # the scraper's key screens the scrape whether or not the producers watermark (delta 0:
+        # only the false positives remain)
+        marks = GreenList(corpus.vocab_size, config["watermark_gamma"], WATERMARK_KEY)
+        screen = filters.ScoreFilter(marks.z_scores, config["watermark_z"])
+    return LoopSpec(make_model=factory, real=real, metrics=evaluation.metrics, truth=RealText(),
+                    filter=screen, artifacts=evaluation.save)
+
+
+class Evaluation:
+    """The text measures of a generation, and the texts they were measured on.
+
+    :meth:`metrics` scores ``eval_samples`` texts of the model (real test blocks at generation
+    0); :meth:`save` writes those same texts, with the continuation of a fixed test prompt, to
+    ``samples/gNNN_rRRR.json`` of the run directory.
+    """
+
+    def __init__(self, config: dict[str, Any], corpus, factory, real):
+        self.config, self.corpus, self.factory, self.real = config, corpus, factory, real
+        self._reference: list[Any] = []
+        self._measured: dict[tuple[int, int], dict[str, Any]] = {}  # (generation, unit) -> texts, until saved
+        # the prompt: the first SHOW_WORDS words of the test split; its real continuation follows
+        opening = corpus.decode(corpus.test[0]).split(" ")
+        self.show = np.asarray([corpus.encode(" ".join(opening[:SHOW_WORDS]))])
+        self.real_continuation = " " + " ".join(opening[SHOW_WORDS:])
+
+    def reference(self):
+        """The generation-1 model every run is measured against (the same kind, fixed seed)."""
+        if not self._reference:
             rng = np.random.default_rng(REFERENCE_SEED)
-            model = factory()
-            model.fit(real(config["samples"], rng), rng)
-            reference.append(model)
-        return reference[0]
+            model = self.factory()
+            model.fit(self.real(self.config["samples"], rng), Step(rng))
+            self._reference.append(model)
+        return self._reference[0]
 
-    # the prompt: the first SHOW_WORDS words of the test split; its real continuation follows
-    opening = corpus.decode(corpus.test[0]).split(" ")
-    show = np.asarray([corpus.encode(" ".join(opening[:SHOW_WORDS]))])
-    real_continuation = " " + " ".join(opening[SHOW_WORDS:])
-
-    def metrics(model, rng) -> dict[str, Any]:
-        m = config["eval_samples"]
+    def metrics(self, model, step: Step) -> dict[str, Any]:
+        m, corpus, rng = self.config["eval_samples"], self.corpus, step.rng
         if isinstance(model, RealText):
             ids = corpus.test[rng.choice(len(corpus.test), size=min(m, len(corpus.test)), replace=False)]
-            perplexity_real, continuation = float("nan"), real_continuation
+            perplexity_real, continuation = float("nan"), self.real_continuation
         else:
             ids = model.sample(m, rng)
             perplexity_real = model.perplexity(corpus.test)
             room = getattr(model, "context", None)  # a GPT has a fixed number of positions
-            length = SHOW_LENGTH if room is None else max(0, min(SHOW_LENGTH, room - 1 - show.shape[1]))
-            continuation = corpus.decode(model.generate(show, length, rng)[0]) if length else ""
+            length = SHOW_LENGTH if room is None else max(0, min(SHOW_LENGTH, room - 1 - self.show.shape[1]))
+            continuation = corpus.decode(model.generate(self.show, length, rng)[0]) if length else ""
         texts = corpus.decode_all(ids)
-        ref = reference_model()
-        per_sample = np.exp(-np.log(np.clip(_token_probs(ref, ids), 1e-300, None)).mean(axis=1))
-        values = {"perplexity_real": perplexity_real,
-                  "perplexity_gen1": float(np.exp(np.log(per_sample).mean())),
-                  **variety(texts, semantic=config["semantic"])}
-        if sample_dir is not None:
-            unit = getattr(model, "unit", 0)
-            record = {"generation": model.generation, "replicate": unit, "prompt": corpus.decode(show[0]),
-                      "continuation": continuation, "samples": texts,
-                      "perplexity_gen1": per_sample.tolist()}
-            atomic_write(sample_dir / f"g{model.generation:03d}_r{unit:03d}.json", json.dumps(record).encode())
-        return values
+        per_sample = np.exp(-np.log(np.clip(_token_probs(self.reference(), ids), 1e-300, None)).mean(axis=1))
+        if step.run_dir is not None:
+            self._measured[step.generation, step.unit] = {
+                "generation": step.generation, "replicate": step.unit, "prompt": corpus.decode(self.show[0]),
+                "continuation": continuation, "samples": texts, "perplexity_gen1": per_sample.tolist()}
+        return {"perplexity_real": perplexity_real,
+                "perplexity_gen1": float(np.exp(np.log(per_sample).mean())),
+                **variety(texts, semantic=self.config["semantic"])}
 
-    return LoopSpec(make_model=make_model, real=real, metrics=metrics, truth=RealText())
+    def save(self, model, step: Step) -> None:
+        record = self._measured.pop((step.generation, step.unit), None)
+        if record is None:
+            return
+        folder = step.run_dir / "samples"
+        folder.mkdir(exist_ok=True)
+        atomic_write(folder / f"g{step.generation:03d}_r{step.unit:03d}.json", json.dumps(record).encode())
 
 
 def _token_probs(model, ids: np.ndarray) -> np.ndarray:
     if hasattr(model, "token_probs"):
         return model.token_probs(ids)
     return np.exp(model.token_logprobs(ids))
-
-
-def execute(config: dict[str, Any], seed: int, store=None, progress: bool = True) -> list[dict]:
-    """Run the loop; with a run directory, save each generation's texts under ``samples/``."""
-    sample_dir = None
-    if store is not None:
-        sample_dir = store.path / "samples"
-        sample_dir.mkdir(exist_ok=True)
-    spec = with_screening(build(config, sample_dir, progress), config)
-    if config["watermark_z"] > 0:
-        # the scraper's key screens the scrape whether or not the producers watermark (delta 0:
-        # only the false positives remain)
-        marks = GreenList(load_corpus(config).vocab_size, config["watermark_gamma"], WATERMARK_KEY)
-        spec.filter = filters.chain([f for f in (spec.filter, filters.ScoreFilter(marks.z_scores, config["watermark_z"])) if f])
-    return run_loop(spec, LoopSettings.from_config(config, seed), store=store, progress=progress,
-                    description="text")
 
 
 def load_samples(out) -> dict[tuple[int, int], dict[str, Any]]:
@@ -227,8 +232,8 @@ def zipf_curves(out, generations: list[int], replicate: int = 0) -> dict[int, np
 
 
 def check(config: dict[str, Any]) -> None:
-    if config["watermark_z"] > 0 and config["mode"] not in WEB_MODES:
-        raise ParameterError(f"watermark_z screens a scraped pool: it needs a web mode: {', '.join(WEB_MODES)}")
+    if config["watermark_z"] > 0 and not modes.get(config["mode"]).web:
+        raise ParameterError(f"watermark_z screens a scraped pool: it needs a web mode: {', '.join(modes.WEB_MODES)}")
     if config["beams"] > 1 and config["watermark_delta"] > 0:
         raise ParameterError("a watermark biases sampling: it needs beams=1")
     if config["beams"] > 1 and config["prompt_len"] == 0:
@@ -291,10 +296,9 @@ TEXT = register(Experiment(
                  "epochs": 5.0, "batch_size": 16, "beams": 5, "prompt_len": 64, "warm_start": False,
                  "eval_samples": 256},
     },
-    execute=execute,
+    build=build,
     figures=figures,
     check=check,
     prepare=gpt_start,
     memory_bytes=memory_bytes,
-    doc=__doc__,
 ))

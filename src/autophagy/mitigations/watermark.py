@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -66,6 +65,8 @@ def false_positive_rate(threshold: float, pairs: int, gamma: float) -> float:
     """P(z > threshold) for a block of ``pairs`` token pairs written without the key: the
     exact binomial tail of G ~ Binomial(pairs, gamma)."""
     needed = math.floor(gamma * pairs + threshold * math.sqrt(pairs * gamma * (1 - gamma))) + 1
+    from scipy import stats
+
     return float(stats.binom.sf(needed - 1, pairs, gamma))
 
 

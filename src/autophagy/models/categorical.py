@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.trainsets import Summarised
+from ..engine.trainsets import OriginCounts, Summarised
 
 
 def zipf(symbols: int, exponent: float) -> np.ndarray:
@@ -64,7 +64,7 @@ class Counts(Summarised):
         ids = np.broadcast_to(np.arange(first.symbols, dtype=np.int32), total.shape)
         return cls(total, ids, first.symbols).compact()
 
-    def subsample(self, origin: np.ndarray, n: int, rng: np.random.Generator) -> tuple["Counts", np.ndarray]:
+    def subsample(self, origin: OriginCounts, n: int, rng: np.random.Generator) -> tuple["Counts", OriginCounts]:
         """``n`` of the draws taken without replacement, independently in each replicate.
 
         The counts are a multivariate hypergeometric draw per replicate, made column by
@@ -85,10 +85,8 @@ class Counts(Summarised):
             wanted = wanted - out[:, j]
             if not wanted.any():
                 break
-        generations, sizes = np.unique(origin, return_counts=True)
-        per_generation = rng.multivariate_hypergeometric(sizes, n, size=reps)
-        drawn_origin = np.repeat(np.tile(generations, reps), per_generation.ravel()).reshape(reps, n)
-        return Counts(out, self.ids, self.symbols), drawn_origin.astype(origin.dtype)
+        per_generation = rng.multivariate_hypergeometric(origin.counts, n, size=reps)
+        return Counts(out, self.ids, self.symbols), OriginCounts(origin.generations, per_generation.T)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"counts": self.counts, "ids": np.ascontiguousarray(self.ids), "symbols": np.asarray(self.symbols)}
@@ -109,7 +107,7 @@ class Categorical:
         self.ids = np.broadcast_to(np.arange(p.size, dtype=np.int32), (replicates, p.size))
         self.p = np.broadcast_to(p, (replicates, p.size))
 
-    def fit(self, data: Counts, rng=None) -> None:
+    def fit(self, data: Counts, step=None) -> None:
         data = data.compact()
         self.ids = data.ids
         self.p = data.counts / data.total

@@ -72,7 +72,8 @@ class Gaussian:
     def var(self) -> np.ndarray:
         return self.sigma**2
 
-    def fit(self, data, rng=None) -> None:
+    def fit(self, data, step=None) -> None:
+        """The estimator on ``data`` (no randomness: ``step`` is not used)."""
         if isinstance(data, GaussianStats):
             count, mean, m2 = data.count, data.mean, data.m2
         else:

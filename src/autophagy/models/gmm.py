@@ -8,7 +8,6 @@ parameters with the loop's random stream.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.mixture import GaussianMixture
 
 
 class GMM:
@@ -22,12 +21,14 @@ class GMM:
         self.stds = np.asarray(stds, dtype=float)
         self.max_iter = max_iter
 
-    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
+    def fit(self, data: np.ndarray, step) -> None:
+        from sklearn.mixture import GaussianMixture
+
         em = GaussianMixture(
             n_components=self.means.size, covariance_type="spherical", max_iter=self.max_iter,
             weights_init=self.weights, means_init=self.means[:, None],
             precisions_init=1.0 / np.maximum(self.stds, 1e-3) ** 2,
-            random_state=int(rng.integers(2**31)),
+            random_state=int(step.rng.integers(2**31)),
         )
         em.fit(np.asarray(data, dtype=float).reshape(-1, 1))
         order = np.argsort(em.means_[:, 0])

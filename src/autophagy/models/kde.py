@@ -20,7 +20,7 @@ class KDE:
         self.bandwidth = float(bandwidth)
         self.centres = np.zeros((replicates, 0))
 
-    def fit(self, data: np.ndarray, rng=None) -> None:
+    def fit(self, data: np.ndarray, step=None) -> None:
         self.centres = np.array(data, dtype=float)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -21,7 +21,7 @@ class LinearRegression:
         self.noise = float(noise)
         self.design = np.zeros((replicates, 0, self.w.shape[1]))
 
-    def fit(self, data: np.ndarray, rng=None) -> None:
+    def fit(self, data: np.ndarray, step=None) -> None:
         y, x = data[..., 0], data[..., 1:]
         if self.design.shape[1] == 0:
             self.design = np.array(x)
