@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 from timing import timed
 
 from autophagy.experiments.gaussian import build
 from autophagy.engine.loop import LoopSettings, run_loop
 from autophagy.runner import resolve_config
-
 
 
 def loop_time(reps: int, gens: int, n: int, method: str) -> float:
@@ -34,10 +32,37 @@ def naive_time(reps: int, gens: int, n: int) -> float:
     return timed(go, repeat=1)
 
 
+def exact_floor(reps: int, gens: int, n: int, keep: bool) -> float:
+    """The exact method's floor: one normal and one chi-square per replicate and generation
+    (with ``keep``, each generation's mean and variance also stored, as a record must)."""
+
+    def go():
+        rng = np.random.default_rng(0)
+        mu, var = np.zeros(reps), np.ones(reps)
+        means, variances = (np.empty((gens, reps)), np.empty((gens, reps))) if keep else (None, None)
+        for g in range(gens):
+            mu = mu + np.sqrt(var) * rng.standard_normal(reps) / np.sqrt(n)
+            var = var * rng.chisquare(n - 1, reps) / n
+            if keep:
+                means[g], variances[g] = mu, var
+
+    return timed(go, repeat=3)
+
+
 def main() -> list[dict]:
     rows = []
     t = loop_time(1000, 10_000, 10_000, "exact")
     rows.append({"case": "exact: 1000 replicates x 10^4 generations, N=10^4", "seconds": t, "target": "< 2 s"})
+    reps, gens = 1000, 2000
+    small, large = loop_time(reps, gens, 100, "exact"), loop_time(reps, gens, 10**6, "exact")
+    rows.append({"case": f"exact: {reps} x {gens}, N=10^2", "seconds": small, "target": ""})
+    rows.append({"case": f"exact: {reps} x {gens}, N=10^6", "seconds": large,
+                 "target": f"flat in N: ratio {large / small:.2f} (target <= 1.2)"})
+    for keep in (False, True):
+        floor = exact_floor(reps, gens, 100, keep)
+        what = "normal + chi-square" + (", means and variances stored" if keep else "")
+        rows.append({"case": f"  floor: {what}", "seconds": floor,
+                     "target": f"exact/floor {small / floor:.2f} (target <= 1.5)"})
     reps, gens, n = 100, 50, 10_000
     sample = loop_time(reps, gens, n, "sample")
     rng = np.random.default_rng(0)

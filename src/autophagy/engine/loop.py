@@ -280,17 +280,16 @@ class _Loop:
         reps = self.cfg.replicates if self.batched else 1
         first = 0 if self.batched else unit_index
         if origin is None:
-            size, share = 0, np.full(reps, np.nan)
+            size, share = 0, np.nan
         else:
-            size = trainsets.size(train, self.axis)
-            share = np.broadcast_to(np.asarray(trainsets.real_share(origin), dtype=float), (reps,))
+            size, share = trainsets.size(train, self.axis), trainsets.real_share(origin)
         return {
             "generation": np.full(reps, generation),
             "replicate": np.arange(first, first + reps),
             "train_size": np.full(reps, size),
-            "real_share": share,
+            "real_share": _column(share, reps),
             "real_drawn": np.full(reps, real_drawn),
-            **{k: np.broadcast_to(np.asarray(v, dtype=float), (reps,)) for k, v in values.items()},
+            **{k: _column(v, reps) for k, v in values.items()},
         }
 
     def step_of(self, unit: int, generation: int) -> Step:
@@ -333,6 +332,12 @@ class _Loop:
             unit.restore(_sub(state, f"u{u}"))
 
 
+def _column(value: Any, rows: int) -> np.ndarray:
+    """``value`` (a number, or one per replicate) as a float column of ``rows``."""
+    column = np.asarray(value, dtype=float)
+    return column if column.shape == (rows,) else np.broadcast_to(column, (rows,))
+
+
 def joined(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """One column block from blocks with the same keys."""
     if len(blocks) == 1:
@@ -364,7 +369,7 @@ class Records:
         self.rows += size
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({k: v[:self.rows] for k, v in self.columns.items()})
+        return pd.DataFrame({k: v[:self.rows] for k, v in self.columns.items()}, copy=False)
 
 
 def run_loop(
