@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from autophagy import run
-from autophagy.engine.loop import LoopSettings, LoopSpec, run_loop
+from autophagy.engine import modes, trainsets
+from autophagy.engine.loop import LoopSettings, LoopSpec, _Loop, fresh_real_count, run_loop
+from autophagy.experiments import get
 from autophagy.models.gaussian import Gaussian
 from autophagy.engine.store import RunDir
 from autophagy.runner import resolve_config
@@ -135,3 +137,80 @@ def test_resume_after_interruption_gives_the_uninterrupted_numbers(tmp_path, mod
     pd.testing.assert_frame_equal(resumed, reference, check_dtype=False)
     on_disk = pd.read_csv(tmp_path / "metrics.csv")
     pd.testing.assert_frame_equal(on_disk, reference, check_dtype=False)
+
+
+# -- the step context, modes as objects, origins as counts ---------------------------------
+
+class StepRecorder(Gaussian):
+    """A batched Gaussian that remembers the step of every fit."""
+
+    def __init__(self, steps):
+        super().__init__(R, method="sample")
+        self.steps = steps
+
+    def fit(self, data, step=None):
+        self.steps.append(step)
+        super().fit(data, step)
+
+
+def test_every_hook_is_told_its_generation_unit_and_run_directory(tmp_path):
+    fits, measured, saved = [], [], []
+    truth = Gaussian(R, method="sample")
+    spec = LoopSpec(make_model=lambda: StepRecorder(fits), real=truth.sample, truth=truth,
+                    metrics=lambda model, step: measured.append(step) or {"var": model.var},
+                    artifacts=lambda model, step: saved.append(step))
+    with RunDir(tmp_path / "run", {"experiment": "test"}) as store:
+        run_loop(spec, LoopSettings(4, N, replicates=R), store=store, progress=False)
+    assert [s.generation for s in fits] == [1, 2, 3, 4] and fits[0].first and not fits[1].first
+    assert [s.generation for s in measured] == [s.generation for s in saved] == [0, 1, 2, 3, 4]
+    assert {s.unit for s in measured} == {0} and {s.run_dir for s in saved} == {store.path}
+
+
+def test_a_run_in_memory_gives_its_hooks_no_run_directory():
+    saved = []
+    truth = Gaussian(R, method="sample")
+    spec = LoopSpec(make_model=lambda: Gaussian(R, method="sample"), real=truth.sample, truth=truth,
+                    metrics=lambda model, step: {"var": model.var}, artifacts=lambda model, step: saved.append(step))
+    run_loop(spec, LoopSettings(2, N, replicates=R), progress=False)
+    assert [s.run_dir for s in saved] == [None, None, None]
+
+
+@pytest.mark.parametrize("name", list(modes.MODES))
+def test_a_mode_is_a_source_and_a_memory_and_knows_what_it_holds(name):
+    mode = modes.get(name)
+    assert mode.web == name.startswith("web")
+    assert mode.accumulates == ("accumulate" in name)
+    assert mode.fully_synthetic == (name == "replace")
+    held = mode.sets_held(generations=7, synthetic_ratio=0.5)
+    assert held == (8 if mode.accumulates else 1.5 if name == "augment" else 2)
+
+
+def test_an_unknown_mode_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="expected one of replace, augment"):
+        LoopSettings(3, N, mode="recycle")
+
+
+def test_origin_counts_join_and_report_the_real_share_like_labels():
+    labels = [np.zeros(30, dtype=np.int32), np.full(50, 1, dtype=np.int32), np.full(20, 3, dtype=np.int32)]
+    counts = [trainsets.OriginCounts(np.array([g]), np.array([len(x)])) for g, x in zip((0, 1, 3), labels)]
+    joined = trainsets.concat_origin(counts)
+    assert trainsets.real_share(joined) == trainsets.real_share(trainsets.concat_origin(labels)) == 0.3
+    again = trainsets.decode_origin(trainsets.encode_origin(joined))
+    assert np.array_equal(again.generations, [0, 1, 3]) and np.array_equal(again.counts, [30, 50, 20])
+
+
+@pytest.mark.parametrize("samples", [100, 10**6])
+def test_exact_gaussian_training_sets_carry_counts_whatever_their_size(samples):
+    """The exact method's origins are counts (no array of N labels), and the fresh mode's real
+    share is the loop's own rounding of real_fraction * N."""
+    _, config = resolve_config("gaussian", "smoke", 0, samples=samples, mode="fresh", real_fraction=0.25,
+                               generations=3)
+    history = run("gaussian", profile="smoke", progress=False, samples=samples, mode="fresh", real_fraction=0.25,
+                  generations=3)
+    later = history.frame[history.frame["generation"] >= 2]
+    assert (later["real_share"] == fresh_real_count(0.25, samples) / samples).all()
+    assert (later["train_size"] == samples).all() and config["params"]["method"] == "exact"
+    loop = _Loop(get("gaussian").build(config["params"]), LoopSettings.from_config(config["params"], 0))
+    for generation in (1, 2):
+        _, origin = loop.training_set(loop.units[0], generation, np.random.default_rng(generation))
+        assert isinstance(origin, trainsets.OriginCounts) and origin.counts.sum() == samples

@@ -4,13 +4,11 @@
 - ``default``: minutes on a 2-core laptop CPU (``make book``, Binder);
 - ``full``: the literature's scale, for a GPU.
 
-Each experiment declares what a profile sets (see ``Experiment.profiles``);
-:func:`table` collects them for the documentation.
+Each experiment declares what a profile sets (``Experiment.profiles``), the one place a
+profile's sizes are kept.
 """
 
 from __future__ import annotations
-
-import pandas as pd
 
 from .params import ParameterError
 
@@ -22,16 +20,3 @@ def check_profile(profile: str) -> str:
     if profile not in PROFILES:
         raise ParameterError(f"unknown profile {profile!r}: expected one of {', '.join(PROFILES)}")
     return profile
-
-
-def table() -> pd.DataFrame:
-    """Every experiment's profile settings, one row per (experiment, profile)."""
-    from .experiments import registry
-
-    rows = []
-    for exp in registry.all_experiments():
-        for profile in PROFILES:
-            values = exp.profiles.get(profile, {})
-            rows.append({"experiment": exp.name, "profile": profile,
-                         "settings": ", ".join(f"{k}={v}" for k, v in values.items())})
-    return pd.DataFrame(rows)

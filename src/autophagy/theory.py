@@ -27,11 +27,6 @@ def expected_sigma(t, n: int, ddof: int):
     return np.exp(np.asarray(t, dtype=float) * log_a)
 
 
-def expected_variance_squared(t, n: int, ddof: int):
-    """E[sigma_t^4] = ((N-1)(N+1) / (N-ddof)^2)^t: the spread of sigma_t^2 across replicates."""
-    return ((n - 1) * (n + 1) / (n - ddof) ** 2) ** np.asarray(t, dtype=float)
-
-
 def log_variance_drift(n: int, ddof: int) -> float:
     """Mean step of the random walk log sigma_t^2: psi((N-1)/2) + ln(2/(N-ddof)) < 0."""
     return float(special.digamma((n - 1) / 2) + np.log(2 / (n - ddof)))
@@ -54,11 +49,6 @@ def mean_variance(t, n: int, ddof: int):
     if r == 1.0:
         return t / n
     return (1 - r**t) / (1 - r) / n
-
-
-def expected_w2_squared(t, n: int, ddof: int):
-    """E[W2^2(generation t, truth)] = Var(mu_t) + E[sigma_t^2] - 2 E[sigma_t] + 1."""
-    return mean_variance(t, n, ddof) + expected_variance(t, n, ddof) - 2 * expected_sigma(t, n, ddof) + 1
 
 
 def collapse_bound(t, n: int, eps: float, sigma0: float = 1.0):
