@@ -201,8 +201,8 @@ def arena_configs(config: dict[str, Any]) -> list[tuple[str, str, str, dict[str,
             if mitigation == "watermark" and modality != "text":
                 continue
             overrides = {**_modality_overrides(modality, config), **_mitigation_overrides(mitigation, config),
-                         "generations": config["generations"], "profile": profile}
-            runs.append((modality, mitigation, profile, sub_config(BASE[modality], overrides)))
+                         "generations": config["generations"]}
+            runs.append((modality, mitigation, profile, sub_config(BASE[modality], overrides, profile)))
     return runs
 
 

@@ -92,10 +92,10 @@ def _on_cluster(stages: list[Stage], todo: list[int], seed: int, store, cluster,
             yield number, read_records(task.folder)
 
 
-def sub_config(name: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """The resolved parameters of experiment ``name`` (its default profile, then ``overrides``),
+def sub_config(name: str, overrides: dict[str, Any], profile: str = "default") -> dict[str, Any]:
+    """The resolved parameters of experiment ``name`` (its ``profile``, then ``overrides``),
     checked: resolve every stage before running one, so bad input stops before anything is written."""
     try:
-        return resolve_config(name, **overrides)[1]["params"]
+        return resolve_config(name, profile, **overrides)[1]["params"]
     except ParameterError as err:
         raise ParameterError(f"{name}: {err}") from None
