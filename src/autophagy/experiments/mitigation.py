@@ -23,6 +23,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..params import ParameterError, choice, integer, number
@@ -81,8 +82,9 @@ def _last_generation(history) -> pd.DataFrame:
 
 
 def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[str, Any]:
-    """The last generation's metrics against the first knob (one line per value of the second),
-    mean over replicates with its standard error."""
+    """The last generation's metrics (mean over replicates, with its standard error) against
+    the first knob, one line per value of the second when the stages form a grid of the two;
+    otherwise one point per stage, labelled by its knob values."""
     import matplotlib.pyplot as plt
 
     from .. import plotting
@@ -91,23 +93,30 @@ def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[s
     metrics = [m for m in metrics if m in last and last[m].notna().any()]
     if last.empty or not metrics:
         return {}
-    x_knob, line_knob = knobs[0], (knobs[1] if len(knobs) > 1 else None)
+    stages = last[list(knobs)].drop_duplicates()
+    grid = len(stages) == np.prod([stages[k].nunique() for k in knobs])
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False)
-    groups = [(None, last)] if line_knob is None else list(last.groupby(line_knob))
     for ax, metric in zip(axes[0], metrics):
-        for i, (value, rows) in enumerate(groups):
-            stats = rows.groupby(x_knob)[metric].agg(["mean", "sem"])
-            label = None if value is None else f"{line_knob} = {value:g}"
-            ax.errorbar(stats.index, stats["mean"], yerr=stats["sem"].fillna(0), marker="o", capsize=3,
-                        color=plotting.color(i), label=label)
-        if stats.index.min() > 0 and stats.index.max() / stats.index.min() > 20:
-            ax.set_xscale("log")
-        ax.set_xlabel(x_knob)
+        if grid:
+            lines = [(None, last)] if len(knobs) == 1 else list(last.groupby(knobs[1]))
+            for i, (value, rows) in enumerate(lines):
+                stats = rows.groupby(knobs[0])[metric].agg(["mean", "sem"])
+                ax.errorbar(stats.index, stats["mean"], yerr=stats["sem"].fillna(0), marker="o", capsize=3,
+                            color=plotting.color(i), label=None if value is None else f"{knobs[1]} = {value:g}")
+            if stats.index.min() > 0 and stats.index.max() / stats.index.min() > 20:
+                ax.set_xscale("log")
+            ax.set_xlabel(knobs[0])
+        else:
+            stats = last.groupby(list(knobs), sort=False)[metric].agg(["mean", "sem"])
+            ax.errorbar(range(len(stats)), stats["mean"], yerr=stats["sem"].fillna(0), fmt="o", capsize=3,
+                        color=plotting.color(0))
+            ax.set_xticks(range(len(stats)), ["\n".join(f"{k}={v:g}" for k, v in zip(knobs, row)) for row in stats.index],
+                          fontsize=7, rotation=90)
         ax.set_title(f"{metric} at generation {int(last['generation'].iloc[0])}", fontsize=10)
-    if line_knob is not None:
+    if grid and len(knobs) > 1:
         axes[0][0].legend(fontsize=8)
     fig.tight_layout()
-    return {"by-" + x_knob: fig}
+    return {"by-" + "-".join(knobs): fig}
 
 
 GAUSSIAN_SIZES = {"smoke": {"generations": 30, "samples": 100, "replicates": 100},
@@ -155,6 +164,8 @@ ARENA_COLUMNS = {
 }
 HEADLINE = {"gaussian": ("w2",), "text": ("perplexity_real", "distinct_2"), "mnist": ("fid",)}
 HIGHER_IS_BETTER = {"distinct_2"}
+REFERENCES = ("none", "real-only")
+REFERENCE_COLOUR = "0.6"
 BASE = {"gaussian": "gaussian", "text": "text", "mnist": "mnist-ddpm"}
 MITIGATIONS = {
     "none": "train on the web scrape as it comes",
@@ -225,7 +236,7 @@ def arena_stages(config: dict[str, Any]) -> list[Stage]:
 
 def arena_figures(history) -> dict[str, Any]:
     """The ranking: each modality's headline metrics at the last generation, one bar per
-    mitigation (median over replicates), best first."""
+    mitigation (median over replicates), best first; the references (none, real-only) in grey."""
     import matplotlib.pyplot as plt
 
     from .. import plotting
@@ -238,7 +249,8 @@ def arena_figures(history) -> dict[str, Any]:
     for ax, ((modality, metric), rows) in zip(axes[0], panels):
         median = rows.groupby("mitigation")["value"].median()
         median = median.sort_values(ascending=metric not in HIGHER_IS_BETTER)
-        ax.barh(range(len(median)), median.to_numpy(), color=plotting.color(0))
+        colours = [REFERENCE_COLOUR if m in REFERENCES else plotting.color(0) for m in median.index]
+        ax.barh(range(len(median)), median.to_numpy(), color=colours)
         ax.set_yticks(range(len(median)), list(median.index))
         ax.invert_yaxis()  # the best at the top
         ax.set_title(f"{modality}: {metric}", fontsize=10)
