@@ -239,3 +239,62 @@ def test_ctrl_c_while_the_command_line_starts_is_one_line_and_exit_130(tmp_path,
     assert marker.exists(), done.stderr  # the interrupt was sent
     assert done.returncode == 130
     assert done.stderr.splitlines() == ["autophagy: interrupted; run the same command again to resume"]
+
+
+@pytest.mark.parametrize("symbols", [2, 9, 10, 50, 999, 5000])
+def test_categorical_tail_rank_defaults_below_any_symbol_count(symbols):
+    from autophagy.runner import resolve_config
+
+    for profile in ("smoke", "default", "full"):
+        params = resolve_config("categorical", profile, 0, symbols=str(symbols))[1]["params"]
+        assert 1 <= params["tail_rank"] < symbols
+    assert resolve_config("categorical", "default", 0, symbols=str(symbols), tail_rank="1")[1]["params"]["tail_rank"] == 1
+
+
+def test_categorical_with_few_symbols_runs_from_the_command_line(tmp_path, capsys):
+    code, _, err = cli(capsys, "run", "categorical", "--out", str(tmp_path / "r"), "--profile", "smoke",
+                       "--set", "symbols=5", "--set", "generations=1", "--set", "replicates=3", "--quiet")
+    assert code == 0, err
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["params"]["tail_rank"] < config["params"]["symbols"]
+
+
+def test_integer_parameters_in_scientific_notation_are_accepted_by_the_command_line(tmp_path, capsys):
+    code, _, err = cli(capsys, "run", "gaussian", "--out", str(tmp_path / "r"), "--profile", "smoke",
+                       "--set", "samples=1e3", "--set", "generations=1", "--set", "replicates=2", "--quiet")
+    assert code == 0, err
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["params"]["samples"] == 1000
+
+
+def _parameter_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("    ") and " default " in line
+            and not line.startswith("    default ")]
+
+
+def test_list_aligns_every_column_to_the_longest_entry_of_the_listing(capsys):
+    code, out, _ = cli(capsys, "list")
+    lines = _parameter_lines(out)
+    assert code == 0 and lines
+    defaults, allowed = set(), set()
+    for line in lines:
+        start = line.index(" default ") + len(" default ")
+        value = line[start:].split(" ", 1)[0]
+        gap = line[start + len(value):]
+        defaults.add(start)
+        allowed.add(start + len(value) + len(gap) - len(gap.lstrip(" ")))
+    assert len(defaults) == 1 and len(allowed) == 1
+    assert "symbols//10" in out  # a derived default is written as its rule
+
+
+def test_list_of_an_experiment_without_parameters_or_profiles_says_so(capsys, monkeypatch):
+    from types import SimpleNamespace
+
+    from autophagy import experiments
+
+    bare = SimpleNamespace(name="bare", summary="nothing to set", params=[], profiles={}, loop_keys=False,
+                           columns={"value": "a value"})
+    monkeypatch.setattr(experiments, "get", lambda name: bare)
+    code, out, _ = cli(capsys, "list", "bare")
+    assert code == 0
+    assert "  parameters: none" in out and "  profiles: none" in out
+    assert not [line for line in out.splitlines() if line.rstrip().endswith(":")]

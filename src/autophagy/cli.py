@@ -106,16 +106,20 @@ def cmd_list(name: str | None) -> None:
 
     print(textwrap.fill("Every loop's record (metrics.parquet) has the key columns " + "; ".join(
         f"{k} ({v})" for k, v in KEY_DOCS.items()) + ", then the columns listed below.", width=96) + "\n")
-    for exp in [get(name)] if name else all_experiments():
+    experiments = [get(name)] if name else all_experiments()
+    params = [p for exp in experiments for p in exp.params]  # columns aligned across the listing
+    name_width = max([len(p.name) for p in params], default=0) + 2
+    default_width = max([len(str(p.default)) for p in params], default=0) + 1
+    profile_width = max([len(k) for exp in experiments for k in exp.profiles], default=0) + 2
+    for exp in experiments:
         print(f"{exp.name}: {exp.summary}")
-        print("  parameters:")
-        width = max(18, *(len(p.name) + 1 for p in exp.params))
+        print("  parameters:" + ("" if exp.params else " none"))
         for p in exp.params:
-            print(f"    {p.name:<{width}} default {p.default!s:<10} {p.allowed()}: {p.help}")
-        print("  profiles:")
+            print(f"    {p.name:<{name_width}}default {p.default!s:<{default_width}}{p.allowed()}: {p.help}")
+        print("  profiles:" + ("" if exp.profiles else " none (every run uses the defaults)"))
         for profile, values in exp.profiles.items():
             settings = ", ".join(f"{k}={v}" for k, v in values.items()) or "the defaults above"
-            print(f"    {profile:<8} {settings}")
+            print(f"    {profile:<{profile_width}}{settings}")
         keys = KEYS if exp.loop_keys else KEYS[:2]
         print("  record columns: " + ", ".join([*keys, *exp.columns]))
         for col, text in exp.columns.items():
