@@ -4,8 +4,8 @@ Layout of ``DIR``::
 
     config.json     the resolved configuration, package version and seed
     metrics.parquet the record of a finished run: one row per generation and replicate
-    metrics.arrows  the rows of an unfinished run (an Arrow IPC stream, appended as
-                    generations finish); replaced by metrics.parquet when the run ends
+    metrics.arrows  the rows of an unfinished run (an Arrow IPC stream, LZ4-compressed,
+                    appended as generations finish); replaced by metrics.parquet at the end
     checkpoint-G.npz  the loop's state after generation G, the last saved one (no pickle)
     manifest.json   the last saved generation, the checkpoint's name, which of the two
                     record files holds the rows, and the length and SHA-256 of that file
@@ -45,23 +45,28 @@ import pyarrow.parquet as pq
 
 from ..files import atomic_write, display_path
 from ..params import ParameterError
-from .loop import frame_of
 
 
 RECORDS = "metrics.parquet"
 JOURNAL = "metrics.arrows"
 _CHECKPOINT = re.compile(r"checkpoint-[0-9]+\.npz")
 _ROW_GROUP = 1 << 20  # rows per Parquet row group
+_END_OF_STREAM = 8  # bytes of the IPC stream's end marker
+_JOURNAL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")  # the key columns shrink many times
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def arrow_table(frame: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
-    """``frame`` as an Arrow table without the pandas metadata (so the bytes do not depend
-    on the pandas version), cast to ``schema`` when given."""
-    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+def arrow_table(records: pd.DataFrame | list[dict[str, np.ndarray]], schema: pa.Schema | None = None) -> pa.Table:
+    """``records`` (a DataFrame, or column blocks with the same keys) as an Arrow table
+    without pandas metadata (so the bytes do not depend on the pandas version), cast to
+    ``schema`` when given."""
+    if isinstance(records, pd.DataFrame):
+        table = pa.Table.from_pandas(records, preserve_index=False).replace_schema_metadata(None)
+    else:
+        table = pa.table({k: pa.array(np.concatenate([b[k] for b in records]), from_pandas=True) for k in records[0]})
     return table if schema is None else table.cast(schema)
 
 
@@ -324,7 +329,7 @@ class RunDir:
         state_bytes = buffer.getvalue()
         name = f"checkpoint-{generation}.npz"
         atomic_write(self.path / name, state_bytes)
-        rows = arrow_table(frame_of(self._pending), self._schema)
+        rows = arrow_table(self._pending, self._schema)
         if final:
             data = parquet_bytes(pa.concat_tables([*self._journal(), rows]))
             atomic_write(self.path / RECORDS, data)
@@ -348,17 +353,20 @@ class RunDir:
 
     def _append(self, rows: pa.Table) -> None:
         """Append ``rows`` to metrics.arrows past the saved length (the stream's schema first)."""
-        messages = [] if self._bytes else [rows.schema.serialize()]
-        messages += [batch.serialize() for batch in rows.to_batches()]
-        chunk = b"".join(m.to_pybytes() for m in messages)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, rows.schema, options=_JOURNAL_OPTIONS) as writer:
+            writer.write_table(rows)
+        messages = memoryview(sink.getvalue())[:-_END_OF_STREAM]  # later rows follow it
+        if self._bytes:  # the schema message is already there: its metadata length, then no body
+            messages = messages[8 + int.from_bytes(messages[4:8], "little"):]
         with open(self.path / JOURNAL, "ab") as handle:
             handle.truncate(self._bytes)
-            handle.write(chunk)
+            handle.write(messages)
             handle.flush()
             os.fsync(handle.fileno())
         self._schema = rows.schema
-        self._hash.update(chunk)
-        self._bytes += len(chunk)
+        self._hash.update(messages)
+        self._bytes += len(messages)
 
     def _journal(self) -> list[pa.Table]:
         """The rows saved in metrics.arrows so far (none before the first save)."""
