@@ -135,7 +135,7 @@ def test_resume_after_interruption_gives_the_uninterrupted_numbers(tmp_path, mod
         assert saved == 7
     resumed = run("gaussian", out=tmp_path, profile="smoke", seed=1, progress=False, **params).frame
     pd.testing.assert_frame_equal(resumed, reference, check_dtype=False)
-    on_disk = pd.read_csv(tmp_path / "metrics.csv")
+    on_disk = pd.read_parquet(tmp_path / "metrics.parquet")
     pd.testing.assert_frame_equal(on_disk, reference, check_dtype=False)
 
 

@@ -258,7 +258,7 @@ def test_an_interrupted_sweep_resumes_at_its_first_unfinished_stage(tmp_path, mo
     monkeypatch.setattr(gaussian, "run_records", counted)
     resumed = autophagy.run("provenance-sweep", out=tmp_path / "cut", profile="smoke", progress=False).frame
     pd.testing.assert_frame_equal(resumed, whole, check_dtype=False)
-    assert (tmp_path / "cut" / "metrics.csv").read_bytes() == (tmp_path / "whole" / "metrics.csv").read_bytes()
+    assert (tmp_path / "cut" / "metrics.parquet").read_bytes() == (tmp_path / "whole" / "metrics.parquet").read_bytes()
     assert len(calls) == len(ADOPTIONS) - 2  # the two saved stages did not run again
 
 
@@ -267,7 +267,7 @@ def test_arena_command_writes_one_row_per_modality_mitigation_generation_replica
     code = main(["run", "arena", "--out", str(out), "--profile", "smoke", "--set", "generations=2",
                  "--set", "text_samples=100", "--set", "gaussian_replicates=20"])
     assert code == 0
-    frame = pd.read_csv(out / "metrics.csv")
+    frame = pd.read_parquet(out / "metrics.parquet")
     assert list(frame.columns) == ["modality", "mitigation", "generation", "replicate", "metric", "value",
                                    "real_samples_used"]
     assert set(frame.modality) == {"gaussian", "text"}

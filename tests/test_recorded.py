@@ -33,8 +33,8 @@ def test_recorded_files_match_their_checksums_and_the_config_still_resolves(name
 def test_a_changed_recorded_file_is_one_line_naming_the_command_that_re_makes_it(tmp_path):
     name = NAMES[0]
     shutil.copytree(recorded.FOLDER / name, tmp_path / name)
-    with open(tmp_path / name / "metrics.csv", "a") as handle:
-        handle.write("\n")
+    with open(tmp_path / name / "metrics.parquet", "ab") as handle:
+        handle.write(b"\n")
     with pytest.raises(DataError) as err:
         recorded.load(name, tmp_path)
     assert "\n" not in str(err.value) and "tools/record_run.py" in str(err.value)

@@ -63,10 +63,10 @@ _REFERENCES: dict[int, bytes] = {}
 
 
 def reference(tmp_path: Path, generations: int) -> bytes:
-    """metrics.csv of an uninterrupted run (computed once per size)."""
+    """metrics.parquet of an uninterrupted run (computed once per size)."""
     if generations not in _REFERENCES:
         assert cli(gaussian_argv(tmp_path / "reference", generations))[0] == 0
-        _REFERENCES[generations] = (tmp_path / "reference" / "metrics.csv").read_bytes()
+        _REFERENCES[generations] = (tmp_path / "reference" / "metrics.parquet").read_bytes()
     return _REFERENCES[generations]
 
 
@@ -117,7 +117,7 @@ def test_sigkill_at_random_moments_then_rerun_gives_the_uninterrupted_bytes(tmp_
         kills.append(saved_generation(out))
     assert kills[-1] < generations
     assert cli(argv)[0] == 0
-    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, generations)
+    assert (out / "metrics.parquet").read_bytes() == reference(tmp_path, generations)
     assert_clean(out)
 
 
@@ -172,12 +172,12 @@ def test_kill_at_each_step_of_a_save_resumes_silently_with_identical_bytes(tmp_p
         with pytest.raises(Killed):
             cli(argv)
     if stage == "torn-row":  # the kernel wrote part of the appended rows
-        with open(out / "metrics.csv", "ab") as handle:
-            handle.write(b"8,3,400,0.0,0.01")
+        with open(out / "metrics.arrows", "ab") as handle:
+            handle.write(b"\xff\xff\xff\xff\x08\x01")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a kill is not damage: no warning
         assert cli(argv)[0] == 0
-    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, generations)
+    assert (out / "metrics.parquet").read_bytes() == reference(tmp_path, generations)
     assert_clean(out)
 
 
@@ -188,8 +188,9 @@ def _flip(path: Path) -> None:
 
 
 DAMAGE = {
-    "metrics.csv byte flipped": lambda d: _flip(d / "metrics.csv"),
-    "metrics.csv truncated": lambda d: (d / "metrics.csv").write_bytes((d / "metrics.csv").read_bytes()[:100]),
+    "metrics.arrows byte flipped": lambda d: _flip(d / "metrics.arrows"),
+    "metrics.arrows truncated": lambda d: (d / "metrics.arrows").write_bytes((d / "metrics.arrows").read_bytes()[:100]),
+    "metrics.arrows deleted": lambda d: (d / "metrics.arrows").unlink(),
     "checkpoint byte flipped": lambda d: _flip(next(d.glob("checkpoint-*.npz"))),
     "checkpoint deleted": lambda d: next(d.glob("checkpoint-*.npz")).unlink(),
     "manifest garbage": lambda d: (d / "manifest.json").write_bytes(b"\x00{not json"),
@@ -210,7 +211,7 @@ def test_damaged_progress_is_detected_warned_and_recomputed_exactly(tmp_path, mo
     DAMAGE[damage](out)
     with pytest.warns(UserWarning, match="damaged.*recomputing"):
         assert cli(argv)[0] == 0
-    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, generations)
+    assert (out / "metrics.parquet").read_bytes() == reference(tmp_path, generations)
     assert_clean(out)
 
 
@@ -361,7 +362,7 @@ def test_fuzzed_command_lines_exit_0_or_2_with_one_line_and_write_nothing_on_err
     elif argv[0] == "run":
         FUZZED["valid"] += 1
         _report_fuzz_counts(request)
-        assert (Path(out) / "metrics.csv").is_file()
+        assert (Path(out) / "metrics.parquet").is_file()
 
 
 
@@ -394,7 +395,7 @@ def test_checkpoint_holding_an_object_array_is_refused_without_running_code(tmp_
     with pytest.warns(UserWarning, match="damaged.*pickle"):
         assert cli(argv)[0] == 0
     assert not marker.exists()
-    assert (out / "metrics.csv").read_bytes() == reference(tmp_path, 20)
+    assert (out / "metrics.parquet").read_bytes() == reference(tmp_path, 20)
 
 
 # -- 5. no network, 6. determinism (every experiment) --------------------------------------
@@ -425,7 +426,7 @@ def test_smoke_profile_runs_with_the_network_blocked(tmp_path, offline, experime
     with pytest.raises(RuntimeError, match="network"):
         socket.getaddrinfo("example.org", 443)
     history = autophagy.run(experiment.name, out=tmp_path / "run", profile="smoke", progress=False)
-    assert len(history.frame) > 0 and (tmp_path / "run" / "metrics.csv").is_file()
+    assert len(history.frame) > 0 and (tmp_path / "run" / "metrics.parquet").is_file()
 
 
 @pytest.mark.parametrize("experiment", _per_experiment(EXPERIMENTS))
@@ -434,7 +435,7 @@ def test_same_seed_gives_identical_metrics_bytes_and_another_seed_differs(tmp_pa
     paths = {}
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         autophagy.run(experiment.name, out=tmp_path / name, profile="smoke", seed=seed, progress=False, **sizes)
-        paths[name] = (tmp_path / name / "metrics.csv").read_bytes()
+        paths[name] = (tmp_path / name / "metrics.parquet").read_bytes()
     assert paths["a"] == paths["b"]
     assert paths["a"] != paths["c"]
 
@@ -480,19 +481,19 @@ def test_every_experiment_killed_after_its_first_save_resumes_with_the_uninterru
     """Killed during its second save (rows appended, manifest not yet written), then rerun."""
     monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
     assert cli(resume_argv(experiment.name, tmp_path / "reference"))[0] == 0
-    uninterrupted = (tmp_path / "reference" / "metrics.csv").read_bytes()
+    uninterrupted = (tmp_path / "reference" / "metrics.parquet").read_bytes()
     out = tmp_path / "run"
     with monkeypatch.context() as patch:
         patch.setattr(rundir, "atomic_write", injector("rows-appended", at=2))
         with pytest.raises(Killed):
             cli(resume_argv(experiment.name, out))
     assert saved_generation(out) == 1  # the first generation (or stage) was saved, no more
-    assert len((out / "metrics.csv").read_bytes()) > json.loads((out / "manifest.json").read_text())["metrics_bytes"]
+    assert len((out / "metrics.arrows").read_bytes()) > json.loads((out / "manifest.json").read_text())["metrics_bytes"]
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*damaged")  # a kill is not damage
         code, err = cli(resume_argv(experiment.name, out))
     assert code == 0, err
-    assert (out / "metrics.csv").read_bytes() == uninterrupted
+    assert (out / "metrics.parquet").read_bytes() == uninterrupted
     assert_clean(out)
 
 
@@ -533,25 +534,38 @@ def finished_run(tmp_path: Path) -> Path:
     return copy
 
 
-def _tamper_first_row(folder: Path) -> None:
-    data = bytearray((folder / "metrics.csv").read_bytes())
-    data[data.index(b"\n") + 1] ^= 1  # a digit of the first row: same length, other checksum
-    (folder / "metrics.csv").write_bytes(bytes(data))
+def _tamper_a_value(folder: Path) -> None:
+    data = bytearray((folder / "metrics.parquet").read_bytes())
+    data[len(data) // 3] ^= 1  # same length, other checksum
+    (folder / "metrics.parquet").write_bytes(bytes(data))
+
+
+def _parquet(columns: dict) -> bytes:
+    import pandas as pd
+
+    from autophagy.engine.store import parquet_bytes
+
+    return parquet_bytes(pd.DataFrame(columns))
 
 
 DAMAGES = {
-    "empty-metrics": lambda d: (d / "metrics.csv").write_bytes(b""),
-    "empty-metrics-no-manifest": lambda d: ((d / "metrics.csv").write_bytes(b""), (d / "manifest.json").unlink()),
-    "header-only-no-manifest": lambda d: ((d / "metrics.csv").write_text("generation,replicate\n"), (d / "manifest.json").unlink()),
-    "no-generation-column": lambda d: ((d / "metrics.csv").write_text("x,y\n1,2\n"), (d / "manifest.json").unlink()),
+    "empty-metrics": lambda d: (d / "metrics.parquet").write_bytes(b""),
+    "empty-metrics-no-manifest": lambda d: ((d / "metrics.parquet").write_bytes(b""), (d / "manifest.json").unlink()),
+    "no-rows-no-manifest": lambda d: ((d / "metrics.parquet").write_bytes(_parquet({"generation": [], "replicate": []})),
+                                      (d / "manifest.json").unlink()),
+    "no-generation-column": lambda d: ((d / "metrics.parquet").write_bytes(_parquet({"x": [1], "y": [2]})), (d / "manifest.json").unlink()),
     "invalid-config": lambda d: (d / "config.json").write_text("{not json"),
     "config-a-list": lambda d: (d / "config.json").write_text("[1, 2]"),
     "config-without-params": lambda d: (d / "config.json").write_text('{"experiment": "gaussian"}'),
-    "missing-metrics": lambda d: (d / "metrics.csv").unlink(),
+    "missing-metrics": lambda d: (d / "metrics.parquet").unlink(),
+    "missing-metrics-no-manifest": lambda d: ((d / "metrics.parquet").unlink(), (d / "manifest.json").unlink()),
     "missing-config": lambda d: (d / "config.json").unlink(),
     "invalid-manifest": lambda d: (d / "manifest.json").write_text("{}"),
-    "checksum-mismatch": _tamper_first_row,
-    "binary-metrics-no-manifest": lambda d: ((d / "metrics.csv").write_bytes(b"\xff\xfe\x00\x01"), (d / "manifest.json").unlink()),
+    "manifest-names-another-file": lambda d: (d / "manifest.json").write_text(
+        (d / "manifest.json").read_text().replace('"metrics.parquet"', '"../metrics.parquet"')),
+    "checksum-mismatch": _tamper_a_value,
+    "binary-metrics-no-manifest": lambda d: ((d / "metrics.parquet").write_bytes(b"\xff\xfe\x00\x01"), (d / "manifest.json").unlink()),
+    "csv-metrics-no-manifest": lambda d: ((d / "metrics.parquet").write_text("generation,replicate\n0,0\n"), (d / "manifest.json").unlink()),
 }
 
 
@@ -577,10 +591,46 @@ def test_show_reads_only_the_rows_the_manifest_vouches_for(tmp_path):
 
     folder = finished_run(tmp_path)
     vouched = History.load(folder).frame
-    with open(folder / "metrics.csv", "ab") as handle:  # a torn row past the manifest (a killed write)
-        handle.write(b"99,0,1")
+    with open(folder / "metrics.parquet", "ab") as handle:  # bytes past the manifest (a killed write)
+        handle.write(b"PAR1\x00\x01")
     assert cli(["show", str(folder)])[0] == 0
     assert History.load(folder).frame.equals(vouched)
+
+
+def test_a_killed_run_shows_the_generations_it_saved_and_none_of_its_torn_rows(tmp_path, monkeypatch):
+    from autophagy.engine.history import History
+
+    out = tmp_path / "run"
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "atomic_write", injector("rows-appended", at=4))  # saved 3 generations
+        with pytest.raises(Killed):
+            cli(gaussian_argv(out, 20))
+    with open(out / "metrics.arrows", "ab") as handle:
+        handle.write(b"\xff\xff\xff\xff\x10")
+    assert not (out / "metrics.parquet").exists()
+    before = _entries(out)
+    assert cli(["show", str(out)])[0] == 0
+    assert sorted(History.load(out).frame["generation"].unique()) == [0, 1, 2, 3]
+    assert _entries(out) == before
+
+
+def test_a_run_killed_between_writing_its_record_and_its_last_manifest_resumes_with_the_same_bytes(tmp_path, monkeypatch):
+    """The last save wrote metrics.parquet; the manifest still names the journal."""
+    generations, out = 6, tmp_path / "run"
+    argv = gaussian_argv(out, generations)
+    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "atomic_write", injector("rows-appended", at=generations))
+        with pytest.raises(Killed):
+            cli(argv)
+    assert (out / "metrics.parquet").is_file() and json.loads((out / "manifest.json").read_text())["records"] == "metrics.arrows"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a kill is not damage: no warning
+        assert cli(argv)[0] == 0
+    assert (out / "metrics.parquet").read_bytes() == reference(tmp_path, generations)
+    assert not (out / "metrics.arrows").exists()
+    assert_clean(out)
 
 
 def _missing_fashion(tmp_path, monkeypatch):

@@ -71,8 +71,8 @@ def test_sweep_records_equal_the_same_cells_run_one_by_one(tmp_path):
     for cell in cells:
         alone = autophagy.run("gaussian", out=tmp_path / "alone" / cell.name, profile="smoke", seed=cell.seed,
                               progress=False, **cell.values)
-        assert (tmp_path / "alone" / cell.name / "metrics.csv").read_bytes() == \
-            (tmp_path / "sweep" / "cells" / cell.name / "metrics.csv").read_bytes()
+        assert (tmp_path / "alone" / cell.name / "metrics.parquet").read_bytes() == \
+            (tmp_path / "sweep" / "cells" / cell.name / "metrics.parquet").read_bytes()
         mine = result.frame
         for key, value in {**cell.values, "seed": cell.seed}.items():
             mine = mine[mine[key] == value]
@@ -97,7 +97,7 @@ def test_a_killed_worker_loses_nothing(tmp_path):
             time.sleep(0.05)
         os.kill(pids[0], signal.SIGKILL)  # the nanny restarts it; the scheduler retries its task
         assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()
-    assert (tmp_path / "killed" / "metrics.csv").read_bytes() == (tmp_path / "clean" / "metrics.csv").read_bytes()
+    assert (tmp_path / "killed" / "metrics.parquet").read_bytes() == (tmp_path / "clean" / "metrics.parquet").read_bytes()
     assert clean.manifest["finished"]
 
 
@@ -113,7 +113,7 @@ def test_a_killed_client_resumes_to_the_same_record_and_a_second_client_is_refus
     manifest = json.loads((out / "manifest.json").read_text())
     assert not manifest["finished"] and 1 <= manifest["cells_finished"] < 8
     assert cli(sweep_argv(out, *slow_sets()))[0] == 0
-    assert (out / "metrics.csv").read_bytes() == (tmp_path / "clean" / "metrics.csv").read_bytes()
+    assert (out / "metrics.parquet").read_bytes() == (tmp_path / "clean" / "metrics.parquet").read_bytes()
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -151,10 +151,10 @@ def test_the_arena_on_two_workers_writes_the_bytes_it_writes_in_one_process(tmp_
     assert cli(["run", "arena", "--out", str(tmp_path / "here"), *ARENA_SMOKE])[0] == 0
     code, err = cli(["run", "arena", "--out", str(tmp_path / "spread"), "--workers", "2", *ARENA_SMOKE])
     assert code == 0, err
-    assert (tmp_path / "spread" / "metrics.csv").read_bytes() == (tmp_path / "here" / "metrics.csv").read_bytes()
+    assert (tmp_path / "spread" / "metrics.parquet").read_bytes() == (tmp_path / "here" / "metrics.parquet").read_bytes()
     stages = sorted((tmp_path / "spread" / "stages").iterdir())
     config = json.loads((tmp_path / "spread" / "config.json").read_text())
-    frame = pd.read_csv(tmp_path / "here" / "metrics.csv")
+    frame = pd.read_parquet(tmp_path / "here" / "metrics.parquet")
     assert len(stages) == frame.groupby(config["labels"][:2]).ngroups  # one run directory per stage
     assert all(json.loads((s / "manifest.json").read_text())["finished"] for s in stages)
 
@@ -181,7 +181,7 @@ def test_a_sweep_interrupted_in_one_process_resumes_on_workers_to_the_same_bytes
     assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["generation"] == 2  # two stages saved
     code, err = cli([*argv[:2], "--out", str(tmp_path / "cut"), "--workers", "2", *argv[2:]])
     assert code == 0, err
-    assert (tmp_path / "cut" / "metrics.csv").read_bytes() == (tmp_path / "whole" / "metrics.csv").read_bytes()
+    assert (tmp_path / "cut" / "metrics.parquet").read_bytes() == (tmp_path / "whole" / "metrics.parquet").read_bytes()
     assert len(list((tmp_path / "cut" / "stages").iterdir())) == len(calls) + 1  # only the unsaved stages ran there
 
 

@@ -4,7 +4,7 @@
 runs the experiment with ``autophagy run`` into a scratch folder (resumable: give the same
 command again after an interruption) and copies what a reader needs, and nothing heavy, into
 the package (``src/autophagy/recorded/NAME/``, read by :mod:`autophagy.recorded`):
-``metrics.csv``, ``config.json`` and the saved samples. ``RECORD.json`` beside them says how
+``metrics.parquet``, ``config.json`` and the saved samples. ``RECORD.json`` beside them says how
 the run was made (the command, wall time, hardware, package and library versions) and holds
 each file's SHA-256; ``tests/test_recorded.py`` checks both. Checkpoints (model weights) and
 figures stay in the scratch folder.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDED = ROOT / "src" / "autophagy" / "recorded"
-KEPT = ("metrics.csv", "config.json")
+KEPT = ("metrics.parquet", "config.json")
 KEPT_FOLDERS = ("samples",)
 
 

@@ -1,26 +1,27 @@
-"""The command line: ``autophagy list``, ``run``, ``show``, ``sweep`` and ``pretrain``.
+"""The command line: ``autophagy list``, ``run``, ``show``, ``export``, ``sweep`` and ``pretrain``.
 
-Bad input ends with one line on stderr and exit status 2, and nothing written.
+Bad input ends with one line on stderr and exit status 2, and nothing written. Only ``sys``
+is imported with the module: everything else is imported inside :func:`main`, so a Ctrl-C
+while the command line starts meets the same one-line handler as one during a run.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import textwrap
-
-from .params import ParameterError
 
 EXIT_BAD_INPUT = 2
+INTERRUPTED = "autophagy: interrupted; run the same command again to resume"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2 (argparse would print the usage too)
-        raise ParameterError(message)
+def _parser():
+    import argparse
 
+    from .params import ParameterError
 
-def _parser() -> argparse.ArgumentParser:
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str):  # one line, exit 2 (argparse would print the usage too)
+            raise ParameterError(message)
+
     parser = _Parser(prog="autophagy", description="Self-consuming generative loops (model collapse).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     lst = sub.add_parser("list", help="experiments, their parameters and defaults")
@@ -37,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     show = sub.add_parser("show", help="print the summary table of a finished run or sweep")
     show.add_argument("dir")
+    exp = sub.add_parser("export", help="write a run's or sweep's record as CSV (default: DIR/metrics.csv)")
+    exp.add_argument("dir")
+    exp.add_argument("--format", default="csv", help="csv (the only format)")
+    exp.add_argument("--out", metavar="FILE", help="where to write it: a file, or - for stdout (default: DIR/metrics.csv)")
     swp = sub.add_parser("sweep", help="run a grid of runs as Dask tasks (resumes if interrupted)")
     swp.add_argument("experiment")
     swp.add_argument("--out", required=True, help="sweep directory")
@@ -66,6 +71,8 @@ def cmd_pretrain(args) -> None:
 
 def _pairs(pairs: list[str], flag: str = "--set", form: str = "KEY=VALUE") -> dict[str, str]:
     """``["KEY=VALUE", ...]`` (the values of a repeated ``flag``) as ``{KEY: VALUE}``."""
+    from .params import ParameterError
+
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -83,6 +90,8 @@ def _grid(pairs: list[str]) -> dict[str, list[str]]:
 
 
 def _seed(text: str) -> int:
+    from .params import ParameterError
+
     try:
         return int(text, 10)
     except ValueError:
@@ -90,29 +99,36 @@ def _seed(text: str) -> int:
 
 
 def cmd_list(name: str | None) -> None:
+    import textwrap
+
     from .experiments import all_experiments, get
     from .engine.history import KEY_DOCS, KEYS
 
-    print(textwrap.fill("Every loop's metrics.csv has the key columns " + "; ".join(
+    print(textwrap.fill("Every loop's record (metrics.parquet) has the key columns " + "; ".join(
         f"{k} ({v})" for k, v in KEY_DOCS.items()) + ", then the columns listed below.", width=96) + "\n")
-    for exp in [get(name)] if name else all_experiments():
+    experiments = [get(name)] if name else all_experiments()
+    params = [p for exp in experiments for p in exp.params]  # columns aligned across the listing
+    name_width = max([len(p.name) for p in params], default=0) + 2
+    default_width = max([len(str(p.default)) for p in params], default=0) + 1
+    profile_width = max([len(k) for exp in experiments for k in exp.profiles], default=0) + 2
+    for exp in experiments:
         print(f"{exp.name}: {exp.summary}")
-        print("  parameters:")
-        width = max(18, *(len(p.name) + 1 for p in exp.params))
+        print("  parameters:" + ("" if exp.params else " none"))
         for p in exp.params:
-            print(f"    {p.name:<{width}} default {p.default!s:<10} {p.allowed()}: {p.help}")
-        print("  profiles:")
+            print(f"    {p.name:<{name_width}}default {p.default!s:<{default_width}}{p.allowed()}: {p.help}")
+        print("  profiles:" + ("" if exp.profiles else " none (every run uses the defaults)"))
         for profile, values in exp.profiles.items():
             settings = ", ".join(f"{k}={v}" for k, v in values.items()) or "the defaults above"
-            print(f"    {profile:<8} {settings}")
+            print(f"    {profile:<{profile_width}}{settings}")
         keys = KEYS if exp.loop_keys else KEYS[:2]
-        print("  metrics.csv columns: " + ", ".join([*keys, *exp.columns]))
+        print("  record columns: " + ", ".join([*keys, *exp.columns]))
         for col, text in exp.columns.items():
             print(textwrap.fill(f"{col}: {text}", width=96, initial_indent="    ", subsequent_indent="      "))
         print()
 
 
 def cmd_run(args) -> None:
+    from .params import ParameterError
     from .runner import run
 
     overrides = _pairs(args.set)
@@ -122,10 +138,12 @@ def cmd_run(args) -> None:
     history = run(args.experiment, out=args.out, profile=args.profile, seed=_seed(args.seed),
                   progress=not args.quiet, workers=_count(args.workers, "--workers"), scheduler=args.scheduler,
                   **overrides)
-    print(f"wrote {args.out}/metrics.csv ({len(history.frame)} rows), config.json and figures/")
+    print(f"wrote {args.out}/metrics.parquet ({len(history.frame)} rows), config.json and figures/")
 
 
 def _count(text: str | None, flag: str) -> int | None:
+    from .params import ParameterError
+
     if text is None:
         return None
     try:
@@ -135,6 +153,7 @@ def _count(text: str | None, flag: str) -> int | None:
 
 
 def cmd_sweep(args) -> None:
+    from .params import ParameterError
     from .sweeps import sweep
 
     overrides = _pairs(args.set)
@@ -143,7 +162,7 @@ def cmd_sweep(args) -> None:
     result = sweep(args.experiment, args.out, _grid(args.grid), seeds=_count(args.seeds, "--seeds"),
                    profile=args.profile, workers=_count(args.workers, "--workers"), scheduler=args.scheduler,
                    progress=not args.quiet, **overrides)
-    print(f"wrote {args.out}/metrics.csv ({len(result.frame)} rows from {len(result.spec.cells())} cells), "
+    print(f"wrote {args.out}/metrics.parquet ({len(result.frame)} rows from {len(result.spec.cells())} cells), "
           "manifest.json, figures/ and cells/")
 
 
@@ -163,17 +182,18 @@ def cmd_show_sweep(path: str) -> None:
         print(result.summary().to_string(float_format=lambda x: f"{x:.4g}"))
 
 
-def cmd_show(path: str) -> None:
+def _load_run(path: str):
+    """The History of the run in ``path``; ParameterError when it holds none or a damaged one."""
     from pathlib import Path
 
     from .engine.history import History
+    from .engine.store import RECORDS
+    from .params import ParameterError
 
     folder = Path(path)
     try:
-        if (folder / "sweep.json").is_file():
-            return cmd_show_sweep(path)
-        if not (folder / "metrics.csv").is_file() or not (folder / "config.json").is_file():
-            raise ParameterError(f"{path} holds no run (no metrics.csv and config.json)")
+        if not (folder / "config.json").is_file() or not ((folder / "manifest.json").is_file() or (folder / RECORDS).is_file()):
+            raise ParameterError(f"{path} holds no run (no config.json and {RECORDS} or manifest.json)")
         history = History.load(folder)
     except OSError as err:  # a name too long, a file we may not read
         from .files import display_path
@@ -181,15 +201,62 @@ def cmd_show(path: str) -> None:
         raise ParameterError(f"{display_path(folder)} cannot be read: {err.strerror or err}") from None
     except ParameterError:
         raise
-    except ValueError as err:  # empty or malformed metrics.csv or config.json, checksum mismatch
+    except ValueError as err:  # damaged records or config.json, checksum mismatch
         raise ParameterError(f"{path} holds a damaged run: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
     problem = history.problem()
     if problem:
         raise ParameterError(f"{path} holds a damaged run: {problem}")
+    return history
+
+
+def _is_sweep(path: str) -> bool:
+    from pathlib import Path
+
+    try:
+        return (Path(path) / "sweep.json").is_file()
+    except (OSError, ValueError):  # a name the system refuses: _load_run reports it
+        return False
+
+
+def cmd_show(path: str) -> None:
+    if _is_sweep(path):
+        return cmd_show_sweep(path)
+    history = _load_run(path)
     cfg = history.config
     settings = ", ".join(f"{k}={v}" for k, v in cfg["params"].items())
     print(f"{cfg['experiment']} (profile {cfg['profile']}, seed {cfg['seed']}): {settings}")
     print(history.summary().to_string(float_format=lambda x: f"{x:.4g}"))
+
+
+def cmd_export(args) -> None:
+    """Write the record of the run or sweep in ``args.dir`` as CSV: every float64 written so
+    that it reads back as the same number, into ``--out`` (default ``DIR/metrics.csv``, ``-``
+    for stdout) through a temporary file and a rename."""
+    from pathlib import Path
+
+    from .files import atomic_write, display_path
+    from .params import ParameterError
+
+    if args.format != "csv":
+        raise ParameterError(f"--format {args.format!r} is not supported: choose csv")
+    if _is_sweep(args.dir):
+        from .sweeps import load
+
+        frame = load(args.dir).frame
+    else:
+        frame = _load_run(args.dir).frame
+    text = frame.to_csv(index=False)
+    if args.out == "-":
+        sys.stdout.write(text)
+        return
+    out = Path(args.out) if args.out else Path(args.dir) / "metrics.csv"
+    try:
+        if out.is_dir():
+            raise ParameterError(f"--out {display_path(out)} is a directory: name a file")
+        atomic_write(out, text.encode())
+    except OSError as err:
+        raise ParameterError(f"--out {display_path(out)} cannot be written: {err.strerror or err}") from None
+    print(f"wrote {out} ({len(frame)} rows)")
 
 
 def _one_line(text: str) -> str:
@@ -199,6 +266,8 @@ def _one_line(text: str) -> str:
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's final flush meets no closed pipe."""
+    import os
+
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -209,6 +278,8 @@ def _silence_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        from .params import ParameterError
+
         args = _parser().parse_args(argv)
         if args.command == "list":
             cmd_list(args.experiment)
@@ -218,18 +289,20 @@ def main(argv: list[str] | None = None) -> int:
             cmd_sweep(args)
         elif args.command == "pretrain":
             cmd_pretrain(args)
+        elif args.command == "export":
+            cmd_export(args)
         else:
             cmd_show(args.dir)
         sys.stdout.flush()  # a closed pipe is found here, not at the interpreter's exit
+    except KeyboardInterrupt:  # first: ParameterError may not be imported yet
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `autophagy show DIR | head -1`: the reader left, say nothing more
         _silence_stdout()
         return 1
     except ParameterError as err:
         print(f"autophagy: error: {_one_line(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("autophagy: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
     return 0
 
 

@@ -32,11 +32,23 @@ def _integer(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """A default computed from the other parameters' values (``rule(config)``), so it cannot
+    clash with them; ``text`` says how (``autophagy list`` prints it)."""
+
+    text: str
+    rule: Callable[[dict[str, Any]], Any]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class Param:
     """One parameter: its name, type, default and allowed values.
 
     ``low``/``high`` bound numbers (``low_open``/``high_open`` exclude the bound);
-    ``choices`` lists the allowed strings.
+    ``choices`` lists the allowed strings. ``default`` may be :class:`Derived`.
     """
 
     name: str
@@ -106,7 +118,7 @@ class Param:
         return converted
 
 
-def integer(name: str, default: int, help: str, low: int | None = None, high: int | None = None) -> Param:
+def integer(name: str, default: int | Derived, help: str, low: int | None = None, high: int | None = None) -> Param:
     """An integer parameter in [low, high]."""
     return Param(name, int, default, help, low=low, high=high)
 
@@ -135,7 +147,8 @@ def resolve(
     overrides: dict[str, Any],
     check: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Defaults, then the profile's values, then ``overrides``, each converted and checked.
+    """Defaults, then the profile's values, then ``overrides``, each converted and checked;
+    then the :class:`Derived` defaults that neither set, from the other values.
 
     ``check`` tests combinations of parameters and raises :class:`ParameterError`.
     """
@@ -149,8 +162,12 @@ def resolve(
     config.update(profile_values)
     for name, value in overrides.items():
         config[name] = by_name[name].convert(value)
+    derived = {name: value for name, value in config.items() if isinstance(value, Derived)}
     for name, value in config.items():
-        config[name] = by_name[name].convert(value)
+        if name not in derived:
+            config[name] = by_name[name].convert(value)
+    for name, value in derived.items():
+        config[name] = by_name[name].convert(value.rule(config))
     if check is not None:
         check(config)
     return config

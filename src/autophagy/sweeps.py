@@ -7,8 +7,8 @@ writes it for the same parameters and seed. Layout of a sweep directory ``DIR``:
     sweep.json     the spec: experiment, profile, grid, seeds, settings, and the cells
     manifest.json  every cell's status and the SHA-256 of its records, the package version
                    and git revision; once all cells finished, the length and SHA-256 of
-                   metrics.csv (as a run's manifest vouches for its rows)
-    metrics.csv    the combined record: the grid keys and ``seed``, then each cell's columns
+                   metrics.parquet (as a run's manifest vouches for its rows)
+    metrics.parquet  the combined record: the grid keys and ``seed``, then each cell's columns
     figures/*.png  the last generation's metrics against each grid key (heatmaps for two keys)
     cells/NNNN/    one run directory per cell (its records; the sweep draws the figures)
     .lock          held (flock) by the client running the sweep, holding its pid
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import itertools
 import json
 import os
@@ -39,7 +38,7 @@ import pandas as pd
 
 from . import __version__
 from .params import ParameterError
-from .engine.store import vouched_metrics
+from .engine.store import RECORDS, parquet_bytes, read_records, vouched_metrics
 from .files import atomic_write, display_path
 
 SPEC = "sweep.json"
@@ -233,7 +232,7 @@ class SweepDir:
                     "cells_finished": len(done), "cells": cells, "autophagy_version": __version__,
                     "git_revision": git_revision()}
         if combined is not None:
-            manifest.update(metrics_bytes=len(combined), metrics_sha256=hashlib.sha256(combined).hexdigest())
+            manifest.update(records=RECORDS, metrics_bytes=len(combined), metrics_sha256=hashlib.sha256(combined).hexdigest())
         atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2).encode())
 
     def cell_frame(self, cell: Cell) -> pd.DataFrame:
@@ -245,8 +244,8 @@ class SweepDir:
     def combine(self) -> bytes:
         """Write the combined record of every cell (every cell must have finished)."""
         frame = pd.concat([self.cell_frame(c) for c in self.spec.cells()], ignore_index=True)
-        data = frame.to_csv(index=False).encode()
-        atomic_write(self.path / "metrics.csv", data)
+        data = parquet_bytes(frame)
+        atomic_write(self.path / RECORDS, data)
         return data
 
 
@@ -338,11 +337,6 @@ def run_tasks(client, tasks: Sequence[Task], on_done: Callable[[Task], None] | N
             on_done(futures.pop(future))
 
 
-def read_records(folder: str | os.PathLike) -> pd.DataFrame:
-    """The records of the run in ``folder``: the rows its manifest vouches for."""
-    return pd.read_csv(io.BytesIO(vouched_metrics(Path(folder))))
-
-
 @dataclass(frozen=True)
 class Cluster:
     """Where tasks run: a new LocalCluster of ``workers`` processes (default: one per core),
@@ -426,7 +420,7 @@ def execute(folder: SweepDir, client, progress: bool = True) -> dict[str, str]:
 
 
 def _records_hash(folder: SweepDir, cell: Cell) -> str:
-    return hashlib.sha256(vouched_metrics(folder.cell_path(cell))).hexdigest()
+    return hashlib.sha256(vouched_metrics(folder.cell_path(cell))[1]).hexdigest()
 
 
 @dataclass
@@ -481,8 +475,8 @@ def load(path: str | os.PathLike) -> SweepResult:
         manifest = json.loads((path / MANIFEST).read_text()) if (path / MANIFEST).exists() else {}
         folder = SweepDir(path, spec)
         names = {c.name for c in spec.cells() if folder.finished(c)}
-        if manifest.get("finished") and (path / "metrics.csv").exists():
-            frame = pd.read_csv(io.BytesIO(vouched_metrics(path)))
+        if manifest.get("finished") and (path / RECORDS).exists():
+            frame = read_records(path)
         else:
             frames = [folder.cell_frame(c) for c in spec.cells() if c.name in names]
             frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*spec.grid, "seed", "generation"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +31,10 @@ class History:
 
     @classmethod
     def load(cls, path: str | Path) -> "History":
-        """The run saved in folder ``path``: only the rows of metrics.csv that its manifest
-        vouches for (length and SHA-256). A damaged run raises ValueError (OSError when a
-        file cannot be read)."""
-        from .store import vouched_metrics
+        """The run saved in folder ``path``: only the rows that its manifest vouches for
+        (metrics.parquet, or an unfinished run's metrics.arrows; length and SHA-256). A
+        damaged run raises ValueError (OSError when a file cannot be read)."""
+        from .store import read_records
 
         path = Path(path)
         try:
@@ -44,7 +43,7 @@ class History:
             raise ValueError(f"config.json is not valid JSON ({err})") from None
         if not isinstance(config, dict):
             raise ValueError("config.json does not hold a configuration")
-        return cls(pd.read_csv(io.BytesIO(vouched_metrics(path))), config, path)
+        return cls(read_records(path), config, path)
 
     def problem(self) -> str | None:
         """Why this history cannot be summarised (a damaged run), or None."""
@@ -55,12 +54,12 @@ class History:
             return "config.json has invalid labels"
         missing = [c for c in ["generation", "replicate", *self.labels] if c not in self.frame.columns]
         if missing:
-            return f"metrics.csv lacks the column {missing[0]!r}"
+            return f"the records lack the column {missing[0]!r}"
         if self.frame.empty:
-            return "metrics.csv holds no rows"
+            return "the records hold no rows"
         odd = [c for c in ["generation", *self.metrics] if not pd.api.types.is_numeric_dtype(self.frame[c])]
         if odd:
-            return f"metrics.csv column {odd[0]!r} is not numeric"
+            return f"the records' column {odd[0]!r} is not numeric"
         return None
 
     @property

@@ -1,20 +1,26 @@
-"""A run directory: configuration, tidy metrics and a checkpoint, written so nothing is lost.
+"""A run directory: configuration, tidy records and a checkpoint, written so nothing is lost.
 
 Layout of ``DIR``::
 
     config.json     the resolved configuration, package version and seed
-    metrics.csv     one row per generation and replicate (appended as generations finish)
+    metrics.parquet the record of a finished run: one row per generation and replicate
+    metrics.arrows  the rows of an unfinished run (an Arrow IPC stream, LZ4-compressed,
+                    appended as generations finish); replaced by metrics.parquet at the end
     checkpoint-G.npz  the loop's state after generation G, the last saved one (no pickle)
-    manifest.json   the last saved generation, the checkpoint's name, and the length and
-                    SHA-256 of metrics.csv and of the checkpoint
+    manifest.json   the last saved generation, the checkpoint's name, which of the two
+                    record files holds the rows, and the length and SHA-256 of that file
+                    and of the checkpoint
     figures/*.png   written when the run ends
     .lock           held (flock) by the process writing the directory; the kernel releases
                     it when that process dies, so a killed run never leaves it stuck
 
 Each save writes a new checkpoint (temporary name, then rename), appends the new rows to
-metrics.csv, writes the manifest (temporary name, then rename) and only then deletes the
-previous checkpoint. A run killed at any moment therefore leaves the manifest pointing at a
-consistent state; rows past the manifest's length are cut off on resume.
+metrics.arrows, writes the manifest (temporary name, then rename) and only then deletes the
+previous checkpoint. The last save writes metrics.parquet instead (every row, temporary name,
+then rename) and deletes metrics.arrows after the manifest names metrics.parquet. A run
+killed at any moment therefore leaves the manifest pointing at a consistent state; rows past
+the manifest's length are cut off on resume. metrics.parquet depends only on the rows (not
+on when the saves fell), so a resumed run ends with the same bytes as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -34,41 +40,94 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..files import atomic_write, display_path
 from ..params import ParameterError
-from .loop import frame_of
 
 
+RECORDS = "metrics.parquet"
+JOURNAL = "metrics.arrows"
 _CHECKPOINT = re.compile(r"checkpoint-[0-9]+\.npz")
+_ROW_GROUP = 1 << 20  # rows per Parquet row group
+_END_OF_STREAM = 8  # bytes of the IPC stream's end marker
+_JOURNAL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")  # the key columns shrink many times
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def vouched_metrics(path: str | os.PathLike) -> bytes:
-    """The bytes of ``path/metrics.csv`` that ``manifest.json`` vouches for (length and SHA-256).
+def arrow_table(records: pd.DataFrame | list[dict[str, np.ndarray]], schema: pa.Schema | None = None) -> pa.Table:
+    """``records`` (a DataFrame, or column blocks with the same keys) as an Arrow table
+    without pandas metadata (so the bytes do not depend on the pandas version), cast to
+    ``schema`` when given."""
+    if isinstance(records, pd.DataFrame):
+        table = pa.Table.from_pandas(records, preserve_index=False).replace_schema_metadata(None)
+    else:
+        table = pa.table({k: pa.array(np.concatenate([b[k] for b in records]), from_pandas=True) for k in records[0]})
+    return table if schema is None else table.cast(schema)
 
-    Rows past the manifest's length (a run killed mid-write, or still running) are left out;
-    without a manifest the whole file is returned. Raises ValueError when the manifest is
-    malformed or the bytes do not match it, OSError when a file cannot be read.
+
+def parquet_bytes(records: pd.DataFrame | pa.Table) -> bytes:
+    """The Parquet file of ``records``: the same rows give the same bytes. Float columns are
+    stored plain (their values rarely repeat), the others dictionary-encoded."""
+    table = records if isinstance(records, pa.Table) else arrow_table(records)
+    table = table.combine_chunks()  # pages then do not depend on how the rows were gathered
+    keys = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, row_group_size=_ROW_GROUP, compression="snappy", use_dictionary=keys)
+    return buffer.getvalue()
+
+
+def parse_records(name: str, data: bytes) -> pd.DataFrame:
+    """The rows in ``data``, the bytes of ``metrics.parquet`` or ``metrics.arrows`` (``name``).
+
+    Raises ValueError when they are not such a file."""
+    return _table(name, data).to_pandas()
+
+
+def _table(name: str, data: bytes) -> pa.Table:
+    try:
+        if name == JOURNAL:
+            return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+        return pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as err:
+        raise ValueError(f"{name} is not a readable {'Arrow stream' if name == JOURNAL else 'Parquet file'} ({err})") from None
+
+
+def vouched_metrics(path: str | os.PathLike) -> tuple[str, bytes]:
+    """The name and bytes of the record file in ``path`` that ``manifest.json`` vouches for
+    (its name, length and SHA-256).
+
+    Bytes past the manifest's length (a run killed mid-write, or still running) are left out;
+    without a manifest the whole of metrics.parquet is returned. Raises ValueError when the
+    manifest is malformed or the bytes do not match it, OSError when a file cannot be read.
     """
     path = Path(path)
     manifest_path = path / "manifest.json"
-    with open(path / "metrics.csv", "rb") as handle:
-        if not manifest_path.exists():
-            return handle.read()
-        manifest = json.loads(manifest_path.read_text())
-        length, digest = (manifest.get("metrics_bytes"), manifest.get("metrics_sha256")) if isinstance(manifest, dict) else (None, None)
-        if isinstance(length, bool) or not isinstance(length, int) or length < 0 or not isinstance(digest, str):
-            raise ValueError("manifest.json is malformed")
+    if not manifest_path.exists():
+        return RECORDS, (path / RECORDS).read_bytes()
+    manifest = json.loads(manifest_path.read_text())
+    name, length, digest = (
+        (manifest.get("records"), manifest.get("metrics_bytes"), manifest.get("metrics_sha256"))
+        if isinstance(manifest, dict) else (None, None, None))
+    if (name not in (RECORDS, JOURNAL) or isinstance(length, bool) or not isinstance(length, int)
+            or length < 0 or not isinstance(digest, str)):
+        raise ValueError("manifest.json is malformed")
+    with open(path / name, "rb") as handle:
         data = handle.read(length)
     if len(data) != length:
-        raise ValueError("metrics.csv is shorter than its manifest says")
+        raise ValueError(f"{name} is shorter than its manifest says")
     if _sha256(data) != digest:
-        raise ValueError("metrics.csv does not match the checksum in manifest.json")
-    return data
+        raise ValueError(f"{name} does not match the checksum in manifest.json")
+    return name, data
+
+
+def read_records(path: str | os.PathLike) -> pd.DataFrame:
+    """The records of the run (or finished sweep) in ``path``: the rows its manifest vouches for."""
+    return parse_records(*vouched_metrics(path))
 
 
 SAVE_EVERY_ENV = "AUTOPHAGY_SAVE_EVERY"
@@ -99,8 +158,9 @@ class RunDir:
         self._wrote_config: Path | None = None  # config.json, when this run wrote it
         self._made_lock: Path | None = None  # .lock, when this run created it
         self._pending: list[dict] = []
-        self._hash = hashlib.sha256()
+        self._hash = hashlib.sha256()  # of metrics.arrows as saved
         self._bytes = 0
+        self._schema: pa.Schema | None = None  # of its rows
 
     # -- opening -------------------------------------------------------------------------
     def check(self) -> None:
@@ -214,43 +274,52 @@ class RunDir:
         manifest_path = self.path / "manifest.json"
         if not manifest_path.exists():
             return None
-        metrics_path = self.path / "metrics.csv"
         try:
+            records, data = vouched_metrics(self.path)
             manifest = json.loads(manifest_path.read_text())
-            with open(metrics_path, "rb") as handle:
-                metrics_bytes = handle.read(manifest["metrics_bytes"])
             name = manifest["checkpoint"]
             if not _CHECKPOINT.fullmatch(name):
                 raise ValueError(f"the manifest names an invalid checkpoint {name!r}")
             state_bytes = (self.path / name).read_bytes()
-            if len(metrics_bytes) != manifest["metrics_bytes"]:
-                raise ValueError("metrics.csv is shorter than its manifest says")
-            if _sha256(metrics_bytes) != manifest["metrics_sha256"] or _sha256(state_bytes) != manifest["checkpoint_sha256"]:
+            if _sha256(state_bytes) != manifest["checkpoint_sha256"]:
                 raise ValueError("checksum mismatch")
-            frame = pd.read_csv(io.BytesIO(metrics_bytes))
+            table = _table(records, data)
             with np.load(io.BytesIO(state_bytes), allow_pickle=False) as archive:
                 state = {k: archive[k] for k in archive.files}
         except (OSError, ValueError, KeyError) as err:
             warnings.warn(f"{self.path}: saved progress is damaged ({err}); recomputing from generation 1")
             self._remove_progress()
             return None
-        with open(metrics_path, "r+b") as handle:
-            handle.truncate(len(metrics_bytes))
-        self._hash = hashlib.sha256(metrics_bytes)
-        self._bytes = len(metrics_bytes)
-        return int(manifest["generation"]), frame, state
+        if records == JOURNAL:
+            (self.path / RECORDS).unlink(missing_ok=True)  # written by a run killed before its last manifest
+            with open(self.path / JOURNAL, "r+b") as handle:
+                handle.truncate(len(data))
+            self._hash = hashlib.sha256(data)
+            self._bytes = len(data)
+            self._schema = table.schema
+        self._tidy(name, finished=records == RECORDS)
+        return int(manifest["generation"]), table.to_pandas(), state
 
     def _remove_progress(self) -> None:
-        (self.path / "manifest.json").unlink(missing_ok=True)
-        (self.path / "metrics.csv").unlink(missing_ok=True)
+        for name in ("manifest.json", RECORDS, JOURNAL):
+            (self.path / name).unlink(missing_ok=True)
         for old in self.path.glob("checkpoint*.npz"):
             old.unlink()
+
+    def _tidy(self, checkpoint: str, finished: bool) -> None:
+        """Delete what the manifest no longer names: older checkpoints, and the journal of a finished run."""
+        for old in self.path.glob("checkpoint*.npz"):
+            if old.name != checkpoint:
+                old.unlink()
+        if finished:
+            (self.path / JOURNAL).unlink(missing_ok=True)
 
     def checkpoint(self, generation: int, blocks: list[dict], state: Callable[[], dict], final: bool) -> None:
         """Queue ``blocks`` (new rows); save when ``save_every`` seconds have passed, and at the end.
 
-        The checkpoint is replaced atomically, the new rows are appended to metrics.csv, and
-        the manifest (generation, length and checksums) is written last.
+        The checkpoint is replaced atomically, the new rows are appended to metrics.arrows (at
+        the end: every row is written to metrics.parquet), and the manifest (generation, record
+        file, length and checksums) is written last.
         """
         self._pending += blocks
         if not final and time.monotonic() - self._last_save < self.save_every:
@@ -260,28 +329,51 @@ class RunDir:
         state_bytes = buffer.getvalue()
         name = f"checkpoint-{generation}.npz"
         atomic_write(self.path / name, state_bytes)
-        rows = frame_of(self._pending).to_csv(index=False, header=self._bytes == 0).encode()
-        with open(self.path / "metrics.csv", "ab") as handle:
-            handle.truncate(self._bytes)
-            handle.write(rows)
-            handle.flush()
-            os.fsync(handle.fileno())
-        self._hash.update(rows)
-        self._bytes += len(rows)
+        rows = arrow_table(self._pending, self._schema)
+        if final:
+            data = parquet_bytes(pa.concat_tables([*self._journal(), rows]))
+            atomic_write(self.path / RECORDS, data)
+            records, length, digest = RECORDS, len(data), _sha256(data)
+        else:
+            self._append(rows)
+            records, length, digest = JOURNAL, self._bytes, self._hash.hexdigest()
         self._pending = []
         manifest = {
             "generation": generation,
             "finished": final,
             "checkpoint": name,
-            "metrics_bytes": self._bytes,
-            "metrics_sha256": self._hash.hexdigest(),
+            "records": records,
+            "metrics_bytes": length,
+            "metrics_sha256": digest,
             "checkpoint_sha256": _sha256(state_bytes),
         }
         atomic_write(self.path / "manifest.json", json.dumps(manifest, indent=2).encode())
-        for old in self.path.glob("checkpoint*.npz"):
-            if old.name != name:
-                old.unlink()
+        self._tidy(name, finished=final)
         self._last_save = time.monotonic()
+
+    def _append(self, rows: pa.Table) -> None:
+        """Append ``rows`` to metrics.arrows past the saved length (the stream's schema first)."""
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, rows.schema, options=_JOURNAL_OPTIONS) as writer:
+            writer.write_table(rows)
+        messages = memoryview(sink.getvalue())[:-_END_OF_STREAM]  # later rows follow it
+        if self._bytes:  # the schema message is already there: its metadata length, then no body
+            messages = messages[8 + int.from_bytes(messages[4:8], "little"):]
+        with open(self.path / JOURNAL, "ab") as handle:
+            handle.truncate(self._bytes)
+            handle.write(messages)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._schema = rows.schema
+        self._hash.update(messages)
+        self._bytes += len(messages)
+
+    def _journal(self) -> list[pa.Table]:
+        """The rows saved in metrics.arrows so far (none before the first save)."""
+        if not self._bytes:
+            return []
+        with open(self.path / JOURNAL, "rb") as handle:
+            return [_table(JOURNAL, handle.read(self._bytes))]
 
     def finished(self) -> bool:
         manifest = self.path / "manifest.json"

@@ -18,7 +18,7 @@ import numpy as np
 from ..engine import modes
 from ..engine.loop import LoopSpec
 from ..models.categorical import Categorical, zipf
-from ..params import ParameterError, integer, number
+from ..params import Derived, ParameterError, integer, number
 from .loops import loop_params
 from .registry import Experiment, register
 
@@ -77,11 +77,12 @@ CATEGORICAL = register(Experiment(
     params=loop_params(generations=1000, samples=1000, replicates=1000) + [
         integer("symbols", 1000, "number of symbols K", low=2, high=10**6),
         number("zipf", 1.0, "Zipf exponent s: p_k proportional to k^-s", low=0, high=10),
-        integer("tail_rank", 100, "tail_mass counts the symbols ranked beyond this", low=1, high=10**6),
+        integer("tail_rank", Derived("symbols//10", lambda config: max(1, config["symbols"] // 10)),
+                "tail_mass counts the symbols ranked beyond this (by default a tenth of them, at least 1)", low=1, high=10**6),
     ],
     columns=COLUMNS,
     profiles={
-        "smoke": {"generations": 100, "samples": 100, "replicates": 200, "symbols": 100, "tail_rank": 10},
+        "smoke": {"generations": 100, "samples": 100, "replicates": 200, "symbols": 100},
         "default": {"generations": 1000, "samples": 1000, "replicates": 1000, "symbols": 1000},
         "full": {"generations": 10_000, "samples": 1000, "replicates": 1000, "symbols": 1000},
     },

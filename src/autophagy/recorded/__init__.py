@@ -1,7 +1,7 @@
 """Recorded runs: runs too long for a chapter's live execution (SmolLM2 on a CPU), made once
 by ``tools/record_run.py`` and shipped with the package, each in a folder of its own.
 
-A folder holds the run's ``metrics.csv``, ``config.json``, its saved ``samples/`` and
+A folder holds the run's ``metrics.parquet``, ``config.json``, its saved ``samples/`` and
 ``RECORD.json``: how it was made (the command, the command that re-makes it, wall time,
 hardware, versions) and the SHA-256 of every file, which :func:`load` checks.
 """
@@ -56,4 +56,4 @@ def load(name: str, folder: Path = FOLDER) -> Recorded:
     for path in sorted((base / "samples").glob("g*_r*.json")):
         saved = json.loads(path.read_text())
         samples[saved["generation"], saved["replicate"]] = saved
-    return Recorded(pd.read_csv(base / "metrics.csv"), json.loads((base / "config.json").read_text()), record, samples)
+    return Recorded(pd.read_parquet(base / "metrics.parquet"), json.loads((base / "config.json").read_text()), record, samples)
