@@ -6,6 +6,7 @@ import pytest
 
 from autophagy import run
 from autophagy.engine import modes, trainsets
+from autophagy.engine.history import History
 from autophagy.engine.loop import LoopSettings, LoopSpec, _Loop, fresh_real_count, run_loop
 from autophagy.experiments import get
 from autophagy.models.gaussian import Gaussian
@@ -214,3 +215,18 @@ def test_exact_gaussian_training_sets_carry_counts_whatever_their_size(samples):
     for generation in (1, 2):
         _, origin = loop.training_set(loop.units[0], generation, np.random.default_rng(generation))
         assert isinstance(origin, trainsets.OriginCounts) and origin.counts.sum() == samples
+
+
+@pytest.mark.parametrize("order", ["as recorded", "shuffled"])
+def test_history_quantiles_are_pandas_quantiles_whatever_the_row_order(order):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"generation": np.repeat(np.arange(6), 9), "replicate": np.tile(np.arange(9), 6),
+                          "m": rng.random(54)})
+    frame.loc[:8, "m"] = np.nan  # generation 0 has no value, generation 1 one missing
+    frame.loc[11, "m"] = np.nan
+    if order == "shuffled":
+        frame = frame.sample(frac=1, random_state=1)
+    expected = frame.groupby("generation")["m"].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+    found = History(frame, {}).quantiles("m")
+    assert list(found.index) == list(expected.index)
+    assert np.allclose(found.to_numpy(), expected.to_numpy(), equal_nan=True)

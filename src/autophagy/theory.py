@@ -8,7 +8,6 @@ Bertrand et al. (2024), Suresh et al. (2024), Alemohammad et al. (2024).
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special, stats
 
 
 def variance_ratio(n: int, ddof: int) -> float:
@@ -23,17 +22,23 @@ def expected_variance(t, n: int, ddof: int):
 
 def expected_sigma(t, n: int, ddof: int):
     """E[sigma_t] = a^t with a = sqrt(2 / (N - ddof)) Gamma(N/2) / Gamma((N-1)/2)."""
+    from scipy import special
+
     log_a = 0.5 * np.log(2 / (n - ddof)) + special.gammaln(n / 2) - special.gammaln((n - 1) / 2)
     return np.exp(np.asarray(t, dtype=float) * log_a)
 
 
 def log_variance_drift(n: int, ddof: int) -> float:
     """Mean step of the random walk log sigma_t^2: psi((N-1)/2) + ln(2/(N-ddof)) < 0."""
+    from scipy import special
+
     return float(special.digamma((n - 1) / 2) + np.log(2 / (n - ddof)))
 
 
 def log_variance_step_variance(n: int) -> float:
     """Variance of one step of log sigma_t^2: psi'((N-1)/2), about 2/N."""
+    from scipy import special
+
     return float(special.polygamma(1, (n - 1) / 2))
 
 
@@ -129,6 +134,8 @@ def truncation_factor(psi: float) -> float:
 
 def central_selection_factor(q: float) -> float:
     """Variance factor from keeping the central fraction q: 1 - 2 c phi(c) / (2 Phi(c) - 1)."""
+    from scipy import stats
+
     c = stats.norm.ppf((1 + q) / 2)
     return float(1 - 2 * c * stats.norm.pdf(c) / (2 * stats.norm.cdf(c) - 1))
 
@@ -137,6 +144,8 @@ def reward_curation_moments(target: float, q: float) -> tuple[float, float]:
     """(mean, variance) of N(0, 1) samples after keeping the share q closest to ``target`` (the
     narrow reward ``-abs(x - target)``): N(0, 1) truncated to [target - d, target + d], the interval
     of mass q. For a model N(mu, sigma^2), use (target - mu) / sigma and rescale."""
+    from scipy import optimize, stats
+
     def mass(d):
         return stats.norm.cdf(target + d) - stats.norm.cdf(target - d) - q
 

@@ -345,13 +345,6 @@ def joined(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
 
 
-def frame_of(blocks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
-    """One DataFrame from column blocks with the same keys."""
-    if not blocks:
-        return pd.DataFrame()
-    return pd.DataFrame(joined(blocks))
-
-
 class Records:
     """The tidy record of a run, kept as preallocated columns (one row per generation and replicate)."""
 
@@ -367,6 +360,10 @@ class Records:
         for key, values in block.items():
             self.columns[key][self.rows:self.rows + size] = values
         self.rows += size
+
+    def since(self, row: int) -> dict[str, np.ndarray]:
+        """The columns from ``row`` on (views, not copies)."""
+        return {k: v[row:self.rows] for k, v in self.columns.items()}
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({k: v[:self.rows] for k, v in self.columns.items()}, copy=False)
@@ -390,22 +387,23 @@ def run_loop(
     if saved is not None:
         done, previous, state = saved
         loop.restore(state)
-        records, pending = Records(settings.generations - done), []
+        records = Records(settings.generations - done)
     else:
         done, previous = 0, None
-        records, pending = Records(settings.generations + 1), [loop.generation_zero()]
-        records.add(pending[0])
+        records = Records(settings.generations + 1)
+        records.add(loop.generation_zero())
+    saved_rows = 0  # the records before this row are in the store
     bar = tqdm(
         total=settings.generations, initial=done, desc=description, unit="gen",
         disable=not progress, leave=False,
     )
     with bar:
         for generation in range(done + 1, settings.generations + 1):
-            new = loop.step(generation)
-            records.add(new)
-            if store is not None:
-                store.checkpoint(generation, pending + [new], loop.state, final=generation == settings.generations)
-            pending = []
+            records.add(loop.step(generation))
+            final = generation == settings.generations
+            if store is not None and (final or store.due()):  # the unsaved rows as one block
+                store.checkpoint(generation, [records.since(saved_rows)], loop.state, final=final)
+                saved_rows = records.rows
             bar.update(1)
     frame = records.frame()
     return frame if previous is None else pd.concat([previous, frame], ignore_index=True)

@@ -64,9 +64,11 @@ def arrow_table(records: pd.DataFrame | list[dict[str, np.ndarray]], schema: pa.
     without pandas metadata (so the bytes do not depend on the pandas version), cast to
     ``schema`` when given."""
     if isinstance(records, pd.DataFrame):
-        table = pa.Table.from_pandas(records, preserve_index=False).replace_schema_metadata(None)
+        columns = {k: records[k].to_numpy() for k in records.columns}
     else:
-        table = pa.table({k: pa.array(np.concatenate([b[k] for b in records]), from_pandas=True) for k in records[0]})
+        columns = {k: records[0][k] if len(records) == 1 else np.concatenate([b[k] for b in records]) for k in records[0]}
+    # NaN stays NaN (no conversion to nulls: that scan cost more than the rest of the save)
+    table = pa.table({k: pa.array(v) for k, v in columns.items()})
     return table if schema is None else table.cast(schema)
 
 
@@ -314,6 +316,10 @@ class RunDir:
         if finished:
             (self.path / JOURNAL).unlink(missing_ok=True)
 
+    def due(self) -> bool:
+        """Whether ``save_every`` seconds have passed since the last save."""
+        return time.monotonic() - self._last_save >= self.save_every
+
     def checkpoint(self, generation: int, blocks: list[dict], state: Callable[[], dict], final: bool) -> None:
         """Queue ``blocks`` (new rows); save when ``save_every`` seconds have passed, and at the end.
 
@@ -322,7 +328,7 @@ class RunDir:
         file, length and checksums) is written last.
         """
         self._pending += blocks
-        if not final and time.monotonic() - self._last_save < self.save_every:
+        if not final and not self.due():
             return
         buffer = io.BytesIO()
         np.savez(buffer, **state())
