@@ -32,9 +32,10 @@ from ..data.cache import save_npy
 from ..engine.loop import LoopSettings, LoopSpec, rng_for, run_loop
 from ..metrics.image import DATASETS, ImageScorer, classifier
 from ..mitigations.selection import TopFraction
-from ..models.diffusion import SAMPLERS, SCHEDULES, Diffusion
+from ..models.diffusion import SCHEDULES, Diffusion
 from ..models.fitcache import FirstFitCache
 from ..models.gan import StyleGAN
+from ..models.samplers import SAMPLERS
 from ..params import ParameterError, choice, flag, integer, number
 from .registry import Experiment, loop_params, register, training_sets_held, with_screening
 
