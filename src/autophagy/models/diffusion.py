@@ -135,8 +135,8 @@ class UNet(nn.Module):
 class Diffusion:
     """A DDPM on (n, 28, 28) images, one model per replicate (``batched = False``).
 
-    ``steps`` training steps of batch ``batch_size`` on the first fit (and on every fit
-    unless ``warm_start``, which continues from the current weights for ``warm_steps``).
+    ``steps`` training steps of batch ``batch_size`` at the first step of the loop (and at
+    every step unless ``warm_start``, which continues from the current weights for ``warm_steps``).
     ``classes > 0`` gives the network a label input (index ``classes`` means "no label");
     ``conditional`` (default: ``classes > 0``) trains and samples with labels:
     ``labeller(images) -> labels`` labels the training data (real or synthetic) and
@@ -146,7 +146,7 @@ class Diffusion:
     model with ``classes > 0`` always passes "no label".
 
     ``pretrained`` (arrays of :meth:`weights`) is a starting model that learned the data: the
-    first fit loads it instead of training (generation 1), and a fit that does not warm-start
+    fit at the first step loads it instead of training, and a fit that does not warm-start
     fine-tunes it for ``warm_steps`` (retrain-from-pretrained) instead of training from noise.
     """
 
@@ -285,7 +285,7 @@ class Diffusion:
         # network passes per image: the sampler's steps, doubled by classifier-free guidance
         passes = self.sampler.passes * (2 if y is not None and self.guidance else 1)
         quiet = not self.progress or (n <= batch and n * passes < 20_000)  # a bar on more than a moment's work
-        steps_noise = torch.Generator().manual_seed(seed)  # an ancestral sampler's noise (as it always was)
+        steps_noise = torch.Generator().manual_seed(seed)  # an ancestral sampler's per-step noise, seeded as the start
         for i in tqdm(range(0, n, batch), desc="sample DDPM", leave=False, disable=quiet):
             out.append(self.denoise(noise[i:i + batch], None if y is None else y[i:i + batch], generator=steps_noise))
         return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)

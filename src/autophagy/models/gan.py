@@ -98,10 +98,10 @@ class Discriminator(nn.Module):
 class StyleGAN:
     """A style-based GAN with truncation ``psi``, one model per replicate (``batched = False``).
 
-    ``steps`` training steps on the first fit (and every fit unless ``warm_start``, which
-    continues for ``warm_steps``). ``psi`` acts only on sampling. With ``pretrained`` (arrays
-    of :meth:`weights`) the first fit is that starting model itself, and a fit that does not
-    warm-start fine-tunes the starting model for ``warm_steps`` instead of training anew.
+    ``steps`` training steps at the first step of the loop (and at every step unless
+    ``warm_start``, which continues for ``warm_steps``). ``psi`` acts only on sampling. With
+    ``pretrained`` (arrays of :meth:`weights`) the first step is that starting model itself,
+    and a fit that does not warm-start fine-tunes it for ``warm_steps`` instead of training anew.
     """
 
     batched = False
