@@ -16,14 +16,6 @@ from autophagy.models.samplers import SAMPLERS, DDIM, Ancestral, make_sampler
 from autophagy.models.trainer import EMA, Trainer, batch_index, torch_generator
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _linear(seed: int = 0) -> nn.Linear:
     torch.manual_seed(seed)
     return nn.Linear(3, 2)
