@@ -11,6 +11,7 @@ import torch
 
 from autophagy import ParameterError, run
 from autophagy.data import fashion_mnist, mnist
+from autophagy.engine.step import Step
 from autophagy.experiments.images import first_generation
 from autophagy.metrics import image
 from autophagy.mitigations.detection import ImageDetector
@@ -18,6 +19,7 @@ from autophagy.mitigations.selection import TopFraction
 from autophagy.models.diffusion import Diffusion, alpha_bars
 from autophagy.models.fitcache import FirstFitCache
 from autophagy.models.gan import StyleGAN
+from autophagy.models.samplers import DDIM
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +121,7 @@ def _tiny_ddpm(**kw):
 
 def test_ddpm_samples_are_uint8_images_and_the_same_seed_gives_the_same_samples(digits):
     model = _tiny_ddpm()
-    model.fit(digits[0][:32], np.random.default_rng(0))
+    model.fit(digits[0][:32], Step(np.random.default_rng(0)))
     a = model.sample(6, np.random.default_rng(1))
     b = model.sample(6, np.random.default_rng(1))
     assert a.shape == (6, 28, 28) and a.dtype == np.uint8
@@ -137,25 +139,25 @@ def test_ddim_with_all_steps_and_a_perfect_noise_oracle_recovers_the_image():
     ab = model.abar.float()[-1]
     xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
     model._eps = lambda x, t, y: eps
-    out = model.denoise(xt, sampler="ddim", sample_steps=1)
+    out = model.denoise(xt, sampler=DDIM(model.abar, 1))
     # float32 rounding (~6e-8) is amplified by 1 / sqrt(abar_T) ~ 1e3 at the last step
     torch.testing.assert_close(out, x0, atol=2e-3, rtol=0)
 
 
 def test_ddpm_checkpoint_round_trip_gives_identical_samples_and_warm_start_continues(digits):
     model = _tiny_ddpm()
-    model.fit(digits[0][:32], np.random.default_rng(0))
+    model.fit(digits[0][:32], Step(np.random.default_rng(0)))
     copy = _tiny_ddpm()
     copy.load_state_dict(model.state_dict())
     np.testing.assert_array_equal(model.sample(4, np.random.default_rng(3)), copy.sample(4, np.random.default_rng(3)))
     before = model.state_dict()["net/inp.weight"].copy()
-    model.fit(digits[0][32:64], np.random.default_rng(1))
+    model.fit(digits[0][32:64], Step(np.random.default_rng(1), generation=2))
     after = model.state_dict()["net/inp.weight"]
-    assert model.fits == 2 and not np.array_equal(before, after)
+    assert not np.array_equal(before, after)
     # a warm fit moves the weights a little, a cold start replaces them
     cold = _tiny_ddpm(warm_start=False)
     cold.load_state_dict(copy.state_dict())
-    cold.fit(digits[0][32:64], np.random.default_rng(1))
+    cold.fit(digits[0][32:64], Step(np.random.default_rng(1), generation=2))
     assert np.abs(after - before).mean() < np.abs(cold.state_dict()["net/inp.weight"] - before).mean()
 
 
@@ -169,7 +171,7 @@ def test_ddpm_training_lowers_the_denoising_loss(digits):
             return float(np.mean([model.loss(x, None, g) for _ in range(5)]))
 
     before = held_out_loss()
-    model.fit(digits[0][:256], np.random.default_rng(0))
+    model.fit(digits[0][:256], Step(np.random.default_rng(0)))
     assert held_out_loss() < 0.7 * before
 
 
@@ -179,7 +181,7 @@ def test_conditional_ddpm_with_guidance_uses_given_labels(digits):
 
     # trained enough that samples are not saturated at 0 / 255 and the label embedding counts
     model = _tiny_ddpm(classes=10, guidance=2.0, labeller=labeller, channels=8, steps=60, lr=3e-3, sample_steps=10)
-    model.fit(digits[0][:64], np.random.default_rng(0))
+    model.fit(digits[0][:64], Step(np.random.default_rng(0)))
 
     def draw(labels):  # the same seed, hence the same starting noise, every time
         return model.sample(4, np.random.default_rng(0), labels=np.array(labels))
@@ -203,10 +205,10 @@ def test_conditional_ddpm_draws_labels_in_its_training_sets_proportions(digits):
         return np.resize([2, 2, 5, 8], len(x))
 
     model = _tiny_ddpm(classes=10, labeller=labeller, channels=8, steps=1)
-    model.fit(digits[0][:64], np.random.default_rng(0))
+    model.fit(digits[0][:64], Step(np.random.default_rng(0)))
     np.testing.assert_allclose(model.label_share, np.bincount([2, 2, 5, 8], minlength=10) / 4)
     drawn = []
-    model.denoise = lambda noise, labels: (drawn.append(labels.numpy()), noise)[1]
+    model.denoise = lambda noise, labels, generator: (drawn.append(labels.numpy()), noise)[1]
     n = 4000
     model.sample(n, np.random.default_rng(1), batch=n)
     counts = np.bincount(drawn[0], minlength=10)
@@ -224,7 +226,7 @@ def _tiny_gan(**kw):
 
 def test_truncation_psi_zero_gives_one_image_and_psi_shrinks_latent_spread(digits):
     gan = _tiny_gan()
-    gan.fit(digits[0][:32], np.random.default_rng(0))
+    gan.fit(digits[0][:32], Step(np.random.default_rng(0)))
     z = torch.randn(64, 8, generator=torch.Generator().manual_seed(0))
     styles = []  # the truncated w that generate() hands to the synthesis network
     hook = gan.ema_synthesis.register_forward_pre_hook(lambda module, args: styles.append(args[0].clone()))
@@ -250,7 +252,7 @@ def test_truncation_psi_zero_gives_one_image_and_psi_shrinks_latent_spread(digit
 
 def test_gan_checkpoint_round_trip_and_reproducible_samples(digits):
     gan = _tiny_gan(psi=0.7)
-    gan.fit(digits[0][:32], np.random.default_rng(0))
+    gan.fit(digits[0][:32], Step(np.random.default_rng(0)))
     other = _tiny_gan(psi=0.7)
     other.load_state_dict(gan.state_dict())
     a = gan.sample(5, np.random.default_rng(4))
@@ -265,13 +267,13 @@ def test_first_fit_cache_reuses_weights_and_leaves_the_random_stream_as_a_fit_wo
     data = digits[0][:32]
     first, second = FirstFitCache(_tiny_gan(), "t"), FirstFitCache(_tiny_gan(), "t")
     r1, r2 = np.random.default_rng(5), np.random.default_rng(5)
-    first.fit(data, r1)
-    second.fit(data, r2)  # a cache hit
+    first.fit(data, Step(r1))
+    second.fit(data, Step(r2))  # a cache hit
     assert len(list((tmp_path / "fits" / "t").iterdir())) == 1
     assert r1.integers(2**62) == r2.integers(2**62)
     np.testing.assert_array_equal(first.sample(3, np.random.default_rng(0)), second.sample(3, np.random.default_rng(0)))
     other = FirstFitCache(_tiny_gan(), "t")
-    other.fit(data[::-1], np.random.default_rng(5))  # other data: a new entry
+    other.fit(data[::-1], Step(np.random.default_rng(5)))  # other data: a new entry
     assert len(list((tmp_path / "fits" / "t").iterdir())) == 2
 
 
@@ -401,3 +403,12 @@ def test_image_detector_separates_real_digits_from_noisy_ones(digits):
     tpr, fpr = detector.rates(images[600:900], noisy[:300])
     n = 300
     assert tpr - fpr > 4 * np.sqrt((tpr * (1 - tpr) + fpr * (1 - fpr)) / n + 1e-12), (tpr, fpr)
+
+
+def test_the_listed_sampler_and_schedule_names_are_those_the_models_implement():
+    """experiments.images lists them without importing torch (for `autophagy list`)."""
+    from autophagy.experiments import images
+    from autophagy.models import diffusion, samplers
+
+    assert set(images.SAMPLERS) == set(samplers.SAMPLERS)
+    assert set(images.SCHEDULES) == set(diffusion.SCHEDULES)

@@ -16,6 +16,7 @@ from autophagy.experiments import registry
 from autophagy.experiments.mitigation import ADOPTIONS
 from autophagy.experiments.text import WATERMARK_KEY, load_corpus
 from autophagy.engine.loop import LoopSettings
+from autophagy.engine.step import Step
 from autophagy.mitigations.curation import GaussianVerifier
 from autophagy.mitigations.detection import PerplexityDetector
 from autophagy.mitigations.filters import Detector, chain, provenance
@@ -153,7 +154,7 @@ def marks(corpus):
 def watermarked(corpus, delta, n=200, seed=0):
     rng = np.random.default_rng(seed)
     model = NGram(corpus.vocab_size, 3, 64, Decoding(watermark_delta=delta, watermark_key=WATERMARK_KEY))
-    model.fit(corpus.train[:2000], rng)
+    model.fit(corpus.train[:2000], Step(rng))
     return model.sample(n, rng)
 
 
@@ -202,7 +203,7 @@ def test_perplexity_detector_separates_model_text_from_real_text_better_than_cha
     rng = np.random.default_rng(5)
     order = rng.permutation(len(corpus.train))
     reference = NGram(corpus.vocab_size, 3, 64)
-    reference.fit(corpus.train[order[:3000]], rng)
+    reference.fit(corpus.train[order[:3000]], Step(rng))
     synthetic = reference.sample(800, rng)
     real = corpus.train[order[3000:3800]]
     detector = PerplexityDetector(reference).fit(real[:400], synthetic[:400])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from autophagy.data import text as wiki
+from autophagy.engine.step import Step
 from autophagy.metrics import text as tm
 from autophagy.models.decoding import Decoding, adjust
 from autophagy.models.ngram import NGram
@@ -45,7 +46,7 @@ def test_corpus_tokens_decode_back_to_the_text():
 @pytest.fixture(scope="module")
 def trigram():
     m = NGram(wiki.corpus().vocab_size, 3)
-    m.fit(wiki.corpus().train[:400], np.random.default_rng(0))
+    m.fit(wiki.corpus().train[:400], Step(np.random.default_rng(0)))
     return m
 
 
@@ -137,7 +138,7 @@ def gpt():
     from autophagy.models.transformer import GPT
 
     m = GPT(wiki.corpus().vocab_size, block_len=16, d_model=32, layers=2, heads=2, epochs=8, batch_size=16)
-    m.fit(wiki.corpus().train[:64, :16], np.random.default_rng(0))
+    m.fit(wiki.corpus().train[:64, :16], Step(np.random.default_rng(0)))
     return m
 
 
@@ -154,7 +155,7 @@ def test_gpt_same_seed_same_training_and_checkpoint_round_trip(gpt):
     from autophagy.models.transformer import GPT
 
     other = GPT(gpt.vocab, block_len=16, d_model=32, layers=2, heads=2, epochs=8, batch_size=16)
-    other.fit(wiki.corpus().train[:64, :16], np.random.default_rng(0))
+    other.fit(wiki.corpus().train[:64, :16], Step(np.random.default_rng(0)))
     blocks = wiki.corpus().test[:8, :16]
     np.testing.assert_array_equal(other.token_logprobs(blocks), gpt.token_logprobs(blocks))
     restored = GPT(gpt.vocab, block_len=16, d_model=32, layers=2, heads=2)
@@ -252,7 +253,7 @@ def test_the_pretrained_gpt_loop_starts_from_the_shipped_model_and_fine_tunes_it
 
     params = history.config["params"]
     model = model_factory(params, load_corpus(params))()
-    model.fit(load_corpus(params).train[:8], np.random.default_rng(0))  # generation 1: no training
+    model.fit(load_corpus(params).train[:8], Step(np.random.default_rng(0)))  # generation 1: no training
     assert all(np.array_equal(v.cpu().numpy(), shipped[k]) for k, v in model.net.state_dict().items())
     ppl = history.frame.set_index("generation")["perplexity_real"]
     assert np.isclose(ppl[1], model.perplexity(load_corpus(params).test)) and ppl[2] != ppl[1]

@@ -48,7 +48,8 @@ class Recipe:
 
 class _Trainee:
     """What :func:`pretrain` drives: ``model`` (with ``weights``, ``start_from``,
-    ``state_dict``), ``optimizers`` by name, ``total`` steps, ``train(steps, generator)`` and
+    ``state_dict``), its ``trainer`` (:class:`~autophagy.models.trainer.Trainer`, whose named
+    optimisers are checkpointed), ``total`` steps, ``train(steps, generator)`` and
     ``quality(weights)``."""
 
     def weights(self) -> dict[str, np.ndarray]:
@@ -75,11 +76,11 @@ class _DDPMTrainee(_Trainee):
         images, labels = mnist.load("train")
         self.x0 = to_unit(images).to(self.model.device)
         self.labels = torch.as_tensor(labels.astype(np.int64), device=self.model.device)
-        self.optimizers = {"adam": self.model.optimizer()}
         self.total = hyper["steps"]
+        self.trainer = self.model.trainer(self.total)
 
     def train(self, steps: range, generator) -> None:
-        self.model.train_steps(self.x0, self.labels, self.optimizers["adam"], steps, self.total, generator)
+        self.model.train_steps(self.trainer, self.x0, self.labels, steps, generator)
 
     def quality(self, weights: dict[str, np.ndarray]) -> dict[str, float]:
         """Measured as the ``mnist-ddpm`` loop samples generation 1 (its parameters' defaults:
@@ -110,11 +111,11 @@ class _GANTrainee(_Trainee):
             self.model = StyleGAN(channels=hyper["channels"], z_dim=hyper["z_dim"], batch_size=hyper["batch_size"],
                                   lr=hyper["lr"], r1_gamma=hyper["r1_gamma"], ema=hyper["ema"], progress=False)
         self.real = to_unit(fashion_mnist.load("train")[0]).to(self.model.device)
-        self.optimizers = self.model.optimizers()
+        self.trainer = self.model.trainer()
         self.total = hyper["steps"]
 
     def train(self, steps: range, generator) -> None:
-        self.model.train_steps(self.real, self.optimizers, steps, generator)
+        self.model.train_steps(self.trainer, self.real, steps, generator)
 
     def quality(self, weights: dict[str, np.ndarray]) -> dict[str, float]:
         from .metrics.image import image_quality
@@ -139,11 +140,11 @@ class _GPTTrainee(_Trainee):
                          layers=hyper["layers"], heads=hyper["heads"], batch_size=hyper["batch_size"], lr=hyper["lr"])
         self.model.net.init_weights(torch.Generator().manual_seed(hyper["seed"] + 1))
         self.blocks = torch.as_tensor(self.corpus.train, dtype=torch.long, device=self.model.device)
-        self.optimizers = {"adamw": self.model.optimizer()}
         self.total = hyper["steps"]
+        self.trainer = self.model.trainer(self.total)
 
     def train(self, steps: range, generator) -> None:
-        self.model.train_steps(self.blocks, self.optimizers["adamw"], steps, self.total, generator)
+        self.model.train_steps(self.trainer, self.blocks, steps, generator)
 
     def quality(self, weights: dict[str, np.ndarray]) -> dict[str, float]:
         from .metrics.text import text_quality
@@ -189,7 +190,7 @@ def _save_checkpoint(path: Path, trainee, generator, step: int, elapsed: float) 
 
     arrays = {f"model/{k}": np.array(v, order="C") for k, v in trainee.model.state_dict().items()}  # 0-d stays 0-d
     groups = {}
-    for name, opt in trainee.optimizers.items():
+    for name, opt in trainee.trainer.optimizers.items():
         moments, groups[name] = _optimizer_arrays(name, opt)
         arrays.update(moments)
     arrays["generator"] = generator.get_state().numpy().copy()
@@ -206,7 +207,7 @@ def _load_checkpoint(path: Path, trainee, generator) -> tuple[int, float]:
         arrays = {k: handle.get_tensor(k) for k in handle.keys()}
     trainee.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
     for name, groups in json.loads(meta["groups"]).items():
-        _load_optimizer(name, trainee.optimizers[name], arrays, groups)
+        _load_optimizer(name, trainee.trainer.optimizers[name], arrays, groups)
     generator.set_state(torch.from_numpy(arrays["generator"]))
     return int(meta["step"]), float(meta["elapsed"])
 

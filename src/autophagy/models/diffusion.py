@@ -5,9 +5,8 @@
 - Noise schedules: ``linear`` betas from 1e-4 to 0.02 (Ho et al.) or ``cosine`` abar_t =
   f(t) / f(0), f(t) = cos^2(((t / T + s) / (1 + s)) pi / 2), s = 0.008, betas clipped at
   0.999 (Nichol & Dhariwal, 2021).
-- Samplers: ``ancestral`` runs the T reverse steps of Ho et al. with sigma_t^2 = beta_t;
-  ``ddim`` runs the deterministic DDIM update (eta = 0; Song et al., 2021) on
-  ``sample_steps`` evenly spaced steps, so the same starting noise gives the same image.
+- Samplers (:mod:`.samplers`): ``ancestral`` runs the T reverse steps of Ho et al.;
+  ``ddim`` the deterministic DDIM update on ``sample_steps`` evenly spaced steps.
 - Optional class conditioning with classifier-free guidance (Ho & Salimans, 2022): the
   label is dropped with probability ``p_uncond`` in training, and sampling uses
   (1 + w) eps(x, c) - w eps(x, null).
@@ -31,11 +30,13 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ..engine.step import Step
 from .device import default_device
+from .samplers import DDIM, Ancestral, make_sampler
 from .starting import begin_fit
+from .trainer import EMA, Trainer, batch_index, seeded, torch_generator
 
 SCHEDULES = ("cosine", "linear")
-SAMPLERS = ("ddim", "ancestral")
 
 
 def alpha_bars(schedule: str, timesteps: int) -> torch.Tensor:
@@ -134,8 +135,8 @@ class UNet(nn.Module):
 class Diffusion:
     """A DDPM on (n, 28, 28) images, one model per replicate (``batched = False``).
 
-    ``steps`` training steps of batch ``batch_size`` on the first fit (and on every fit
-    unless ``warm_start``, which continues from the current weights for ``warm_steps``).
+    ``steps`` training steps of batch ``batch_size`` at the first step of the loop (and at
+    every step unless ``warm_start``, which continues from the current weights for ``warm_steps``).
     ``classes > 0`` gives the network a label input (index ``classes`` means "no label");
     ``conditional`` (default: ``classes > 0``) trains and samples with labels:
     ``labeller(images) -> labels`` labels the training data (real or synthetic) and
@@ -145,7 +146,7 @@ class Diffusion:
     model with ``classes > 0`` always passes "no label".
 
     ``pretrained`` (arrays of :meth:`weights`) is a starting model that learned the data: the
-    first fit loads it instead of training (generation 1), and a fit that does not warm-start
+    fit at the first step loads it instead of training, and a fit that does not warm-start
     fine-tunes it for ``warm_steps`` (retrain-from-pretrained) instead of training from noise.
     """
 
@@ -160,8 +161,8 @@ class Diffusion:
         patch: int = 1, conditional: bool | None = None, pretrained: dict[str, np.ndarray] | None = None,
     ):
         conditional = bool(classes) if conditional is None else conditional
-        if sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {sampler!r}: expected one of {', '.join(SAMPLERS)}")
+        self.abar = alpha_bars(schedule, timesteps)  # float64, kept on the CPU
+        self.sampler = make_sampler(sampler, self.abar, sample_steps)
         if conditional and not classes:
             raise ValueError("a class-conditional model needs classes > 0")
         if conditional and labeller is None:
@@ -172,20 +173,16 @@ class Diffusion:
             conditional=conditional,
         )
         self.pretrained = pretrained
-        self.sampler, self.sample_steps, self.guidance = sampler, sample_steps, guidance
-        self.warm_steps, self.warm_start = warm_steps, warm_start
+        self.guidance, self.warm_steps, self.warm_start = guidance, warm_steps, warm_start
         self.labeller, self.progress = labeller, progress
-        self.abar = alpha_bars(schedule, timesteps)  # float64, kept on the CPU
         self.device = default_device()
         self.net = UNet(channels, classes, patch).to(self.device)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
         self.label_share = np.full(max(classes, 1), 1 / max(classes, 1))  # the labels' proportions
-        self.fits = 0
 
     # -- training ------------------------------------------------------------------------
     def _reset(self, generator: torch.Generator) -> None:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+        with seeded(int(torch.randint(2**62, (1,), generator=generator))):
             self.net = UNet(self.config["channels"], self.config["classes"], self.config["patch"]).to(self.device)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
 
@@ -200,24 +197,24 @@ class Diffusion:
             net.load_state_dict(tensors)
         self.net.eval()
 
-    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
-        """Train on ``data`` (n, 28, 28); consumes exactly one draw of ``rng``."""
-        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    def fit(self, data: np.ndarray, step: Step) -> None:
+        """Train on ``data`` (n, 28, 28) as :func:`.starting.begin_fit` says for ``step``;
+        consumes exactly one draw of ``step.rng``."""
+        generator = torch_generator(step.rng)
         labels = None
         if self.config["conditional"]:
             labels = np.asarray(self.labeller(np.asarray(data)), dtype=np.int64)
             self.label_share = np.bincount(labels, minlength=self.config["classes"]) / len(labels)
-        begin = begin_fit(self)
+        begin = begin_fit(self, step)
         if begin == "given":
-            self.fits = 1
             return
         if begin == "cold":
             self._reset(generator)
         x0 = to_unit(data).to(self.device)
         if labels is not None:
             labels = torch.as_tensor(labels, device=self.device)
-        self._train(x0, labels, self.warm_steps if begin == "warm" else self.config["steps"], generator)
-        self.fits += 1
+        steps = self.warm_steps if begin == "warm" else self.config["steps"]
+        self.train_steps(self.trainer(steps, self.progress), x0, labels, range(steps), generator)
 
     def loss(self, x0: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
         """The simple DDPM loss (mean squared error of the predicted noise) on a batch.
@@ -235,35 +232,22 @@ class Diffusion:
             y = torch.where(drop, self.config["classes"], labels.to(dev))
         return F.mse_loss(self.net(xt, t, y), eps)
 
-    def optimizer(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.net.parameters(), lr=self.config["lr"])
+    def trainer(self, total: int, progress: bool = False) -> Trainer:
+        """Adam over ``total`` steps: linear warm-up of the learning rate over min(100, total / 10)
+        steps, gradients clipped at norm 1, the sampling network the EMA of the trained one."""
+        lr, warmup = self.config["lr"], max(1, min(100, total // 10))
+        return Trainer([self.net], {"adam": torch.optim.Adam(self.net.parameters(), lr=lr)},
+                       schedule=lambda k: lr * min(1.0, (k + 1) / warmup), clip=1.0,
+                       ema=EMA([(self.ema_net, self.net)], self.config["ema"]), desc="train DDPM", progress=progress)
 
-    def train_steps(self, x0, labels, opt, steps: range, total: int, generator: torch.Generator,
-                    progress: bool = False) -> None:
-        """Steps ``steps`` (a slice of ``range(total)``) of training with optimiser ``opt``:
-        linear warm-up of the learning rate over min(100, total / 10) steps, gradients clipped
-        at norm 1, the EMA decay growing with the step. Resumable: a slice continues where the
-        previous one stopped, given the same optimiser and generator."""
-        cfg = self.config
-        warmup = max(1, min(100, total // 10))
-        self.net.train()
-        for k in tqdm(steps, desc="train DDPM", leave=False, disable=not progress):
-            for group in opt.param_groups:
-                group["lr"] = cfg["lr"] * min(1.0, (k + 1) / warmup)
-            idx = torch.randint(0, len(x0), (min(cfg["batch_size"], len(x0)),), generator=generator).to(x0.device)
-            loss = self.loss(x0[idx], None if labels is None else labels[idx], generator)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
-            opt.step()
-            decay = min(cfg["ema"], (1 + k) / (10 + k))
-            with torch.no_grad():
-                for pe, p in zip(self.ema_net.parameters(), self.net.parameters()):
-                    pe.lerp_(p, 1 - decay)
-        self.net.eval()
+    def train_steps(self, trainer: Trainer, x0: torch.Tensor, labels: torch.Tensor | None, steps: range,
+                    generator: torch.Generator) -> None:
+        """Steps ``steps`` of :meth:`trainer` on random batches of ``x0`` (and ``labels``)."""
+        def train_step(k, update):
+            idx = batch_index(x0, self.config["batch_size"], generator)
+            update(self.loss(x0[idx], None if labels is None else labels[idx], generator))
 
-    def _train(self, x0, labels, steps: int, generator: torch.Generator) -> None:
-        self.train_steps(x0, labels, self.optimizer(), range(steps), steps, generator, self.progress)
+        trainer.run(steps, train_step)
 
     # -- sampling ------------------------------------------------------------------------
     def _eps(self, x, t: int, y) -> torch.Tensor:
@@ -280,41 +264,12 @@ class Diffusion:
 
     @torch.no_grad()
     def denoise(self, noise: torch.Tensor, labels: torch.Tensor | None = None,
-                sampler: str | None = None, sample_steps: int | None = None) -> torch.Tensor:
-        """Run a sampler from ``noise`` (n, 1, 28, 28); returns images in [-1, 1].
-
-        ``ddim`` is deterministic given the noise; ``ancestral`` draws fresh noise at each
-        of the T steps from torch's global CPU generator (seed it for reproducibility).
-        Runs on the model's device (inputs are moved there) and returns a tensor on it.
-        """
-        sampler = sampler or self.sampler
-        T, x = self.config["timesteps"], noise.to(self.device)
+                sampler: DDIM | Ancestral | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Images in [-1, 1] from ``noise`` (n, 1, 28, 28) by ``sampler`` (the model's own when
+        None), with the sampling network's noise prediction; ``generator`` feeds an ancestral
+        sampler. Runs on the model's device (inputs are moved there) and returns a tensor on it."""
         labels = None if labels is None else labels.to(self.device)
-        ab = self.abar.float().to(self.device)
-        one = torch.ones((), device=self.device)
-        if sampler == "ddim":
-            S = min(sample_steps or self.sample_steps, T)
-            ts = np.unique(np.round(np.linspace(T - 1, 0, S)).astype(int))[::-1]
-            for i, t in enumerate(ts):
-                eps = self._eps(x, int(t), labels)
-                a_t = ab[t]
-                a_prev = ab[ts[i + 1]] if i + 1 < len(ts) else one
-                x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
-                eps = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()
-                x = a_prev.sqrt() * x0 + (1 - a_prev).sqrt() * eps
-            return x
-        if sampler != "ancestral":
-            raise ValueError(f"unknown sampler {sampler!r}: expected one of {', '.join(SAMPLERS)}")
-        for t in range(T - 1, -1, -1):
-            eps = self._eps(x, t, labels)
-            a_t = ab[t]
-            a_prev = ab[t - 1] if t > 0 else one
-            beta = 1 - a_t / a_prev
-            x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
-            # posterior mean of q(x_{t-1} | x_t, x_0), Ho et al. eq. 7
-            mean = (a_prev.sqrt() * beta * x0 + (1 - beta).sqrt() * (1 - a_prev) * x) / (1 - a_t)
-            x = mean + (beta.sqrt() * torch.randn(x.shape, dtype=x.dtype).to(x.device) if t > 0 else 0)
-        return x
+        return (sampler or self.sampler).sample(lambda x, t: self._eps(x, t, labels), noise.to(self.device), generator)
 
     def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None,
                batch: int = 500) -> np.ndarray:
@@ -322,29 +277,25 @@ class Diffusion:
         ``classes`` > 0); a conditional model draws labels in its training proportions if none
         are given."""
         seed = int(rng.integers(2**62))
-        generator = torch.Generator().manual_seed(seed)
-        noise = torch.randn((n, 1, 28, 28), generator=generator)
+        noise = torch.randn((n, 1, 28, 28), generator=torch.Generator().manual_seed(seed))
         y = None
         if labels is not None or self.config["conditional"]:
             y = torch.as_tensor(labels if labels is not None else rng.choice(self.config["classes"], size=n, p=self.label_share))
         out = []
         # network passes per image: the sampler's steps, doubled by classifier-free guidance
-        passes = (min(self.sample_steps, self.config["timesteps"]) if self.sampler == "ddim" else self.config["timesteps"])
-        passes *= 2 if y is not None and self.guidance else 1
+        passes = self.sampler.passes * (2 if y is not None and self.guidance else 1)
         quiet = not self.progress or (n <= batch and n * passes < 20_000)  # a bar on more than a moment's work
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            for i in tqdm(range(0, n, batch), desc="sample DDPM", leave=False, disable=quiet):
-                out.append(self.denoise(noise[i:i + batch], None if y is None else y[i:i + batch]))
+        steps_noise = torch.Generator().manual_seed(seed)  # an ancestral sampler's per-step noise, seeded as the start
+        for i in tqdm(range(0, n, batch), desc="sample DDPM", leave=False, disable=quiet):
+            out.append(self.denoise(noise[i:i + batch], None if y is None else y[i:i + batch], generator=steps_noise))
         return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
 
     # -- checkpoints ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The weights as CPU numpy arrays (whatever the device), and the fit count."""
+        """The weights and the labels' proportions as CPU numpy arrays (whatever the device)."""
         out = {f"net/{k}": v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
         out.update({f"ema/{k}": v.detach().cpu().numpy().copy() for k, v in self.ema_net.state_dict().items()})
         out["label_share"] = self.label_share.copy()
-        out["fits"] = np.asarray(self.fits)
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
@@ -352,4 +303,3 @@ class Diffusion:
         for prefix, net in (("net/", self.net), ("ema/", self.ema_net)):
             net.load_state_dict({k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(prefix)})
         self.label_share = np.array(state["label_share"], dtype=np.float64)
-        self.fits = int(state["fits"])

@@ -3,9 +3,9 @@
 Generation 1 is fitted on the same real data with the same random stream in every loop
 mode (replace, fresh, accumulate ...) and for every sampling setting (a GAN's truncation
 psi acts only after training), so one training serves them all. :class:`FirstFitCache`
-wraps a model whose ``fit`` draws exactly one number from ``rng`` and saves or loads the
-weights of its first fit under the cache folder (``autophagy.data.cache``), keyed by a
-SHA-256 of the model's ``config``, the data and that draw.
+wraps a model whose ``fit`` draws exactly one number from ``step.rng`` and saves or loads
+the weights of its fit at the first step under the cache folder (``autophagy.data.cache``),
+keyed by a SHA-256 of the model's ``config``, the data and that draw.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import json
 import numpy as np
 
 from ..data.cache import cache_dir
+from ..engine.step import Step
 from ..files import atomic_write
 
 
@@ -38,16 +39,16 @@ class FirstFitCache:
         digest.update(np.ascontiguousarray(data).tobytes())
         return digest.hexdigest()[:32]
 
-    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
-        if self.model.fits > 0:
-            return self.model.fit(data, rng)
-        path = cache_dir("fits", self.tag) / f"{self.key(data, rng)}.npz"
+    def fit(self, data: np.ndarray, step: Step) -> None:
+        if not step.first:
+            return self.model.fit(data, step)
+        path = cache_dir("fits", self.tag) / f"{self.key(data, step.rng)}.npz"
         if path.exists():
             with np.load(path, allow_pickle=False) as archive:
                 self.model.load_state_dict({k: archive[k] for k in archive.files})
-            rng.integers(2**62)  # consume the draw fit would have made
+            step.rng.integers(2**62)  # consume the draw fit would have made
             return None
-        self.model.fit(data, rng)
+        self.model.fit(data, step)
         buffer = io.BytesIO()
         np.savez(buffer, **self.model.state_dict())
         atomic_write(path, buffer.getvalue())

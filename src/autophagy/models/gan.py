@@ -23,11 +23,12 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
+from ..engine.step import Step
 from .device import default_device
 from .diffusion import to_uint8, to_unit
 from .starting import begin_fit
+from .trainer import EMA, Trainer, batch_index, seeded, torch_generator
 
 
 class Mapping(nn.Module):
@@ -97,10 +98,10 @@ class Discriminator(nn.Module):
 class StyleGAN:
     """A style-based GAN with truncation ``psi``, one model per replicate (``batched = False``).
 
-    ``steps`` training steps on the first fit (and every fit unless ``warm_start``, which
-    continues for ``warm_steps``). ``psi`` acts only on sampling. With ``pretrained`` (arrays
-    of :meth:`weights`) the first fit is that starting model itself, and a fit that does not
-    warm-start fine-tunes the starting model for ``warm_steps`` instead of training anew.
+    ``steps`` training steps at the first step of the loop (and at every step unless
+    ``warm_start``, which continues for ``warm_steps``). ``psi`` acts only on sampling. With
+    ``pretrained`` (arrays of :meth:`weights`) the first step is that starting model itself,
+    and a fit that does not warm-start fine-tunes it for ``warm_steps`` instead of training anew.
     """
 
     batched = False
@@ -119,7 +120,6 @@ class StyleGAN:
         self.pretrained = pretrained
         self.device = default_device()
         self._build()
-        self.fits = 0
 
     def _build(self) -> None:
         c, z = self.config["channels"], self.config["z_dim"]
@@ -128,44 +128,40 @@ class StyleGAN:
         self.ema_mapping, self.ema_synthesis = copy.deepcopy(self.mapping), copy.deepcopy(self.synthesis)
         self.w_mean = torch.zeros(z, device=dev)
 
-    def _generator_parameters(self):
-        return list(self.mapping.parameters()) + list(self.synthesis.parameters())
-
-    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
-        """Train on ``data`` (n, 28, 28); consumes exactly one draw of ``rng``."""
-        seed = int(rng.integers(2**62))
-        generator = torch.Generator().manual_seed(seed)
-        begin = begin_fit(self)
+    def fit(self, data: np.ndarray, step: Step) -> None:
+        """Train on ``data`` (n, 28, 28) as :func:`.starting.begin_fit` says for ``step``;
+        consumes exactly one draw of ``step.rng``."""
+        generator = torch_generator(step.rng)
+        begin = begin_fit(self, step)
         if begin == "given":
-            self.fits = 1
             return
         if begin == "cold":
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+            with seeded(generator.initial_seed()):
                 self._build()
         steps = self.warm_steps if begin == "warm" else self.config["steps"]
-        self._train(to_unit(data).to(self.device), steps, generator)
-        self.fits += 1
+        self.train_steps(self.trainer(self.progress), to_unit(data).to(self.device), range(steps), generator)
 
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """Adam with betas (0, 0.99) for the generator (mapping and synthesis) and the discriminator."""
+    def trainer(self, progress: bool = False) -> Trainer:
+        """Adam with betas (0, 0.99) for the generator (mapping and synthesis) and for the
+        discriminator, no clipping; the sampling generator is the EMA of the trained one."""
         lr = self.config["lr"]
-        return {"generator": torch.optim.Adam(self._generator_parameters(), lr=lr, betas=(0.0, 0.99)),
-                "discriminator": torch.optim.Adam(self.disc.parameters(), lr=lr, betas=(0.0, 0.99))}
+        generator = list(self.mapping.parameters()) + list(self.synthesis.parameters())
+        optimizers = {"generator": torch.optim.Adam(generator, lr=lr, betas=(0.0, 0.99)),
+                      "discriminator": torch.optim.Adam(self.disc.parameters(), lr=lr, betas=(0.0, 0.99))}
+        ema = EMA([(self.ema_mapping, self.mapping), (self.ema_synthesis, self.synthesis)], self.config["ema"])
+        return Trainer([self.mapping, self.synthesis, self.disc], optimizers, ema=ema, desc="train GAN",
+                       progress=progress)
 
-    def _train(self, real: torch.Tensor, steps: int, generator: torch.Generator) -> None:
-        self.train_steps(real, self.optimizers(), range(steps), generator, self.progress)
-
-    def train_steps(self, real: torch.Tensor, optimizers: dict, steps: range, generator: torch.Generator,
-                    progress: bool = False) -> None:
-        """Steps ``steps`` of training on ``real`` (images in [-1, 1]) with :meth:`optimizers`;
-        a later slice continues where the previous one stopped (the EMA decay grows with the step)."""
+    def train_steps(self, trainer: Trainer, real: torch.Tensor, steps: range, generator: torch.Generator) -> None:
+        """Steps ``steps`` of :meth:`trainer` on ``real`` (images in [-1, 1]): a discriminator
+        step, then a generator step, then w_mean follows the step's latents."""
         cfg = self.config
-        g_opt, d_opt = optimizers["generator"], optimizers["discriminator"]
-        n, z_dim, dev = min(cfg["batch_size"], len(real)), cfg["z_dim"], real.device
-        for k in tqdm(steps, desc="train GAN", leave=False, disable=not progress):
+        z_dim, dev = cfg["z_dim"], real.device
+
+        def train_step(k, update):
             # discriminator: real -> 1, fake -> 0 (softplus form of the logistic loss)
-            x = real[torch.randint(0, len(real), (n,), generator=generator).to(dev)]
+            x = real[batch_index(real, cfg["batch_size"], generator)]
+            n = len(x)
             with torch.no_grad():
                 fake = self.synthesis(self.mapping(torch.randn(n, z_dim, generator=generator).to(dev)))
             d_loss = F.softplus(self.disc(fake)).mean() + F.softplus(-self.disc(x)).mean()
@@ -173,21 +169,14 @@ class StyleGAN:
                 x = x.detach().requires_grad_(True)
                 (grad,) = torch.autograd.grad(self.disc(x).sum(), x, create_graph=True)
                 d_loss = d_loss + cfg["r1_gamma"] / 2 * cfg["r1_every"] * grad.square().sum((1, 2, 3)).mean()
-            d_opt.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_opt.step()
+            update(d_loss, "discriminator")
             # generator: the non-saturating loss
             w = self.mapping(torch.randn(n, z_dim, generator=generator).to(dev))
-            g_loss = F.softplus(-self.disc(self.synthesis(w))).mean()
-            g_opt.zero_grad(set_to_none=True)
-            g_loss.backward()
-            g_opt.step()
-            decay = min(cfg["ema"], (1 + k) / (10 + k))
+            update(F.softplus(-self.disc(self.synthesis(w))).mean(), "generator")
             with torch.no_grad():
-                self.w_mean.lerp_(w.mean(0), 1 - min(0.995, decay))
-                for ema_net, net in ((self.ema_mapping, self.mapping), (self.ema_synthesis, self.synthesis)):
-                    for pe, p in zip(ema_net.parameters(), net.parameters()):
-                        pe.lerp_(p, 1 - decay)
+                self.w_mean.lerp_(w.mean(0), 1 - min(0.995, trainer.ema.decay(k)))
+
+        trainer.run(steps, train_step)
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, psi: float | None = None) -> torch.Tensor:
@@ -225,12 +214,11 @@ class StyleGAN:
         self.w_mean = torch.from_numpy(np.asarray(weights["w_mean"], dtype=np.float32)).to(self.device)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The weights and w_mean as CPU numpy arrays (whatever the device), and the fit count."""
+        """The weights and w_mean as CPU numpy arrays (whatever the device)."""
         nets = {"mapping": self.mapping, "synthesis": self.synthesis, "disc": self.disc,
                 "ema_mapping": self.ema_mapping, "ema_synthesis": self.ema_synthesis}
         out = {f"{name}/{k}": v.detach().cpu().numpy().copy() for name, net in nets.items() for k, v in net.state_dict().items()}
         out["w_mean"] = self.w_mean.cpu().numpy().copy()
-        out["fits"] = np.asarray(self.fits)
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
@@ -239,4 +227,3 @@ class StyleGAN:
             getattr(self, name).load_state_dict(
                 {k[len(head):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(head)})
         self.w_mean = torch.from_numpy(np.array(state["w_mean"])).to(self.device)
-        self.fits = int(state["fits"])

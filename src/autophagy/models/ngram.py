@@ -18,13 +18,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..engine.step import Step
 from .decoding import Decoding, generate
 
 
 class NGram:
     """An order-``order`` model of blocks of token ids in ``[0, vocab)`` (unbatched).
 
-    ``fit(blocks, rng)`` counts; ``sample(n, rng)`` returns (n, block_len) int32 blocks made
+    ``fit(blocks, step)`` counts (drawing nothing, so the step may be left out); ``sample(n, rng)`` returns (n, block_len) int32 blocks made
     with ``decoding`` (after a prompt of ``prompt_len`` tokens from ``prompts``, when set).
     """
 
@@ -38,7 +39,6 @@ class NGram:
         self.vocab, self.order, self.block_len = vocab, order, block_len
         self.decoding, self.prompts, self.prompt_len = decoding, prompts, prompt_len
         self.tables: list[dict[str, np.ndarray]] = []
-        self.generation = 0
 
     # -- counting ----------------------------------------------------------------------
     def _codes(self, windows: np.ndarray) -> np.ndarray:
@@ -47,7 +47,7 @@ class NGram:
             code = code * self.vocab + windows[..., j]
         return code
 
-    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None) -> None:
+    def fit(self, data: np.ndarray, step: Step | None = None) -> None:
         """Count the k-grams (k = 1..order) of every row of ``data``."""
         data = np.asarray(data, dtype=np.int64)
         self.tables = []
@@ -58,7 +58,6 @@ class NGram:
             else:
                 keys, counts = np.unique(self._codes(sliding_window_view(data, k, axis=1)), return_counts=True)
             self.tables.append(self._table(keys, counts))
-        self.generation += 1
 
     def _table(self, keys: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
         contexts, start, types = np.unique(keys // self.vocab, return_index=True, return_counts=True)
@@ -195,13 +194,10 @@ class NGram:
 
     # -- checkpoints -------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        out = {"generation": np.int64(self.generation)}
-        for k, t in enumerate(self.tables, start=1):
-            out.update({f"k{k}/{name}": np.asarray(v) for name, v in t.items() if name != "cumulative"})
-        return out
+        return {f"k{k}/{name}": np.asarray(v) for k, t in enumerate(self.tables, start=1)
+                for name, v in t.items() if name != "cumulative"}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.generation = int(state["generation"])
         self.tables = [
             {name: np.array(state[f"k{k}/{name}"]) for name in ("keys", "counts", "contexts", "start", "types", "total", "discount")}
             for k in range(1, self.order + 1) if f"k{k}/keys" in state

