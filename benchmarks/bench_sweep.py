@@ -15,7 +15,9 @@ import tempfile
 from pathlib import Path
 
 import autophagy
-from autophagy.sweeps import Cluster, Spec, SweepDir, execute
+from autophagy.cluster import Cluster
+from autophagy.runner import run_in_folder
+from autophagy.sweeps import Spec, SweepDir, execute
 from timing import timed
 
 GRID = {"mode": ["replace", "fresh", "accumulate", "augment"], "samples": [500, 1000]}
@@ -34,10 +36,11 @@ def main() -> list[dict]:
         sequential = timed(lambda: [autophagy.run("gaussian", out=Path(folder, "seq", c.name), profile="default",
                                                   seed=c.seed, progress=False, figures=False, **spec.overrides(c))
                                     for c in cells])
-        with Cluster(workers=2).connect(progress=False) as client:
+        cluster = Cluster(run_in_folder, workers=2)
+        with cluster.connect(progress=False) as client:
             client.run(lambda: __import__("autophagy.runner"))  # imports are the cluster's start-up, not the sweep's
             with SweepDir(Path(folder, "sweep"), spec) as sweep_dir:
-                parallel = timed(lambda: execute(sweep_dir, client, progress=False))
+                parallel = timed(lambda: execute(sweep_dir, cluster, client, progress=False))
         arena_here = timed(lambda: autophagy.run("arena", out=Path(folder, "arena-here"), progress=False))
         arena_spread = timed(lambda: autophagy.run("arena", out=Path(folder, "arena-spread"), progress=False, workers=2))
     per_worker = len(cells) / 2

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
+from .cluster import Cluster, wait_for_lock
 from .engine.history import History
 from .engine.store import RunDir
 from .experiments import resolve_config
@@ -28,9 +30,7 @@ def run(
     experiment, config = resolve_config(name, profile, seed, **overrides)
     cluster = None
     if workers is not None or scheduler is not None:
-        from .sweeps import Cluster
-
-        cluster = Cluster(workers, scheduler)
+        cluster = Cluster(run_in_folder, workers, scheduler)
         if experiment.stages is None:
             raise ParameterError(f"{name} is one loop: --workers and --scheduler spread the runs of the sweeps "
                                  "and the arena (autophagy sweep spreads a grid of any experiment)")
@@ -44,6 +44,16 @@ def run(
         if figures and experiment.figures is not None:
             save_figures(experiment.figures(history), store.path / "figures")
     return history
+
+
+def run_in_folder(experiment: str, folder: str, profile: str, seed: int, overrides: dict[str, Any]) -> None:
+    """Worker side: run one task into ``folder`` (resuming it), as ``autophagy run`` would.
+
+    Returns nothing: the client reads the records from its files. It draws no figures (they
+    cost more than a toy run): the sweep, or the staged experiment, draws its own.
+    """
+    wait_for_lock(Path(folder) / ".lock")
+    run(experiment, out=folder, profile=profile, seed=seed, progress=False, figures=False, **overrides)
 
 
 def save_figures(figures: dict[str, Any], folder) -> None:

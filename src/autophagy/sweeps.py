@@ -20,31 +20,29 @@ and finished cells are skipped, interrupted ones resume from their last checkpoi
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import itertools
 import json
 import os
 import subprocess
-import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 
 from . import __version__
-from .params import ParameterError
+from .cluster import Cluster, Task
 from .engine.store import RECORDS, parquet_bytes, read_records, vouched_metrics
+from .experiments import get, resolve_config
 from .files import atomic_write, display_path
+from .params import ParameterError
+from .runner import run_in_folder, save_figures
 
 SPEC = "sweep.json"
 MANIFEST = "manifest.json"
-CONNECT_TIMEOUT_S = 10
-LOCK_WAIT_S = 120
 MANIFEST_EVERY_S = 1.0  # the manifest's statuses lag the cells by at most this (a rerun reads the cells)  # a cell whose previous worker is still dying waits this long for its lock
 
 
@@ -87,11 +85,9 @@ def make_spec(experiment: str, grid: dict[str, Sequence[Any]] | None = None, see
     """A checked :class:`Spec`: every cell's configuration is resolved here, so bad input (an
     unknown key, an empty value list, a value out of range in any cell) raises a
     :class:`ParameterError` before anything runs or is written."""
-    from .experiments import registry
     from .engine.history import KEYS
-    from .experiments import resolve_config
 
-    exp = registry.get(experiment)
+    exp = get(experiment)
     by_name = {p.name: p for p in exp.params}
     grid, settings = dict(grid or {}), dict(settings or {})
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 10**6:
@@ -261,136 +257,9 @@ def git_revision() -> str | None:
 
 # -- the executor -------------------------------------------------------------------------
 
-def run_cell(experiment: str, folder: str, profile: str, seed: int, overrides: dict[str, Any]) -> None:
-    """Worker side: run one cell into ``folder`` (resuming it), as ``autophagy run`` would.
-
-    Returns nothing: the client reads the cell's records from its files. A cell draws no
-    figures (they cost more than a toy cell's run): the sweep draws its own.
-    """
-    from .runner import run
-
-    _wait_for_lock(Path(folder) / ".lock")
-    run(experiment, out=folder, profile=profile, seed=seed, progress=False, figures=False, **overrides)
-
-
-def _wait_for_lock(lock: Path) -> None:
-    """Wait while another process (a worker that is still dying) holds ``lock``."""
-    if not lock.exists():
-        return
-    deadline = time.monotonic() + LOCK_WAIT_S
-    with open(lock) as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    return  # run() then reports the live run holding it
-                time.sleep(0.2)
-
-
-def neural(experiment: str, params: dict[str, Any]) -> bool:
-    """Whether a cell trains or evaluates a neural network (it then asks for a ``GPU``)."""
-    if experiment in ("mnist-ddpm", "fashion-gan"):
-        return True
-    if experiment == "text":
-        return params.get("model") != "ngram" or bool(params.get("semantic"))
-    if experiment == "arena":
-        return params.get("mnist", "off") != "off"
-    return False
-
-
-@dataclass(frozen=True)
-class Task:
-    """One run for a worker: ``experiment`` at ``profile`` with ``overrides`` (parameters) and
-    ``seed``, into the run directory ``folder``."""
-
-    experiment: str
-    folder: str
-    profile: str
-    seed: int
-    overrides: dict[str, Any]
-
-
-def run_tasks(client, tasks: Sequence[Task], on_done: Callable[[Task], None] | None = None) -> None:
-    """Run ``tasks`` on ``client``'s workers (a task whose worker dies is retried, and its run
-    resumes from its last checkpoint), calling ``on_done(task)`` as each one finishes. The
-    first task that fails raises its error here; the finished ones stay finished."""
-    from distributed import as_completed
-
-    from .experiments import resolve_config
-
-    gpu = _gpu_declared(client)
-    token = uuid.uuid4().hex[:8]  # task keys unique on a shared cluster
-    futures = {}
-    for task in tasks:
-        params = resolve_config(task.experiment, task.profile, task.seed, **task.overrides)[1]["params"]
-        resources = {"GPU": 1} if gpu and neural(task.experiment, params) else None
-        future = client.submit(run_cell, task.experiment, task.folder, task.profile, task.seed, task.overrides,
-                               key=f"autophagy-run-{token}-{Path(task.folder).name}", pure=False, retries=2,
-                               resources=resources)
-        futures[future] = task
-    for future in as_completed(futures):
-        future.result()
-        if on_done is not None:
-            on_done(futures.pop(future))
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """Where tasks run: a new LocalCluster of ``workers`` processes (default: one per core),
-    or the running Dask cluster at ``scheduler``."""
-
-    workers: int | None = None
-    scheduler: str | None = None
-
-    def __post_init__(self):
-        workers = self.workers
-        if workers is not None and self.scheduler is not None:
-            raise ParameterError("give --workers or --scheduler, not both")
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024):
-            raise ParameterError(f"--workers {workers!r} is invalid: expected an integer in [1, 1024]")
-
-    @contextlib.contextmanager
-    def connect(self, progress: bool = True) -> Iterator[Any]:
-        """A ``distributed.Client`` on this cluster (printing its dashboard's address when
-        ``progress``). A LocalCluster listens on 127.0.0.1 only (its dashboard too), its
-        workers have one thread each. An unreachable scheduler is a ParameterError."""
-        import logging
-
-        from distributed import Client, LocalCluster
-
-        if self.scheduler is not None:
-            try:
-                client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
-            except (OSError, ValueError, TypeError) as err:
-                reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-                raise ParameterError(f"--scheduler {self.scheduler} cannot be reached: {reason}") from None
-            with client:
-                _announce(client, progress)
-                yield client
-            return
-        cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0",
-                               silence_logs=logging.ERROR)
-        with cluster, Client(cluster) as client:
-            _announce(client, progress)
-            yield client
-
-
-def _announce(client, progress: bool) -> None:
-    if progress and client.dashboard_link:
-        print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr, flush=True)
-
-
-def _gpu_declared(client) -> bool:
-    workers = client.scheduler_info().get("workers", {}).values()
-    return any("GPU" in (w.get("resources") or {}) for w in workers)
-
-
-def execute(folder: SweepDir, client, progress: bool = True) -> dict[str, str]:
-    """Run every unfinished cell of ``folder`` on ``client``; returns name -> records' SHA-256."""
+def execute(folder: SweepDir, cluster: Cluster, client, progress: bool = True) -> dict[str, str]:
+    """Run every unfinished cell of ``folder`` on ``client`` (connected to ``cluster``); returns
+    name -> records' SHA-256."""
     from tqdm.auto import tqdm
 
     spec = folder.spec
@@ -398,7 +267,12 @@ def execute(folder: SweepDir, client, progress: bool = True) -> dict[str, str]:
     done = {c.name: _records_hash(folder, c) for c in cells if folder.finished(c)}
     folder.write_manifest(done)
     by_folder = {str(folder.cell_path(c)): c for c in cells if c.name not in done}
-    tasks = [Task(spec.experiment, path, spec.profile, cell.seed, spec.overrides(cell)) for path, cell in by_folder.items()]
+    experiment = get(spec.experiment)
+    tasks = []
+    for path, cell in by_folder.items():
+        params = resolve_config(spec.experiment, spec.profile, cell.seed, **spec.overrides(cell))[1]["params"]
+        tasks.append(Task(spec.experiment, path, spec.profile, cell.seed, spec.overrides(cell),
+                          gpu=bool(experiment.neural(params))))
 
     written = time.monotonic()
 
@@ -413,7 +287,7 @@ def execute(folder: SweepDir, client, progress: bool = True) -> dict[str, str]:
 
     with tqdm(total=len(cells), initial=len(done), desc=spec.experiment, unit="cell", disable=not progress) as bar:
         try:
-            run_tasks(client, tasks, finished)
+            cluster.run(client, tasks, finished)
         finally:
             folder.write_manifest(done)
     return done
@@ -439,9 +313,7 @@ class SweepResult:
     @property
     def metrics(self) -> list[str]:
         """The experiment's metric columns."""
-        from .experiments import registry
-
-        exp = registry.get(self.spec.experiment)
+        exp = get(self.spec.experiment)
         return [c for c in exp.columns if c in self.frame.columns and c not in exp.labels]
 
     def final(self) -> pd.DataFrame:
@@ -452,9 +324,7 @@ class SweepResult:
     def summary(self) -> pd.DataFrame:
         """The mean of every metric at the last generation, per grid point (over seeds and
         replicates), with the number of seeds finished."""
-        from .experiments import registry
-
-        labels = [c for c in registry.get(self.spec.experiment).labels if c in self.frame.columns]
+        labels = [c for c in get(self.spec.experiment).labels if c in self.frame.columns]
         final = self.final()
         groups = final.groupby([*self.spec.grid, *labels], sort=False) if self.spec.grid or labels else final.groupby(lambda _: "all")
         table = groups[self.metrics].mean()
@@ -497,12 +367,12 @@ def sweep(experiment: str, out: str | os.PathLike, grid: dict[str, Sequence[Any]
     the Dask cluster at ``scheduler``; ``settings`` set the other parameters. Run it again to
     resume. Bad input raises ParameterError before anything is written."""
     spec = make_spec(experiment, grid, seeds, profile, settings)
-    cluster = Cluster(workers, scheduler)
+    cluster = Cluster(run_in_folder, workers, scheduler)
     folder = SweepDir(out, spec)
     folder.check()
     with cluster.connect(progress) as client:
         with folder:
-            done = execute(folder, client, progress)
+            done = execute(folder, cluster, client, progress)
             folder.write_manifest(done, folder.combine())
             result = load(folder.path)
             _save_figures(result, folder.path / "figures")
@@ -510,7 +380,6 @@ def sweep(experiment: str, out: str | os.PathLike, grid: dict[str, Sequence[Any]
 
 
 def _save_figures(result: SweepResult, folder: Path) -> None:
-    from .runner import save_figures
     from .sweepplots import figures
 
     save_figures(figures(result), folder)

@@ -29,8 +29,8 @@ import pandas as pd
 from ..params import ParameterError, choice, integer, number
 from . import registry
 from .loops import WEB_PARAMS
-from .registry import Experiment, register
-from .stages import Stage, sub_config
+from .registry import Experiment, register, resolve_config
+from .stages import Stage
 
 def _size_params(generations: int, samples: int, replicates: int) -> list:
     return [
@@ -38,6 +38,15 @@ def _size_params(generations: int, samples: int, replicates: int) -> list:
         integer("samples", samples, "training samples per generation (N)", low=2, high=10**7),
         integer("replicates", replicates, "independent repetitions of every run", low=1, high=10**5),
     ]
+
+
+def sub_config(name: str, overrides: dict[str, Any], profile: str = "default") -> dict[str, Any]:
+    """The resolved parameters of experiment ``name`` (its ``profile``, then ``overrides``),
+    checked: resolve every stage before running one, so bad input stops before anything is written."""
+    try:
+        return resolve_config(name, profile, **overrides)[1]["params"]
+    except ParameterError as err:
+        raise ParameterError(f"{name}: {err}") from None
 
 
 @dataclass
@@ -291,6 +300,7 @@ ARENA = register(Experiment(
                  "mnist": "full"},
     },
     stages=arena_stages,
+    neural=lambda params: params["mnist"] != "off",
     check=_check_arena,
     figures=arena_figures,
     labels=("modality", "mitigation", "metric"),

@@ -13,6 +13,7 @@ from ..params import Param, ParameterError, resolve
 from ..profiles import check_profile
 from .budget import check_memory
 from .loops import check_loop, with_screening
+from .stages import run_stages
 
 
 @dataclass
@@ -25,7 +26,8 @@ class Experiment:
     every metric column of ``metrics.csv``; ``profiles`` maps a profile to its settings;
     ``figures(history)`` returns ``{name: matplotlib figure}`` saved under ``figures/``;
     ``labels`` are the columns naming the stage of a sweep (the knobs) or of the arena;
-    ``prepare(config)`` (optional) loads or checks the experiment's data before anything is
+    ``neural(config)`` says whether a run trains or evaluates a neural network (a cluster
+    then gives it a GPU where its workers declare one); ``prepare(config)`` (optional) loads or checks the experiment's data before anything is
     written, raising :class:`autophagy.data.DataError` when it is missing or damaged.
     """
 
@@ -41,16 +43,15 @@ class Experiment:
     memory_bytes: Callable[[dict[str, Any]], float] | None = None
     prepare: Callable[[dict[str, Any]], None] | None = None
     labels: tuple[str, ...] = ()
+    neural: Callable[[dict[str, Any]], bool] = lambda params: False  # trains or runs a network (wants a GPU)
     loop_keys: bool = True  # metrics.csv has the loop's train_size, real_share, real_drawn
 
     def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True,
                     cluster=None) -> pd.DataFrame:
         """Run the experiment and return its tidy records; the stages of a staged experiment
-        run on ``cluster`` (an :class:`autophagy.sweeps.Cluster`) when one is given."""
+        run on ``cluster`` (an :class:`autophagy.cluster.Cluster`) when one is given."""
         if self.stages is not None:
-            from .stages import run_stages
-
-            return run_stages(self.stages(config), seed, store, progress, self.name, cluster)
+            return run_stages(self.stages(config), get, seed, store, progress, self.name, cluster)
         return run_loop(with_screening(self.build(config, progress), config), LoopSettings.from_config(config, seed),
                         store=store, progress=progress, description=self.name)
 

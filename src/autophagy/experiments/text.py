@@ -297,6 +297,7 @@ TEXT = register(Experiment(
                  "eval_samples": 256},
     },
     build=build,
+    neural=lambda params: params["model"] != "ngram" or params["semantic"],
     figures=figures,
     check=check,
     prepare=gpt_start,
