@@ -149,3 +149,36 @@ def test_every_figure_shown_inline_has_alt_text(path):
         if cell["cell_type"] == "code" and "plt.show()" in "".join(cell["source"]):
             alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
             assert len(alt.split()) >= 5, "".join(cell["source"])[:80]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_chapter_imports_a_private_name(path):
+    """Chapters use the package's public names only (a leading underscore marks an internal one)."""
+    import ast
+
+    for cell in cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        # IPython magics (the Colab cell's %pip) become a no-op statement so the cell parses
+        source = "\n".join(l[:len(l) - len(l.lstrip())] + "pass" if l.lstrip().startswith(("%", "!")) else l
+                           for l in "".join(cell["source"]).splitlines())
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom):
+                assert not any(p.startswith("_") for p in (node.module or "").split(".")), node.module
+                assert not any(a.name.startswith("_") for a in node.names), [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                assert not any(p.startswith("_") for a in node.names for p in a.name.split(".")), node.names
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                assert not (node.attr.startswith("_") and not node.attr.startswith("__")), node.attr
+
+
+VERDICT_CELL_LINES = 40  # a visible cell longer than this that states claims belongs in autophagy.book
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_verdicts_are_computed_by_package_functions_not_long_visible_cells(path):
+    for cell in cells(path):
+        text = "".join(cell["source"])
+        visible = "hide-input" not in cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "code" and visible and "claims.check" in text:
+            assert len(text.splitlines()) <= VERDICT_CELL_LINES, text.splitlines()[0]

@@ -64,13 +64,60 @@ def versions() -> str:
     return f"| package | version |\n| --- | --- |\n{body}\n\nPlatform: {platform.platform()}.\n"
 
 
-def api_modules() -> str:
-    """One automodule directive per module of the package, found by walking it."""
+# The API page's groups, by role: (title, what the modules are for, module names or prefixes
+# ending in "."). A module is listed under the first group that names it; api_groups() places
+# every public module of the package, so a new one cannot go missing from the page.
+API_GROUPS = (
+    ("Running experiments", "`run()`, the named experiments and their parameters, sweeps and the command line.",
+     ("autophagy.runner", "autophagy.experiments", "autophagy.experiments.", "autophagy.params",
+      "autophagy.profiles", "autophagy.sweeps", "autophagy.sweepplots", "autophagy.cli", "autophagy.recorded")),
+    ("The loop", "The self-consuming loop, the step its hooks get, the modes, the training sets, the run "
+     "directory and the records.",
+     ("autophagy.engine", "autophagy.engine.loop", "autophagy.engine.step", "autophagy.engine.modes",
+      "autophagy.engine.trainsets", "autophagy.engine.store", "autophagy.engine.history", "autophagy.files")),
+    ("Models", "What the loop refits: statistical models and neural ones, their starting weights.",
+     ("autophagy.models", "autophagy.models.", "autophagy.weights", "autophagy.pretrain")),
+    ("Metrics", "What the loop records each generation.", ("autophagy.metrics", "autophagy.metrics.")),
+    ("Mitigations", "Selection, curation, filters, detectors and watermarks.",
+     ("autophagy.mitigations", "autophagy.mitigations.")),
+    ("Data", "The real data sets and their cache.", ("autophagy.data", "autophagy.data.")),
+    ("Theory", "Closed forms the runs are held against, and the fresh-data threshold.",
+     ("autophagy.theory", "autophagy.threshold")),
+    ("Book helpers", "What the chapters use: glue, claim cards, sizes, diagrams and the figure theme.",
+     ("autophagy.book", "autophagy.book.", "autophagy.plotting")),
+)
+
+
+def public_modules() -> list[str]:
+    """Every module of the package, found by walking it, less those with a private name."""
     import autophagy
 
-    names = sorted(m.name for m in pkgutil.walk_packages(autophagy.__path__, "autophagy."))
-    blocks = [f"## `{n}`\n\n```{{eval-rst}}\n.. automodule:: {n}\n   :members:\n```\n" for n in names]
-    return "\n".join(blocks)
+    names = (m.name for m in pkgutil.walk_packages(autophagy.__path__, "autophagy."))
+    return sorted(n for n in names if not any(part.startswith("_") for part in n.split(".")))
+
+
+def api_groups() -> list[tuple[str, str, list[str]]]:
+    """(title, purpose, modules) for each group of the API page, each module in one group."""
+    left = public_modules()
+    groups = []
+    for title, purpose, names in API_GROUPS:
+        mine = [n for n in left if any(n == k or (k.endswith(".") and n.startswith(k)) for k in names)]
+        order = {k: i for i, k in enumerate(names)}
+        mine.sort(key=lambda n: (order.get(n, len(names)), n))  # named modules first, in the order given
+        left = [n for n in left if n not in mine]
+        groups.append((title, purpose, mine))
+    if left:
+        raise ValueError(f"modules in no group of the API page (tools/build_site.py API_GROUPS): {', '.join(left)}")
+    return groups
+
+
+def api_modules() -> str:
+    """The API page's body: the public modules grouped by role, one automodule directive each."""
+    parts = []
+    for title, purpose, names in api_groups():
+        parts.append(f"## {title}\n\n{purpose}\n")
+        parts += [f"### `{n}`\n\n```{{eval-rst}}\n.. automodule:: {n}\n   :members:\n```\n" for n in names]
+    return "\n".join(parts)
 
 
 def chapter_titles(book: Path) -> dict[str, str]:

@@ -3,13 +3,21 @@
 >>> from autophagy import run
 >>> history = run("gaussian", profile="smoke", progress=False)
 
-``run``, ``sweep`` and ``ParameterError`` are imported when first used, so that the command
-line starts without loading every experiment (and a Ctrl-C while it starts is one line).
+To plug in a model of your own, build the loop yourself:
+
+>>> from autophagy import LoopSettings, LoopSpec, Step, run_loop
+
+(the model protocol is in :mod:`autophagy.engine.loop`; README.md's "Bring your own model"
+has a complete example). These names are imported when first used, so that the command line
+starts without loading every experiment (and a Ctrl-C while it starts is one line).
 """
 
 __version__ = "0.1.0"
 
-_PUBLIC = {"run": "runner", "sweep": "sweeps", "ParameterError": "params"}
+_PUBLIC = {
+    "run": "runner", "sweep": "sweeps", "ParameterError": "params",
+    "LoopSpec": "engine.loop", "LoopSettings": "engine.loop", "run_loop": "engine.loop", "Step": "engine.step",
+}
 __all__ = sorted(_PUBLIC)
 
 
