@@ -70,7 +70,8 @@ def versions() -> str:
 API_GROUPS = (
     ("Running experiments", "`run()`, the named experiments and their parameters, sweeps and the command line.",
      ("autophagy.runner", "autophagy.experiments", "autophagy.experiments.", "autophagy.params",
-      "autophagy.profiles", "autophagy.sweeps", "autophagy.sweepplots", "autophagy.cli", "autophagy.recorded")),
+      "autophagy.profiles", "autophagy.sweeps", "autophagy.cluster", "autophagy.sweepplots", "autophagy.cli",
+      "autophagy.recorded")),
     ("The loop", "The self-consuming loop, the step its hooks get, the modes, the training sets, the run "
      "directory and the records.",
      ("autophagy.engine", "autophagy.engine.loop", "autophagy.engine.step", "autophagy.engine.modes",
