@@ -21,7 +21,7 @@ def run(
     """Run experiment ``name`` and return its :class:`History`.
 
     ``overrides`` set parameters (``autophagy list`` shows them). With ``out`` the run is
-    saved there as it goes (metrics.csv, config.json and, unless ``figures`` is false,
+    saved there as it goes (metrics.parquet, config.json and, unless ``figures`` is false,
     figures/) and resumes if interrupted.
     The runs of a sweep or the arena go to Dask workers with ``workers`` (a LocalCluster of
     that many processes) or ``scheduler`` (a running cluster's address); by default they run

@@ -1,6 +1,6 @@
 """``categorical``: K symbols with Zipf probabilities, refitted by frequencies (tails vanish first).
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
+Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
 
 - ``surviving``: symbols with a non-zero fitted probability;
 - ``tail_mass``: fitted probability of the symbols ranked beyond ``tail_rank`` in the truth;

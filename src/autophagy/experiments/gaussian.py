@@ -1,6 +1,6 @@
 """``gaussian``: a Gaussian refitted on its own samples (Xing et al.'s Figure 2, and Figure 5's modes).
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
+Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
 
 - ``mean``: the fitted mean mu_t;
 - ``var``: the fitted variance sigma_t^2;

@@ -1,6 +1,6 @@
 """``gmm``: a one-dimensional Gaussian mixture refitted by EM on its own samples (Shumailov et al.).
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
+Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
 
 - ``w2``: 2-Wasserstein distance of the fitted mixture to the truth (data units);
 - ``std_k``, ``weight_k`` for k = 1..components: each component's standard deviation and

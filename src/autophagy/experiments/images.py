@@ -12,7 +12,7 @@ later generations fine-tune for ``warm_steps``, from the previous generation
 (``warm_start=true``) or from the starting model (``warm_start=false``). With
 ``pretrained=false`` generation 1 trains from scratch for ``steps``.
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``) are
+Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, real_share, real_drawn``) are
 :data:`COLUMNS`, computed on ``eval_samples`` fresh samples of each generation against the
 first ``eval_samples`` images of the real test split; generation 0 scores real training
 images. A run directory also gets ``samples/generation_TT.npy`` (the same latent seeds at

@@ -1,6 +1,6 @@
 """``kde``: a kernel density estimate with a fixed bandwidth refitted on its own samples.
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
+Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
 
 - ``data_var``: the maximum-likelihood variance of generation t's training set (the
   model's own variance is data_var + bandwidth^2).

@@ -1,7 +1,7 @@
 """The mitigation sweeps and the arena: every mitigation measured on the same uncontrolled web.
 
 Each sweep runs a base experiment once per value of a knob (one stage each, resumable; see
-:mod:`.stages`); its ``metrics.csv`` has the knob columns first, then the base experiment's.
+:mod:`.stages`); its ``metrics.parquet`` has the knob columns first, then the base experiment's.
 
 - ``mixing-sweep``: the Gaussian in ``fresh`` mode across real fractions (Bertrand et al.;
   the fixed point of ``autophagy.theory.fresh_fixed_point``);

@@ -23,7 +23,7 @@ class Experiment:
     ``build(config, progress)`` returns the :class:`LoopSpec` (``progress``: show the bars of
     long fits); ``stages(config)`` instead lists the runs of an experiment made of several (the
     sweeps and the arena: see :mod:`.stages`). ``columns`` documents
-    every metric column of ``metrics.csv``; ``profiles`` maps a profile to its settings;
+    every metric column of ``metrics.parquet``; ``profiles`` maps a profile to its settings;
     ``figures(history)`` returns ``{name: matplotlib figure}`` saved under ``figures/``;
     ``labels`` are the columns naming the stage of a sweep (the knobs) or of the arena;
     ``neural(config)`` says whether a run trains or evaluates a neural network (a cluster
@@ -44,7 +44,7 @@ class Experiment:
     prepare: Callable[[dict[str, Any]], None] | None = None
     labels: tuple[str, ...] = ()
     neural: Callable[[dict[str, Any]], bool] = lambda params: False  # trains or runs a network (wants a GPU)
-    loop_keys: bool = True  # metrics.csv has the loop's train_size, real_share, real_drawn
+    loop_keys: bool = True  # the record has the loop's train_size, real_share, real_drawn
 
     def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True,
                     cluster=None) -> pd.DataFrame:

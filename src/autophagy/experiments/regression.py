@@ -1,6 +1,6 @@
 """``regression``: linear regression refitted on its own labels over a fixed design (Gerstgrasser et al.).
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
+Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
 
 - ``test_error``: ||w_t - w*||^2, the excess test error under isotropic features.
 

@@ -10,7 +10,7 @@ Each generation's training set is made with the decoding settings (temperature, 
 beam search, repetition penalty); with ``prompt_len`` > 0 each synthetic block continues
 the first ``prompt_len`` tokens of a real training block, as in Shumailov et al.
 
-Columns of ``metrics.csv`` (besides ``generation, replicate, train_size, real_share, real_drawn``),
+Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, real_share, real_drawn``),
 measured on ``eval_samples`` blocks the generation's model writes (generation 0: real test
 blocks):
 
