@@ -348,15 +348,15 @@ def joined(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 class Records:
     """The tidy record of a run, kept as preallocated columns (one row per generation and replicate)."""
 
-    def __init__(self, generations: int):
-        self.generations = generations  # blocks still to come, each the same number of rows
+    def __init__(self, blocks: int):
+        self.blocks = blocks  # blocks still to come (one per generation), each the same number of rows
         self.columns: dict[str, np.ndarray] = {}
         self.rows = 0
 
     def add(self, block: dict[str, np.ndarray]) -> None:
         size = len(block["generation"])
         if not self.columns:
-            self.columns = {k: np.empty(size * self.generations, dtype=np.asarray(v).dtype) for k, v in block.items()}
+            self.columns = {k: np.empty(size * self.blocks, dtype=np.asarray(v).dtype) for k, v in block.items()}
         for key, values in block.items():
             self.columns[key][self.rows:self.rows + size] = values
         self.rows += size

@@ -33,7 +33,7 @@ class Summarised:
     def size(self) -> int:
         raise NotImplementedError
 
-    def subsample(self, origin: np.ndarray, n: int, rng: np.random.Generator) -> tuple["Summarised", np.ndarray]:
+    def subsample(self, origin: "OriginCounts", n: int, rng: np.random.Generator) -> tuple["Summarised", "OriginCounts"]:
         """``n`` of the samples drawn without replacement, and their origin."""
         raise NotImplementedError(
             "a summarised sample cannot be subsampled: use method=sample for accumulate-subsample"
