@@ -179,6 +179,14 @@ def _unpromised(fig, text):
     return text
 
 
+def knob_axis(ax, values, label: str) -> None:
+    """An x axis for a swept setting: log-scaled when more than two positive values span over 20x."""
+    values = np.asarray(values, dtype=float)
+    if len(values) > 2 and values.min() > 0 and values.max() / values.min() > 20:
+        ax.set_xscale("log")
+    ax.set_xlabel(label)
+
+
 def generation_axis(ax, label: str = "generation $t$"):
     """Label ``ax``'s x axis as generations, with integer ticks."""
     ax.set_xlabel(label)

@@ -31,11 +31,11 @@ def line_figure(result, key: str) -> Any:
         numeric = all(isinstance(v, (int, float)) for v in stats.index)
         x = stats.index.to_numpy(dtype=float) if numeric else np.arange(len(stats))
         ax.errorbar(x, stats["mean"], yerr=se, marker="o", color=plotting.color(0), capsize=3)
-        if not numeric:
+        if numeric:
+            plotting.knob_axis(ax, x, key)
+        else:
             ax.set_xticks(x, [str(v) for v in stats.index])
-        elif len(x) > 2 and x.min() > 0 and x.max() / x.min() > 20:
-            ax.set_xscale("log")
-        ax.set_xlabel(key)
+            ax.set_xlabel(key)
         ax.set_title(f"{metric} (last generation)", fontsize=10)
     fig.tight_layout()
     return fig

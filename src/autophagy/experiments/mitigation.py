@@ -112,9 +112,7 @@ def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[s
                 stats = rows.groupby(knobs[0])[metric].agg(["mean", "sem"])
                 ax.errorbar(stats.index, stats["mean"], yerr=stats["sem"].fillna(0), marker="o", capsize=3,
                             color=plotting.color(i), label=None if value is None else f"{knobs[1]} = {value:g}")
-            if stats.index.min() > 0 and stats.index.max() / stats.index.min() > 20:
-                ax.set_xscale("log")
-            ax.set_xlabel(knobs[0])
+            plotting.knob_axis(ax, stats.index, knobs[0])
         else:
             stats = last.groupby(list(knobs), sort=False)[metric].agg(["mean", "sem"])
             ax.errorbar(range(len(stats)), stats["mean"], yerr=stats["sem"].fillna(0), fmt="o", capsize=3,
