@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from autophagy.book import claims
 from autophagy.book.claims import FAILS, HOLDS, UNCLEAR, Claim, Estimate
@@ -23,15 +24,47 @@ def claim(value, se, n=100, **kw):
 @given(values, ses, st.floats(0, 20))
 def test_closed_form_holds_exactly_within_the_tolerance(target, se, distance):
     c = claim(target + distance * se, se, target=target)
-    # the verdict flips at TOLERANCE standard errors, and only there
-    if abs(distance - claims.TOLERANCE) > 1e-6:
-        assert c.verdict == (HOLDS if distance < claims.TOLERANCE else FAILS)
+    # the verdict flips at the claim's tolerance in standard errors, and only there
+    if abs(distance - c.tolerance) > 1e-6:
+        assert c.verdict == (HOLDS if distance < c.tolerance else FAILS)
+
+
+def test_the_tolerance_is_tolerance_standard_errors_for_many_replicates_and_wider_for_few():
+    assert abs(claim(0.0, 1.0, n=10**6, target=0.0).tolerance - claims.TOLERANCE) < 1e-3
+    assert claim(0.0, 1.0, n=5, target=0.0).tolerance > 2 * claims.TOLERANCE
+
+
+@given(st.integers(2, 200))
+def test_the_interval_is_student_t_on_n_minus_one_degrees_of_freedom(n):
+    lo, hi = Estimate(0.0, 1.0, n).interval
+    assert math.isclose(hi, stats.t.ppf(0.975, n - 1), rel_tol=1e-9) and math.isclose(lo, -hi)
+
+
+def test_a_large_effect_in_three_replicates_decides_and_a_small_one_does_not():
+    assert Claim("c", "s", "src", claims.estimate([5.1, 4.8, 5.3]), above=0.0).verdict == HOLDS
+    assert Claim("c", "s", "src", claims.estimate([0.4, -0.3, 0.5]), above=0.0).verdict == UNCLEAR
+
+
+def test_t_intervals_of_three_replicates_cover_the_mean_95_percent_of_the_time():
+    rng = np.random.default_rng(7)
+    loops = 4000
+    covered = sum(lo < 0 < hi for lo, hi in (claims.estimate(rng.normal(0, 1, 3)).interval for _ in range(loops)))
+    se = math.sqrt(0.95 * 0.05 / loops)
+    assert abs(covered / loops - 0.95) < claims.TOLERANCE * se
+
+
+def test_a_difference_takes_welch_degrees_of_freedom():
+    a, b = [1.0, 2.0, 4.0, 3.5], [0.0, 0.1, -0.2]
+    d = claims.difference(a, b)
+    va, vb = np.var(a, ddof=1) / 4, np.var(b, ddof=1) / 3
+    welch = (va + vb) ** 2 / (va**2 / 3 + vb**2 / 2)
+    assert math.isclose(d.dof, welch, rel_tol=1e-9) and math.isclose(d.se, math.sqrt(va + vb), rel_tol=1e-9)
 
 
 @given(values, ses, values)
 def test_direction_verdict_follows_the_interval(value, se, threshold):
     below, above = claim(value, se, below=threshold), claim(value, se, above=threshold)
-    lo, hi = value - claims.Z95 * se, value + claims.Z95 * se
+    lo, hi = below.estimate.interval
     assert (below.verdict == HOLDS) == (hi < threshold)
     assert (below.verdict == FAILS) == (lo > threshold)
     assert (above.verdict == HOLDS) == (lo > threshold)
@@ -91,6 +124,12 @@ def test_a_true_closed_form_holds_on_simulated_replicates(mu, seed):
     x = np.random.default_rng(seed).normal(mu, 1.0, 200)
     c = Claim("c", "s", "src", claims.estimate(x), target=mu)
     assert c.verdict == HOLDS  # fails with probability < 1e-5 per example
+
+
+def test_a_card_names_its_evidence():
+    recorded = claim(0.5, 0.01, below=1.0, evidence="recorded: 5 replicates")
+    assert "Recorded: 5 replicates:" in recorded._repr_html_() and "This run:" in claim(0.5, 0.01, below=1.0)._repr_html_()
+    assert recorded.record()["evidence"] == "recorded: 5 replicates"
 
 
 def test_words_and_record_follow_the_verdict():

@@ -168,13 +168,13 @@ def claims_page(book: Path) -> str:
         if not records:
             parts.append("This chapter states no claim cards yet.\n")
             continue
-        rows = ["| claim | source | expected | this run | verdict |", "| --- | --- | --- | --- | --- |"]
+        rows = ["| claim | source | expected | measured | evidence | verdict |", "| --- | --- | --- | --- | --- | --- |"]
         for r in records:
             value = "no replicate reached it" if r["value"] is None else f"{r['value']:.4g}"
             if r["low"] is not None and r["high"] is not None:
                 value += f" ({r['low']:.4g} to {r['high']:.4g})"
             verdict = f"{SYMBOL[r['verdict']]} {r['verdict']}" + (f" ({r['untestable']})" if r["untestable"] else "")
-            cells = [r["statement"], r["source"], r["expected"], f"{value}, {r['n']} replicates", verdict]
+            cells = [r["statement"], r["source"], r["expected"], f"{value}, n = {r['n']}", r["evidence"], verdict]
             rows.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
             held[r["verdict"]] = held.get(r["verdict"], 0) + 1
         parts.append("\n".join(rows) + "\n")

@@ -10,11 +10,16 @@ tools/build_site.py collects every card of the book on one page ("What this run 
                      samples=ratios, target=theory.central_selection_factor(0.8))
     glue("central_word", c.word("shrinks", "does not shrink", "may shrink"))
 
-Verdicts: a closed form *holds* when the estimate is within :data:`TOLERANCE` standard errors
-of it and *does not hold* otherwise; a direction (``below=`` or ``above=`` a threshold) holds
-when the whole 95% interval lies on its side and does not hold when it lies on the other.
-Anything else, fewer than :data:`MIN_SAMPLES` replicates, an interval wider than the claim's
-``precision``, or a run that cannot test it (``untestable=``), is *too few samples to tell*.
+Intervals are Student-t intervals on the estimate's degrees of freedom (n - 1 for a mean of
+n replicates, Welch's for a difference), so a handful of replicates decides a large effect
+honestly and a large sample gives the normal interval. Verdicts: a closed form *holds* when the
+estimate is within the t quantile as improbable as :data:`TOLERANCE` normal standard errors
+(4.5 for many replicates, wider for few) and *does not hold* otherwise; a direction
+(``below=`` or ``above=`` a threshold) holds when the whole 95% interval lies on its side and
+does not hold when it lies on the other. Anything else, fewer than :data:`MIN_SAMPLES`
+replicates, an interval wider than the claim's ``precision``, or a run that cannot test it
+(``untestable=``), is *too few samples to tell*. A card names its evidence (``evidence=``:
+"this run" or a recorded run and its scale).
 """
 
 from __future__ import annotations
@@ -25,26 +30,41 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
+from scipy import stats
 
 HOLDS, FAILS, UNCLEAR = "holds", "does not hold", "too few samples at this profile to tell"
-TOLERANCE = 4.5  # standard errors: a true closed form is this far off by chance < 1 in 100,000
-Z95 = 1.96  # the shown interval: 95%, normal approximation
-MIN_SAMPLES = 5
+TOLERANCE = 4.5  # normal standard errors: a true closed form is this far off by chance < 1 in 100,000
+TAIL = float(stats.norm.sf(TOLERANCE))  # the one-sided chance the tolerance stands for
+LEVEL = 0.95  # the shown interval
+MIN_SAMPLES = 3  # replicates: fewer leave a t interval too wide to decide anything
+THIS_RUN = "this run"
 METADATA_KEY = "autophagy/claim"  # where a card's record sits in the notebook's output
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A statistic of the replicates (``value``), its standard error and the replicate count."""
+    """A statistic of the replicates (``value``), its standard error, the replicate count and
+    the degrees of freedom of its t interval (``None``: n - 1, as for a mean of n replicates)."""
 
     value: float
     se: float
     n: int
+    df: float | None = None
+
+    @property
+    def dof(self) -> float:
+        """The degrees of freedom its intervals use (at least 1)."""
+        return max(1.0, self.n - 1.0) if self.df is None else max(1.0, self.df)
+
+    def quantile(self, tail: float) -> float:
+        """The Student-t quantile leaving ``tail`` above it, on :attr:`dof` degrees of freedom."""
+        return float(stats.t.isf(tail, self.dof))
 
     @property
     def interval(self) -> tuple[float, float]:
-        """The 95% confidence interval (normal approximation)."""
-        return self.value - Z95 * self.se, self.value + Z95 * self.se
+        """The 95% confidence interval (Student-t)."""
+        half = self.quantile((1 - LEVEL) / 2) * self.se
+        return self.value - half, self.value + half
 
 
 def estimate(samples, statistic: str | Callable = "mean", resamples: int = 1000) -> Estimate:
@@ -70,9 +90,13 @@ def estimate(samples, statistic: str | Callable = "mean", resamples: int = 1000)
 
 def difference(a, b, statistic: str | Callable = "mean") -> Estimate:
     """statistic(a) - statistic(b) for two independent sets of replicates, with its standard
-    error (for claims that one setting ends above or below another)."""
+    error and Welch-Satterthwaite degrees of freedom (for claims that one setting ends above
+    or below another)."""
     ea, eb = estimate(a, statistic), estimate(b, statistic)
-    return Estimate(ea.value - eb.value, math.hypot(ea.se, eb.se), min(ea.n, eb.n))
+    se = math.hypot(ea.se, eb.se)
+    parts = ea.se**4 / ea.dof + eb.se**4 / eb.dof
+    df = se**4 / parts if parts > 0 else ea.dof + eb.dof
+    return Estimate(ea.value - eb.value, se, min(ea.n, eb.n), df)
 
 
 @dataclass(frozen=True)
@@ -88,11 +112,18 @@ class Claim:
     above: float | None = None
     precision: float | None = None
     untestable: str | None = None
+    evidence: str = THIS_RUN
 
     def __post_init__(self):
         kinds = sum(v is not None for v in (self.target, self.below, self.above))
         if kinds != 1:
             raise ValueError("a claim needs exactly one of target=, below= or above=")
+
+    @property
+    def tolerance(self) -> float:
+        """Standard errors from the closed form that still hold: the t quantile as improbable
+        as :data:`TOLERANCE` normal ones (about 4.5 for many replicates)."""
+        return self.estimate.quantile(TAIL)
 
     @property
     def z(self) -> float:
@@ -114,7 +145,7 @@ class Claim:
         if self.precision is not None and (hi - lo) / 2 > self.precision:
             return UNCLEAR
         if self.target is not None:
-            return HOLDS if self.z <= TOLERANCE else FAILS
+            return HOLDS if self.z <= self.tolerance else FAILS
         if self.below is not None:
             return HOLDS if hi < self.below else FAILS if lo > self.below else UNCLEAR
         return HOLDS if lo > self.above else FAILS if hi < self.above else UNCLEAR
@@ -133,7 +164,7 @@ class Claim:
         """Everything on the card, as plain JSON values (the claims page reads it)."""
         lo, hi = self.estimate.interval
         out = {k: v for k, v in asdict(self).items() if k != "estimate"}
-        out.update(value=self.estimate.value, se=self.estimate.se, n=self.estimate.n,
+        out.update(value=self.estimate.value, se=self.estimate.se, n=self.estimate.n, df=self.estimate.dof,
                    low=lo, high=hi, expected=self.expected(), verdict=self.verdict)
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
 
@@ -144,12 +175,15 @@ class Claim:
             return "no replicate reached it"
         lo, hi = e.interval
         interval = f" (95% CI {_fmt(lo)} to {_fmt(hi)})" if math.isfinite(e.se) else ""
-        return f"{_fmt(e.value)}{interval}, {e.n} replicates"
+        return f"{_fmt(e.value)}{interval}, n = {e.n}"
+
+    def _evidence(self) -> str:
+        return self.evidence[:1].upper() + self.evidence[1:]
 
     def _repr_markdown_(self) -> str:
         note = f" ({self.untestable})" if self.untestable else ""
         return (f"> **Claim.** {self.statement} *({self.source})*  \n"
-                f"> Expected: {self.expected()}. This run: {self.summary()}.  \n"
+                f"> Expected: {self.expected()}. {self._evidence()}: {self.summary()}.  \n"
                 f"> **{SYMBOL[self.verdict]} {self.verdict}**{note}")
 
     def _repr_html_(self) -> str:
@@ -160,7 +194,7 @@ class Claim:
                 f'{COLOUR[self.verdict]};padding:0.35em 0.8em;margin:0.4em 0 1em;font-size:0.9em;'
                 f'background:rgba(127,127,127,0.07)">'
                 f"<strong>Claim.</strong> {esc(self.statement)} <em>({esc(self.source)})</em><br>"
-                f"Expected: {esc(self.expected())}. This run: {esc(self.summary())}{z}.<br>"
+                f"Expected: {esc(self.expected())}. {esc(self._evidence())}: {esc(self.summary())}{z}.<br>"
                 f"<strong>{SYMBOL[self.verdict]} {esc(self.verdict)}</strong>{note}</div>")
 
 
@@ -174,15 +208,17 @@ def _fmt(x: float) -> str:
 
 def check(name: str, statement: str, source: str, samples, *, statistic: str | Callable = "mean",
           target: float | None = None, below: float | None = None, above: float | None = None,
-          precision: float | None = None, untestable: str | None = None, show: bool = True) -> Claim:
+          precision: float | None = None, untestable: str | None = None, evidence: str = THIS_RUN,
+          show: bool = True) -> Claim:
     """State a claim, measure it on ``samples`` (one value per replicate, or an
     :class:`Estimate` such as :func:`difference`'s), show its card and glue ``NAME`` (the
-    value), ``NAME_low``/``NAME_high`` (95% interval; each only when finite) and ``NAME_verdict``."""
+    value), ``NAME_low``/``NAME_high`` (95% interval; each only when finite) and ``NAME_verdict``.
+    ``evidence`` names where the samples come from ("this run", or a recorded run and its scale)."""
     from .glue import glue
 
     measured = samples if isinstance(samples, Estimate) else estimate(samples, statistic)
     claim = Claim(name, statement, source, measured, target=target,
-                  below=below, above=above, precision=precision, untestable=untestable)
+                  below=below, above=above, precision=precision, untestable=untestable, evidence=evidence)
     if show:
         from IPython.display import publish_display_data
 
