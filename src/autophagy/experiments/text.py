@@ -17,6 +17,9 @@ blocks):
 - ``perplexity_real``: perplexity of the real test split under the model (NaN at 0);
 - ``perplexity_gen1``: perplexity of the model's text under a reference generation-1 model
   (the same kind, fitted on ``samples`` real blocks with a fixed seed);
+- ``perplexity_self``: perplexity of the model's text under the model itself (NaN at 0): the
+  entropy part of ``perplexity_gen1``, whose log is log ``perplexity_self`` plus the texts'
+  mean log-ratio of the model's probability to the reference's (the divergence part);
 - ``distinct_1``, ``distinct_2``, ``distinct_3``: distinct n-grams over all n-grams;
 - ``self_bleu``: mean BLEU of each text against the others, in [0, 1];
 - ``semantic_diversity``: mean pairwise cosine distance of all-MiniLM-L6-v2 embeddings;
@@ -25,11 +28,18 @@ blocks):
 - ``vocabulary``: distinct words in the texts.
 
 With ``--out`` the texts are saved as ``samples/gNNN_rRRR.json`` (``samples``, the
-continuation of a fixed test prompt, and each sample's perplexity under the reference).
+continuation of a fixed test prompt, and each sample's perplexity under the reference and
+under its own model).
+
+``text-shumailov`` is the same loop under Shumailov et al.'s protocol (their released code):
+every generation is fine-tuned from the same starting model, each synthetic block is the
+64 tokens a model writes after a real 64-token block, decoded by 5-way beam search with a
+repetition penalty of 3.0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -58,6 +68,7 @@ DEFAULT_LR = {"gpt": 2e-3, "smollm2": 5e-5}
 COLUMNS = {
     "perplexity_real": "perplexity of the real test split under the generation's model",
     "perplexity_gen1": "perplexity of the generation's text under a generation-1 model",
+    "perplexity_self": "perplexity of the generation's text under its own model (its entropy part)",
     "distinct_1": "distinct words over all words of the generated texts",
     "distinct_2": "distinct word pairs over all pairs",
     "distinct_3": "distinct word triples over all triples",
@@ -184,20 +195,24 @@ class Evaluation:
         if isinstance(model, RealText):
             ids = corpus.test[rng.choice(len(corpus.test), size=min(m, len(corpus.test)), replace=False)]
             perplexity_real, continuation = float("nan"), self.real_continuation
+            own = np.full(len(ids), np.nan)
         else:
             ids = model.sample(m, rng)
             perplexity_real = model.perplexity(corpus.test)
             room = getattr(model, "context", None)  # a GPT has a fixed number of positions
             length = SHOW_LENGTH if room is None else max(0, min(SHOW_LENGTH, room - 1 - self.show.shape[1]))
             continuation = corpus.decode(model.generate(self.show, length, rng)[0]) if length else ""
+            own = _text_perplexities(model, ids)
         texts = corpus.decode_all(ids)
-        per_sample = np.exp(-np.log(np.clip(_token_probs(self.reference(), ids), 1e-300, None)).mean(axis=1))
+        per_sample = _text_perplexities(self.reference(), ids)
         if step.run_dir is not None:
             self._measured[step.generation, step.unit] = {
                 "generation": step.generation, "replicate": step.unit, "prompt": corpus.decode(self.show[0]),
-                "continuation": continuation, "samples": texts, "perplexity_gen1": per_sample.tolist()}
+                "continuation": continuation, "samples": texts, "perplexity_gen1": per_sample.tolist(),
+                "perplexity_self": [None if np.isnan(x) else float(x) for x in own]}
         return {"perplexity_real": perplexity_real,
                 "perplexity_gen1": float(np.exp(np.log(per_sample).mean())),
+                "perplexity_self": float(np.exp(np.log(own).mean())),
                 **variety(texts, semantic=self.config["semantic"])}
 
     def save(self, model, step: Step) -> None:
@@ -209,10 +224,13 @@ class Evaluation:
         atomic_write(folder / f"g{step.generation:03d}_r{step.unit:03d}.json", json.dumps(record).encode())
 
 
-def _token_probs(model, ids: np.ndarray) -> np.ndarray:
+def _text_perplexities(model, ids: np.ndarray) -> np.ndarray:
+    """Each text's perplexity under ``model`` (one value per row of ``ids``)."""
     if hasattr(model, "token_probs"):
-        return model.token_probs(ids)
-    return np.exp(model.token_logprobs(ids))
+        logprobs = np.log(np.clip(model.token_probs(ids), 1e-300, None))
+    else:
+        logprobs = model.token_logprobs(ids)
+    return np.exp(-logprobs.mean(axis=1))
 
 
 def load_samples(out) -> dict[tuple[int, int], dict[str, Any]]:
@@ -238,6 +256,8 @@ def check(config: dict[str, Any]) -> None:
         raise ParameterError("a watermark biases sampling: it needs beams=1")
     if config["beams"] > 1 and config["prompt_len"] == 0:
         raise ParameterError("beams > 1 is deterministic: it needs prompts (set prompt_len > 0)")
+    if config["temperature"] == 0 and config["prompt_len"] == 0:
+        raise ParameterError("temperature 0 (greedy) is deterministic: it needs prompts (set prompt_len > 0)")
     if config["model"] == "ngram" and config["vocab_size"] ** config["order"] >= 2**62:
         raise ParameterError("vocab_size ** order must stay below 2^62 for the n-gram's keys")
     if config["model"] != "ngram" and config["d_model"] % config["heads"]:
@@ -277,7 +297,7 @@ TEXT = register(Experiment(
         number("lr", 0.0, "gpt/smollm2: learning rate (0: the model's default, 2e-3 gpt, 5e-5 smollm2)", low=0, high=1),
         flag("pretrained", True, "gpt: generation 1 is the shipped starting GPT (false: trained from scratch)"),
         flag("warm_start", True, "gpt/smollm2: fine-tune the previous generation (false: restart from the pretrained weights, or from scratch)"),
-        number("temperature", 1.0, "sampling temperature", low=0, high=10, low_open=True),
+        number("temperature", 1.0, "sampling temperature (0: greedy, the most probable token)", low=0, high=10),
         number("top_p", 1.0, "nucleus sampling: keep the most likely tokens up to this mass", low=0, high=1, low_open=True),
         integer("beams", 1, "beam search width (1: sampling)", low=1, high=64),
         number("repetition_penalty", 1.0, "multiplies the log-probability of tokens already used", low=1, high=10),
@@ -298,6 +318,33 @@ TEXT = register(Experiment(
     },
     build=build,
     neural=lambda params: params["model"] != "ngram" or params["semantic"],
+    figures=figures,
+    check=check,
+    prepare=gpt_start,
+    memory_bytes=memory_bytes,
+))
+
+
+# Shumailov et al.'s protocol, from their released code (curse_recurse): each generation is
+# fine-tuned again from the same pretrained model, each synthetic block is the 64 tokens the
+# model writes after a real 64-token block, by 5-way beam search with a repetition penalty of
+# 3.0 (their paper's text says 2.0: one setting away).
+SHUMAILOV_PROTOCOL = {"model": "gpt", "warm_start": False, "prompt_len": 64, "beams": 5, "repetition_penalty": 3.0}
+
+TEXT_SHUMAILOV = register(Experiment(
+    name="text-shumailov",
+    summary="the text loop under Shumailov et al.'s protocol (fine-tuned anew each generation, beam search after real prompts)",
+    params=[dataclasses.replace(p, default=SHUMAILOV_PROTOCOL[p.name]) if p.name in SHUMAILOV_PROTOCOL else p
+            for p in TEXT.params],
+    columns=COLUMNS,
+    profiles={
+        "smoke": {"generations": 2, "samples": 100, "replicates": 1, "eval_samples": 16},
+        "default": {"generations": 5, "samples": 500, "replicates": 5, "eval_samples": 48},
+        "full": {"model": "smollm2", "generations": 10, "samples": 8000, "replicates": 3, "epochs": 5.0,
+                 "batch_size": 16, "eval_samples": 256},
+    },
+    build=build,
+    neural=TEXT.neural,
     figures=figures,
     check=check,
     prepare=gpt_start,

@@ -26,7 +26,8 @@ class Stepper(Protocol):
 @dataclass(frozen=True)
 class Decoding:
     """How text is produced: ``beams`` > 1 is beam search (deterministic, needs prompts);
-    otherwise sampling at ``temperature`` from the top-p nucleus. ``repetition_penalty``
+    otherwise sampling at ``temperature`` from the top-p nucleus (``temperature`` 0: greedy,
+    the most probable token at every step). ``repetition_penalty``
     multiplies the log-probability of every token already in the row (Keskar et al. 2019
     apply it to logits; on log-probabilities, which are negative, a penalty > 1 lowers them).
     ``watermark_delta`` > 0 adds that much to the logits of the tokens green after the previous
@@ -42,8 +43,8 @@ class Decoding:
     watermark_key: int = 0
 
     def __post_init__(self):
-        if not self.temperature > 0:
-            raise ParameterError(f"temperature={self.temperature!r} is invalid: expected a number > 0")
+        if not self.temperature >= 0:
+            raise ParameterError(f"temperature={self.temperature!r} is invalid: expected a number >= 0")
         if not 0 < self.top_p <= 1:
             raise ParameterError(f"top_p={self.top_p!r} is invalid: expected a number in (0, 1]")
         if self.beams < 1:
@@ -72,7 +73,9 @@ def adjust(logprobs: np.ndarray, seen: np.ndarray | None, decoding: Decoding) ->
     out = np.asarray(logprobs, dtype=np.float64)
     if decoding.repetition_penalty != 1 and seen is not None:
         out = np.where(seen, out * decoding.repetition_penalty, out)
-    if decoding.temperature != 1:
+    if decoding.temperature == 0:  # greedy: all the mass on the most probable token(s)
+        out = np.where(out >= out.max(axis=1, keepdims=True), 0.0, -np.inf)
+    elif decoding.temperature != 1:
         out = out / decoding.temperature
     out = _normalise(out)
     if decoding.top_p < 1:
