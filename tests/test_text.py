@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from autophagy.data import text as wiki
 from autophagy.engine.step import Step
@@ -113,6 +116,13 @@ def test_temperature_and_penalty_reshape_as_defined():
     np.testing.assert_allclose(pen, np.array([[0.36, 0.3, 0.1]]) / 0.76)
 
 
+@given(arrays(np.float64, (3, 6), elements=st.floats(-20, 0)))
+def test_greedy_puts_all_the_mass_on_the_most_probable_tokens(logits):
+    out = np.exp(adjust(logits, None, Decoding(temperature=0)))
+    best = logits >= logits.max(axis=1, keepdims=True)
+    np.testing.assert_allclose(out, best / best.sum(axis=1, keepdims=True))
+
+
 def test_beam_search_finds_the_most_likely_sequence_of_a_chain():
     """On a 2-token Markov chain where greedy is wrong, 2 beams find the best path."""
     trans = np.log(np.array([[0.1, 0.9], [0.5, 0.5]]))  # from state 0 or 1
@@ -130,6 +140,8 @@ def test_beam_search_finds_the_most_likely_sequence_of_a_chain():
     from autophagy.models.decoding import generate
     out = generate(Chain(), np.zeros((1, 1), int), 2, 2, Decoding(beams=2), np.random.default_rng(0))
     assert out.tolist() == [[0, 1]]  # 0.4 * 0.9 = 0.36 beats greedy 1 -> 0.6 * 0.5 = 0.3
+    greedy = generate(Chain(), np.zeros((50, 1), int), 1, 2, Decoding(temperature=0), np.random.default_rng(0))
+    assert (greedy == 1).all()  # greedy takes the locally best first token every time
 
 
 # -- small GPT ---------------------------------------------------------------------------
@@ -257,6 +269,24 @@ def test_the_pretrained_gpt_loop_starts_from_the_shipped_model_and_fine_tunes_it
     assert all(np.array_equal(v.cpu().numpy(), shipped[k]) for k, v in model.net.state_dict().items())
     ppl = history.frame.set_index("generation")["perplexity_real"]
     assert np.isclose(ppl[1], model.perplexity(load_corpus(params).test)) and ppl[2] != ppl[1]
+
+
+def test_shumailov_protocol_texts_are_scored_by_the_generation_one_model_and_by_their_own(tmp_path):
+    import autophagy
+    from autophagy.experiments.text import SHUMAILOV_PROTOCOL, load_samples
+
+    history = autophagy.run("text-shumailov", out=tmp_path, profile="smoke", progress=False, generations=2,
+                            samples=24, eval_samples=6, semantic=False)
+    params = history.config["params"]
+    assert {k: params[k] for k in SHUMAILOV_PROTOCOL} == SHUMAILOV_PROTOCOL
+    frame = history.frame.set_index("generation")
+    # generation 1 is the shipped model, which is also the reference: its texts score the same under both
+    assert np.isclose(frame.at[1, "perplexity_self"], frame.at[1, "perplexity_gen1"])
+    assert np.isnan(frame.at[0, "perplexity_self"])
+    saved = load_samples(tmp_path)
+    for g in (1, 2):
+        per_text = np.array(saved[g, 0]["perplexity_self"])
+        assert len(per_text) == 6 and np.isclose(np.exp(np.log(per_text).mean()), frame.at[g, "perplexity_self"])
 
 
 def test_a_gpt_too_short_for_the_prompt_and_block_is_refused():
