@@ -14,8 +14,32 @@ from autophagy.runner import resolve_config
 NAMES = recorded.names()
 
 
+# the evidence chapters 3 and 4 read: each loop beside its real-only control, and the anchors' protocols
+EVIDENCE = ([f"mnist-ddpm-{arm}" for arm in ("replace", "fresh", "accumulate", "control", "select")]
+            + [f"fashion-gan-psi{psi}" for psi in ("1", "0.7")]
+            + [f"gpt-{arm}" for arm in ("replace", "fresh", "accumulate", "control")]
+            + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")])
+MIN_REPLICATES = 5  # a claim about a loop rests on at least five independent replicates
+
+
 def test_the_smollm2_loop_is_recorded_in_both_arms():
     assert {"smollm2-replace", "smollm2-fresh"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", EVIDENCE)
+def test_the_chapters_evidence_is_recorded_with_enough_replicates(name):
+    assert name in NAMES
+    run = recorded.load(name)
+    assert run.config["params"]["replicates"] >= MIN_REPLICATES
+    assert sorted(run.frame["replicate"].unique()) == list(range(run.config["params"]["replicates"]))
+
+
+def test_evidence_names_the_scale_the_cost_and_the_hardware():
+    runs = [recorded.load(name) for name in ("smollm2-replace", "smollm2-fresh")]
+    line = recorded.evidence(runs)
+    hours = sum(r.record["wall_seconds"] for r in runs) / 3600
+    assert line.startswith("recorded: 1 replicate x 4 generations, 2 arms, made by tools/record_run.py in ")
+    assert (f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min") in line and runs[0].record["hardware"] in line
 
 
 @pytest.mark.parametrize("name", NAMES)

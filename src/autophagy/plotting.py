@@ -48,6 +48,9 @@ MODE_STYLES = {
     "web": (OKABE_ITO["blue"], "-."),
     "web-accumulate": (OKABE_ITO["reddish purple"], "-."),
     "web-accumulate-subsample": (OKABE_ITO["vermillion"], "-."),
+    # not a mode: the real-only control of a neural loop (the same recipe, fresh real data only),
+    # a reference line, so black and dotted
+    "control": (OKABE_ITO["black"], ":"),
 }
 # how a label or a title promises quantile bands (removed when there were none to draw)
 BAND_PROMISE = re.compile(r"\s*\(bands?:[^)]*\)|,\s*bands(?=\))|\s*\(dashed: bands\)")
@@ -222,6 +225,30 @@ def mean_line(ax, history, metric: str, label: str | None = None, c=None, ls="-"
     m = history.frame.groupby("generation")[metric].mean()
     colour, style = _style(label, c, ls)
     _remember(ax.plot(m.index, m.to_numpy(), color=colour, ls=style, lw=1.6, label=label)[0], c)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return ax
+
+
+def mean_interval(ax, frame, metric: str, label: str | None = None, c=None, log: bool = False):
+    """Draw the mean of ``metric`` across the replicates of ``frame`` (a tidy record) with its
+    95% Student-t interval, by generation; ``log``: the geometric mean and its interval, for
+    a measure shown on a log axis (a perplexity). One replicate draws the line alone."""
+    from scipy import stats
+
+    values = frame[["generation", metric]].dropna()
+    if log:
+        values = values.assign(**{metric: np.log(values[metric])})
+    g = values.groupby("generation")[metric]
+    mean, n = g.mean(), g.count()
+    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * g.std(ddof=1).fillna(0) / np.sqrt(n)
+    back = np.exp if log else (lambda x: x)
+    colour, style = _style(label, c)
+    t = mean.index.to_numpy()
+    if (n > 1).any():
+        _remember(ax.fill_between(t, back(mean - half), back(mean + half), color=colour, alpha=0.2, lw=0), c)
+    _remember(ax.plot(t, back(mean).to_numpy(), color=colour, ls=style, lw=1.6, label=label, marker="o", ms=3)[0], c)
+    if log:
+        ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 

@@ -1,8 +1,11 @@
 """Chapter 4's words and verdicts on the text loops, from their records.
 
 The chapter runs the text loop three ways (``replace``, ``fresh`` with a tenth of real data,
-``accumulate``); :func:`loop_verdicts` checks its claims (showing each card) and returns every
-value the prose quotes. The small helpers turn a run's move of a measure into words.
+``accumulate``) beside the real-only control (``control``: the same fine-tuning on fresh real
+data only); :func:`loop_verdicts` checks its claims (showing each card) and returns every
+value the prose quotes; :func:`fig1b_split` splits the texts' perplexity under the
+generation-1 model into their own model's perplexity and the rest (Shumailov et al.'s
+Figure 1b). The small helpers turn a run's move of a measure into words.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pandas as pd
 from . import claims
 
 MODES = ("replace", "fresh", "accumulate")
+NEAR = 1.5  # a control "stays near generation 1" when its measure ends within this factor of it
 
 
 def per_replicate(frame: pd.DataFrame, metric: str, generation: int) -> np.ndarray:
@@ -75,12 +79,29 @@ def _fresh_lesson(ppl: pd.DataFrame, d2: pd.DataFrame, last: int, confirmed: boo
             f"and {d2_saved:.0%} of its loss of distinct-2: {lesson}.")
 
 
-def loop_verdicts(frame: pd.DataFrame, saved: dict, source: str, show: bool = True) -> dict[str, Any]:
+def median_log(saved: dict, generation: int, field: str = "perplexity_gen1") -> np.ndarray:
+    """One value per replicate: the median over its saved texts at ``generation`` of log ``field``."""
+    return np.array([np.median(np.log(np.asarray(record[field], dtype=float)))
+                     for (g, _), record in sorted(saved.items()) if g == generation])
+
+
+def fig1b_split(saved: dict, generation: int) -> dict[str, np.ndarray]:
+    """Per replicate, the median text's log perplexity under the generation-1 model (``total``)
+    at ``generation``, split as log perplexity under the text's own model (``entropy``: how
+    predictable the model finds what it wrote) plus the per-token log-ratio of the two models'
+    probabilities (``divergence``, whose mean over a model's own samples is KL(q || p0) per token)."""
+    total, entropy = median_log(saved, generation), median_log(saved, generation, "perplexity_self")
+    return {"total": total, "entropy": entropy, "divergence": total - entropy}
+
+
+def loop_verdicts(frame: pd.DataFrame, saved: dict, source: str, evidence_line: str = claims.THIS_RUN,
+                  show: bool = True) -> dict[str, Any]:
     """Check the text loops' claims and return the values the chapter's prose glues (by name).
 
-    ``frame`` holds the records of the three loops (a ``mode`` column: replace, fresh,
-    accumulate), ``saved`` the replace loop's saved texts (``experiments.text.load_samples``),
-    ``source`` the paper the perplexity claim is held against.
+    ``frame`` holds the records of the three loops and the control (a ``mode`` column:
+    replace, fresh, accumulate, control), ``saved`` the replace loop's saved texts
+    (``experiments.text.load_samples``), ``source`` the paper the perplexity claim is held
+    against, ``evidence_line`` where the records come from (the cards say it).
     """
     last = int(frame["generation"].max())
     means = {m: frame.groupby(["mode", "generation"])[m].mean().unstack(0)
@@ -94,26 +115,48 @@ def loop_verdicts(frame: pd.DataFrame, saved: dict, source: str, show: bool = Tr
                bleu_last_replace=bleu.loc[last, "replace"], d2_real=d2.loc[0, "replace"], last_generation=last)
 
     # the claims: one value per replicate (the change of a run's measure), or per text where the texts are the samples
-    by_mode = {m: frame[frame["mode"] == m] for m in MODES}
+    by_mode = dict(tuple(frame.groupby("mode")))
 
     def change(mode, metric, log=False):
         end, start = per_replicate(by_mode[mode], metric, last), per_replicate(by_mode[mode], metric, 1)
         return np.log(end / start) if log else end - start
 
-    rises = claims.check("text_ppl_rises", f"replace: the perplexity of real text rises from generation 1 to {last} "
-                         "(log ratio, per replicate)", source, change("replace", "perplexity_real", log=True),
-                         above=0.0, show=show)
-    narrows = claims.check("text_d2_falls", f"replace: distinct-2 falls from generation 1 to {last} (per replicate)",
-                           "Guo et al. (2024)", change("replace", "distinct_2"), below=0.0, show=show)
-    repeats = claims.check("text_repeats", f"replace: each text repeats itself more at generation {last} than at "
-                           "generation 1 (per text: the share of distinct word pairs within it)", "Shumailov et al. (2024)",
-                           claims.difference(texts_of(saved, last, "distinct_2"), texts_of(saved, 1, "distinct_2")),
-                           below=0.0, show=show)
-    fresh_helps = claims.check("text_fresh_ppl", "10% fresh data ends with a lower perplexity of real text than replace "
-                               "(per replicate)", "Shumailov et al. (2024)",
-                               claims.difference(np.log(per_replicate(by_mode["fresh"], "perplexity_real", last)),
-                                                 np.log(per_replicate(by_mode["replace"], "perplexity_real", last))),
-                               below=0.0, show=show)
+    def check(*args, **kw):
+        return claims.check(*args, evidence=evidence_line, show=show, **kw)
+
+    rises = check("text_ppl_rises", f"replace: the perplexity of real text rises from generation 1 to {last} "
+                  "(log ratio, per replicate)", source, change("replace", "perplexity_real", log=True), above=0.0)
+    narrows = check("text_d2_falls", f"replace: distinct-2 falls from generation 1 to {last} (per replicate)",
+                    "Guo et al. (2024)", change("replace", "distinct_2"), below=0.0)
+    poorer = check("text_sem_falls", f"replace: semantic diversity falls from generation 1 to {last} (per replicate)",
+                   "Guo et al. (2024)", change("replace", "semantic_diversity"), below=0.0)
+    repeats = check("text_repeats", f"replace: each text repeats itself more at generation {last} than at "
+                    "generation 1 (per text: the share of distinct word pairs within it)", "Shumailov et al. (2024)",
+                    claims.difference(texts_of(saved, last, "distinct_2"), texts_of(saved, 1, "distinct_2")), below=0.0)
+    fresh_helps = check("text_fresh_ppl", "10% fresh data ends with a lower perplexity of real text than replace "
+                        "(per replicate)", "Shumailov et al. (2024)",
+                        claims.difference(np.log(per_replicate(by_mode["fresh"], "perplexity_real", last)),
+                                          np.log(per_replicate(by_mode["replace"], "perplexity_real", last))), below=0.0)
+    # the control: the same fine-tuning on real data only, so that drift from fine-tuning is not read as autophagy
+    control_near = check("text_control_near", f"control (real data only): the perplexity of real text at generation "
+                         f"{last} stays within {NEAR:g} times generation 1's (log ratio, per replicate)",
+                         "Shumailov et al. (2024)", change("control", "perplexity_real", log=True), below=float(np.log(NEAR)))
+    beyond = check("text_replace_beyond_control", f"replace's rise in (log) perplexity of real text from generation 1 to "
+                   f"{last} exceeds the control's (per replicate)", "Shumailov et al. (2024)",
+                   claims.difference(change("replace", "perplexity_real", log=True),
+                                     change("control", "perplexity_real", log=True)), above=0.0)
+    control_rise = float(np.mean(change("control", "perplexity_real", log=True)))
+    replace_rise = float(np.mean(change("replace", "perplexity_real", log=True)))
+    out.update(ppl_first_control=ppl.loc[1, "control"], ppl_last_control=ppl.loc[last, "control"],
+               control_share=control_rise / replace_rise if replace_rise > 0 else float("nan"))
+    out["control_verdict"] = (
+        "the control " + control_near.word(f"stays within {NEAR:g} times generation 1's perplexity",
+                                           f"drifts beyond {NEAR:g} times generation 1's perplexity",
+                                           f"may or may not stay within {NEAR:g} times generation 1's perplexity")
+        + ", and replace's rise " + beyond.word("exceeds the control's: the loss comes from the loop, not from fine-tuning",
+                                                "does not exceed the control's: fine-tuning alone explains it",
+                                                "cannot be told from the control's with these replicates"))
+    out["sem_evidence"] = evidence(poorer)
     out.update(ppl_evidence=evidence(rises), d2_evidence=evidence(narrows), fresh_evidence=evidence(fresh_helps))
     out["repeat_word"] = repeats.word("repeats itself more than generation 1", "does not repeat itself more than generation 1",
                                       "may repeat itself more or less than generation 1: its texts cannot tell")
@@ -128,6 +171,7 @@ def loop_verdicts(frame: pd.DataFrame, saved: dict, source: str, show: bool = Tr
     out["d2_move_fresh"] = moved(d2.loc[1, "fresh"], d2.loc[last, "fresh"])
     out["sem_move_fresh"] = moved(sem.loc[1, "fresh"], sem.loc[last, "fresh"])
     out["fresh_lesson"] = _fresh_lesson(ppl, d2, last, ppl_rose and d2_fell)
+    out["d2_last_control"], out["sem_last_control"] = d2.loc[last, "control"], sem.loc[last, "control"]
 
     # accumulate: is its last generation closer to generation 1 than the loops that drop data?
     def gap(table, mode, log=False):
@@ -140,15 +184,15 @@ def loop_verdicts(frame: pd.DataFrame, saved: dict, source: str, show: bool = Tr
     far = all(gap(t, "accumulate", log) < 0.5 * min(gap(t, m, log) for m in ("replace", "fresh"))
               for t, log in measures.values())
     yes, no = [n for n, c in closer.items() if c], [n for n, c in closer.items() if not c]
-    stays = claims.check("text_accumulate_closer", "accumulate's perplexity of real text ends closer to generation 1's "
-                         "than replace's (|log ratio|, per replicate)", "Gerstgrasser et al. (2024)",
-                         claims.difference(np.abs(change("accumulate", "perplexity_real", log=True)),
-                                           np.abs(change("replace", "perplexity_real", log=True))), below=0.0, show=show)
+    stays = check("text_accumulate_closer", "accumulate's perplexity of real text ends closer to generation 1's "
+                  "than replace's (|log ratio|, per replicate)", "Gerstgrasser et al. (2024)",
+                  claims.difference(np.abs(change("accumulate", "perplexity_real", log=True)),
+                                    np.abs(change("replace", "perplexity_real", log=True))), below=0.0)
     out["accumulate_verdict"] = (
         (("far closer" if far else "closer") + " to generation 1 than either loop that drops data" if not no else
          "no closer to generation 1 than the loops that drop data" if not yes else
          f"closer to generation 1 than either loop that drops data in {' and '.join(yes)}, "
          f"but not in {' and '.join(no)}")
         + evidence(stays, fails=" (though its perplexity is not confirmed closer by the replicates)",
-                   unclear=" (in this run's means: too few replicates to confirm it)"))
+                   unclear=" (in these means: too few replicates to confirm it)"))
     return out

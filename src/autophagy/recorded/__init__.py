@@ -21,13 +21,35 @@ FOLDER = Path(__file__).parent
 
 @dataclass
 class Recorded:
-    """One recorded run: its records (``frame``), ``config``, ``record`` and saved ``samples``
-    ({(generation, replicate): the saved texts and their perplexities})."""
+    """One recorded run: its records (``frame``), ``config``, ``record``, saved text
+    ``samples`` ({(generation, replicate): the saved texts and their perplexities}) and the
+    ``folder`` it was read from (where an image run's sample grids lie, in ``samples/``)."""
 
     frame: Any
     config: dict[str, Any]
     record: dict[str, Any]
     samples: dict[tuple[int, int], dict[str, Any]]
+    folder: Path
+
+    def history(self):
+        """The records as a :class:`~autophagy.engine.history.History`, like a live run's."""
+        from ..engine.history import History
+
+        return History(self.frame, self.config, self.folder)
+
+
+def evidence(runs: list[Recorded]) -> str:
+    """What a claim card says of its recorded evidence: the replicates and generations of each
+    arm, how many arms, and what making them cost (wall time and hardware)."""
+    params = [run.config["params"] for run in runs]
+    replicates = sorted({p["replicates"] for p in params})
+    generations = sorted({p["generations"] for p in params})
+    hours = sum(run.record["wall_seconds"] for run in runs) / 3600
+    cost = f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
+    arms = f", {len(runs)} arms" if len(runs) > 1 else ""
+    plural = "" if replicates == [1] else "s"
+    return (f"recorded: {'/'.join(map(str, replicates))} replicate{plural} x {'/'.join(map(str, generations))} generations"
+            f"{arms}, made by tools/record_run.py in {cost} on {runs[0].record['hardware']}")
 
 
 def names(folder: Path = FOLDER) -> list[str]:
@@ -56,4 +78,5 @@ def load(name: str, folder: Path = FOLDER) -> Recorded:
     for path in sorted((base / "samples").glob("g*_r*.json")):
         saved = json.loads(path.read_text())
         samples[saved["generation"], saved["replicate"]] = saved
-    return Recorded(pd.read_parquet(base / "metrics.parquet"), json.loads((base / "config.json").read_text()), record, samples)
+    return Recorded(pd.read_parquet(base / "metrics.parquet"), json.loads((base / "config.json").read_text()), record,
+                    samples, base)
