@@ -18,7 +18,8 @@ NAMES = recorded.names()
 EVIDENCE = ([f"mnist-ddpm-{arm}" for arm in ("replace", "fresh", "accumulate", "control", "select")]
             + [f"fashion-gan-psi{psi}" for psi in ("1", "0.7")]
             + [f"gpt-{arm}" for arm in ("replace", "fresh", "accumulate", "control")]
-            + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")])
+            + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")]
+            + ["ngram-replace", "ngram-t1", "ngram-t0.7"])
 MIN_REPLICATES = 5  # a claim about a loop rests on at least five independent replicates
 
 

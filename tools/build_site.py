@@ -154,6 +154,21 @@ def timings_table() -> str:
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} CPU cores"
     return "\n".join(rows) + f"\n\nMeasured by `tools/execute_notebooks.py` on this build machine ({machine}).\n"
 
+def recorded_table() -> str:
+    """Every recorded run the package ships: its scale, the command that re-makes it, what it cost."""
+    from autophagy import recorded
+
+    rows = ["| recorded run | experiment | replicates x generations | wall time | hardware | re-made by |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for name in recorded.names():
+        record = json.loads((recorded.FOLDER / name / "RECORD.json").read_text())
+        config = json.loads((recorded.FOLDER / name / "config.json").read_text())
+        params = config["params"]
+        rows.append(f"| `{name}` | `{config['experiment']}` | {params['replicates']} x {params['generations']} | "
+                    f"{record['wall_seconds'] / 60:.0f} min | {record['hardware']} | `{record['rebuild']}` |")
+    return "\n".join(rows) + "\n"
+
+
 def claims_page(book: Path) -> str:
     """Every claim card of the executed chapters, a table per chapter, with the run's profile."""
     from autophagy.book.claims import SYMBOL, collected
@@ -256,6 +271,7 @@ def generate(book: Path) -> None:
     (gen / "versions.md").write_text(versions())
     (gen / "api.md").write_text(api_modules())
     (gen / "timings.md").write_text(timings_table())
+    (gen / "recorded.md").write_text(recorded_table())
     (gen / "course.md").write_text(course())
     (gen / "claims.md").write_text(claims_page(book))
 

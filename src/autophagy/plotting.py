@@ -48,10 +48,12 @@ MODE_STYLES = {
     "web": (OKABE_ITO["blue"], "-."),
     "web-accumulate": (OKABE_ITO["reddish purple"], "-."),
     "web-accumulate-subsample": (OKABE_ITO["vermillion"], "-."),
-    # not a mode: the real-only control of a neural loop (the same recipe, fresh real data only),
-    # a reference line, so black and dotted
-    "control": (OKABE_ITO["black"], ":"),
 }
+# not a mode: the real-only control of a neural loop (the same recipe on fresh real data only),
+# drawn as a reference line, black and dotted, wherever a series is labelled CONTROL
+CONTROL = "control"
+CONTROL_STYLE = (OKABE_ITO["black"], ":")
+SERIES_STYLES = {**MODE_STYLES, CONTROL: CONTROL_STYLE}
 # how a label or a title promises quantile bands (removed when there were none to draw)
 BAND_PROMISE = re.compile(r"\s*\(bands?:[^)]*\)|,\s*bands(?=\))|\s*\(dashed: bands\)")
 
@@ -99,19 +101,19 @@ def _fit_before_display(shell) -> None:
 
 
 def mode_color(mode: str) -> str:
-    """The fixed colour of loop mode ``mode`` (:data:`MODE_STYLES`)."""
-    return MODE_STYLES[mode][0]
+    """The fixed colour of loop mode ``mode`` (:data:`MODE_STYLES`) or of the :data:`CONTROL`."""
+    return SERIES_STYLES[mode][0]
 
 
 def mode_linestyle(mode: str) -> str:
-    """The fixed line style of loop mode ``mode`` (:data:`MODE_STYLES`)."""
-    return MODE_STYLES[mode][1]
+    """The fixed line style of loop mode ``mode`` (:data:`MODE_STYLES`) or of the :data:`CONTROL`."""
+    return SERIES_STYLES[mode][1]
 
 
 def _style(label, c, ls="-"):
-    """The colour and line style of a series: a mode's own when ``label`` names a mode."""
-    if isinstance(label, str) and label in MODE_STYLES:
-        colour, style = MODE_STYLES[label]
+    """The colour and line style of a series: a mode's own when ``label`` names a mode (or the control)."""
+    if isinstance(label, str) and label in SERIES_STYLES:
+        colour, style = SERIES_STYLES[label]
         return colour, style if ls == "-" else ls
     return c, ls
 
