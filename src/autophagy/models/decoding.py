@@ -138,11 +138,11 @@ def _beam_search(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
     """The most likely continuation among ``beams`` kept at each step (scores: summed
     adjusted log-probabilities, no length normalisation: every beam has the same length)."""
     B, K = len(prompts), decoding.beams
-    rows = np.repeat(prompts, K, axis=0)
-    seen = _seen(rows, vocab) if decoding.repetition_penalty != 1 else None
+    seen = _seen(np.repeat(prompts, K, axis=0), vocab) if decoding.repetition_penalty != 1 else None
     score = np.tile(np.r_[0.0, np.full(K - 1, -np.inf)], B)  # one live beam per prompt at first
     tokens = np.empty((B * K, 0), dtype=np.int32)
-    logprobs = stepper.start(rows)
+    # each prompt is read once; its K beams share that state until the first step picks their parents
+    logprobs = np.repeat(stepper.start(prompts), K, axis=0)
     for i in range(length):
         total = (score[:, None] + adjust(logprobs, seen, decoding)).reshape(B, K * vocab)
         best = np.argpartition(-total, K - 1, axis=1)[:, :K]
@@ -154,6 +154,6 @@ def _beam_search(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
         if seen is not None:
             seen = seen[parent]
             seen[np.arange(B * K), token] = True
-        if i + 1 < length:
-            logprobs = stepper.advance(token, parent)
+        if i + 1 < length:  # at the first step the stepper holds one row per prompt: beam row b * K + j is prompt b's
+            logprobs = stepper.advance(token, parent // K if i == 0 else parent)
     return tokens.reshape(B, K, length)[:, 0]

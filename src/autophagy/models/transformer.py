@@ -214,8 +214,9 @@ class _GPTStepper:
     def advance(self, tokens: np.ndarray, keep: np.ndarray) -> np.ndarray:
         keep_t = torch.as_tensor(keep, dtype=torch.long, device=self.device)
         new = torch.as_tensor(np.asarray(tokens), dtype=torch.long, device=self.device)[:, None]
-        self.ids = torch.cat([self.ids[keep_t], new], dim=1)
+        kept = len(keep) == len(self.ids) and np.array_equal(keep, np.arange(len(keep)))  # sampling keeps every row
+        self.ids = torch.cat([self.ids if kept else self.ids[keep_t], new], dim=1)
         if not self.use_cache:
             return self._run(self.ids, None, 0)
-        cache = [(k[keep_t], v[keep_t]) for k, v in self.cache]
+        cache = self.cache if kept else [(k[keep_t], v[keep_t]) for k, v in self.cache]
         return self._run(new, cache, self.ids.shape[1] - 1)
