@@ -16,7 +16,7 @@ NAMES = recorded.names()
 
 # the evidence chapters 3 and 4 read: each loop beside its real-only control, and the anchors' protocols
 EVIDENCE = ([f"mnist-ddpm-{arm}" for arm in ("replace", "fresh", "accumulate", "control", "select")]
-            + [f"fashion-gan-psi{psi}" for psi in ("1", "0.7")]
+            + [f"fashion-gan-{arm}" for arm in ("psi1", "psi0.7", "control")]
             + [f"gpt-{arm}" for arm in ("replace", "fresh", "accumulate", "control")]
             + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")]
             + ["ngram-replace", "ngram-t1", "ngram-t0.7"])
