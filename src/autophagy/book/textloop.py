@@ -171,7 +171,6 @@ def loop_verdicts(frame: pd.DataFrame, saved: dict, source: str, evidence_line: 
     out["d2_move_fresh"] = moved(d2.loc[1, "fresh"], d2.loc[last, "fresh"])
     out["sem_move_fresh"] = moved(sem.loc[1, "fresh"], sem.loc[last, "fresh"])
     out["fresh_lesson"] = _fresh_lesson(ppl, d2, last, ppl_rose and d2_fell)
-    out["d2_last_control"], out["sem_last_control"] = d2.loc[last, "control"], sem.loc[last, "control"]
 
     # accumulate: is its last generation closer to generation 1 than the loops that drop data?
     def gap(table, mode, log=False):
