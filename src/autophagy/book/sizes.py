@@ -63,7 +63,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"generations": 200, "samples": 100, "replicates": 1000},
         "full": {"generations": 200, "samples": 100, "replicates": 1000},
     },
-    # chapter 4: the transformer's loop, the trigram loop and the comparison of decodings
+    # chapter 4: the transformer's loop (one replicate live: its cards read the recorded gpt-* runs, five
+    # replicates at the default sizes), the trigram loop and the comparison of decodings
     "text-variety-loss/transformer": {
         "smoke": {"generations": 3, "samples": 300, "eval_samples": 24, "replicates": 1},
         "default": {"generations": 6, "samples": 500, "eval_samples": 48, "replicates": 1},
