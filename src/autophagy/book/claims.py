@@ -121,8 +121,8 @@ class Claim:
 
     @property
     def tolerance(self) -> float:
-        """Standard errors from the closed form that still hold: the t quantile as improbable
-        as :data:`TOLERANCE` normal ones (about 4.5 for many replicates)."""
+        """How many standard errors from the closed form the estimate may lie and still hold
+        (the t quantile as improbable as :data:`TOLERANCE` normal ones, about 4.5 for many replicates)."""
         return self.estimate.quantile(TAIL)
 
     @property
