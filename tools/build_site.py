@@ -161,10 +161,9 @@ def recorded_table() -> str:
     rows = ["| recorded run | experiment | replicates x generations | wall time | hardware | re-made by |",
             "| --- | --- | --- | --- | --- | --- |"]
     for name in recorded.names():
-        record = json.loads((recorded.FOLDER / name / "RECORD.json").read_text())
-        config = json.loads((recorded.FOLDER / name / "config.json").read_text())
-        params = config["params"]
-        rows.append(f"| `{name}` | `{config['experiment']}` | {params['replicates']} x {params['generations']} | "
+        run = recorded.load(name)  # checked against its checksums, as the chapters read it
+        params, record = run.config["params"], run.record
+        rows.append(f"| `{name}` | `{run.config['experiment']}` | {params['replicates']} x {params['generations']} | "
                     f"{record['wall_seconds'] / 60:.0f} min | {record['hardware']} | `{record['rebuild']}` |")
     return "\n".join(rows) + "\n"
 
