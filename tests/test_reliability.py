@@ -181,6 +181,24 @@ def test_kill_at_each_step_of_a_save_resumes_silently_with_identical_bytes(tmp_p
     assert_clean(out)
 
 
+def test_a_run_killed_while_writing_its_config_starts_again_in_its_folder(tmp_path, monkeypatch):
+    generations, out = 5, tmp_path / "run"
+    argv = gaussian_argv(out, generations)
+
+    def dies_writing_config(path: Path, data: bytes) -> None:
+        _tmp(path).write_bytes(data[: len(data) // 2])  # the temporary file a SIGKILL leaves
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rundir, "atomic_write", dies_writing_config)
+        with pytest.raises(Killed):
+            cli(argv)
+    assert sorted(p.name for p in out.iterdir()) == sorted([".lock", _tmp(out / "config.json").name])
+    assert cli(argv)[0] == 0  # a half-written config is no one else's run
+    assert (out / "metrics.parquet").read_bytes() == reference(tmp_path, generations)
+    assert_clean(out)
+
+
 def _flip(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x20

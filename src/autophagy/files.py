@@ -21,6 +21,12 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def is_stale_temporary(path: Path) -> bool:
+    """Whether ``path`` is an :func:`atomic_write` temporary file (``.NAME.tmpPID``): in a
+    folder whose lock is free, one left by a process killed mid-write."""
+    return path.name.startswith(".") and ".tmp" in path.name
+
+
 def display_path(path: Path) -> str:
     """``path`` for an error message: very long names are shortened in the middle."""
     text = str(path)

@@ -37,7 +37,7 @@ from . import __version__
 from .cluster import Cluster, Task
 from .engine.store import RECORDS, parquet_bytes, read_records, vouched_metrics
 from .experiments import get, resolve_config
-from .files import atomic_write, display_path
+from .files import atomic_write, display_path, is_stale_temporary
 from .params import ParameterError
 from .runner import run_in_folder, save_figures
 
@@ -166,7 +166,7 @@ class SweepDir:
                                      "choose a new directory")
         elif (path / "config.json").exists():
             raise ParameterError(f"--out {display_path(path)} holds a run, not a sweep: choose a new directory")
-        elif path.is_dir() and any(p.name != ".lock" for p in path.iterdir()):
+        elif path.is_dir() and any(p.name != ".lock" and not is_stale_temporary(p) for p in path.iterdir()):
             raise ParameterError(f"--out {display_path(path)} is not empty and holds no sweep: choose a new directory")
         lock = path / ".lock"
         if lock.exists():
@@ -180,7 +180,7 @@ class SweepDir:
     def __enter__(self) -> "SweepDir":
         self.check()
         try:
-            (self.path / "cells").mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
             self._lock = open(self.path / ".lock", "a+")
         except OSError as err:
             raise ParameterError(f"--out {display_path(self.path)} cannot be written: {err.strerror or err}") from None
@@ -194,9 +194,12 @@ class SweepDir:
         self._lock.truncate(0)
         self._lock.write(str(os.getpid()))
         self._lock.flush()
-        if not (self.path / SPEC).exists():
+        if not (self.path / SPEC).exists():  # written first: a folder with cells/ holds a sweep
+            for stale in filter(is_stale_temporary, self.path.iterdir()):  # left by a client killed mid-write
+                stale.unlink()
             spec = {**self.spec.as_json(), "cells": [vars(c) for c in self.spec.cells()]}
             atomic_write(self.path / SPEC, json.dumps(spec, indent=2).encode())
+        (self.path / "cells").mkdir(exist_ok=True)
         return self
 
     def __exit__(self, *exc) -> None:
