@@ -469,6 +469,7 @@ RESUME_SETS = {
     "gaussian": {"generations": 3},
     "gmm": {"generations": 3},
     "kde": {"generations": 3},
+    "logistic": {"generations": 3},
     "mixing-sweep": {"generations": 3, "replicates": 20},
     "mnist-ddpm": {"samples": 32, "eval_samples": 20, "grid": 2, "steps": 3, "warm_steps": 2, "batch_size": 16},
     "provenance-sweep": {"generations": 3, "replicates": 20},

@@ -22,6 +22,7 @@ from autophagy.params import ParameterError
 from autophagy.runner import resolve_config
 
 TOYS = {"categorical": {"symbols": 30, "tail_rank": 5}, "kde": {}, "regression": {"features": 3, "samples": 20},
+        "logistic": {"samples": 300},
         "gmm": {"samples": 200}}
 
 
@@ -169,6 +170,51 @@ def test_gmm_first_generation_recovers_the_truth_within_sampling_error():
     assert ((first["std_1"] - 1).abs() < 4 * np.sqrt(1 / (2 * 1000))).all()
 
 
+# -- logistic regression (Dey & Donoho 2024) -----------------------------------------------
+# Their closed forms are first order in 1/N: at N = 4 x 569 rows and k = 4 coefficients the
+# next order is about 1% of the error, below the 4 standard errors of these runs.
+
+
+@pytest.mark.parametrize("mode, curve", [("replace", theory.logistic_error_replace),
+                                         ("accumulate", theory.logistic_error_accumulate)])
+def test_logistic_fisher_error_follows_dey_and_donoho_first_order_closed_form(mode, curve):
+    h = run("logistic", mode=mode, features=3, samples=4 * 569, replicates=4000, generations=6)
+    for t in (1, 3, 6):
+        assert_mean_close(h.at(t)["fisher_error"], float(curve(t, 4)), f"{mode} t={t}")
+
+
+def test_logistic_accumulate_error_stays_below_pi_squared_over_six_coefficients():
+    t = np.arange(1, 2001)
+    assert (theory.logistic_error_accumulate(t, 4) < 4 * np.pi**2 / 6).all()
+    assert theory.logistic_error_accumulate(2000, 4) > 4 * (np.pi**2 / 6 - 1e-3)
+
+
+def test_logistic_fit_is_the_same_on_labels_counted_once_or_twice():
+    from autophagy.experiments.logistic import truth
+    from autophagy.models.logistic import LogisticRegression
+
+    design, _, theta = truth(2)
+    model = LogisticRegression(5, theta, design)
+    data = model.sample(300, np.random.default_rng(0))
+    model.fit(data)
+    once = model.theta.copy()
+    model.fit(np.concatenate([data, data], axis=1))  # the likelihood doubles: the same maximum
+    np.testing.assert_allclose(model.theta, once, rtol=1e-6)  # but for the ridge's share (1e-6 / curvature)
+
+
+def test_logistic_fit_finds_the_zero_of_the_score():
+    from autophagy.experiments.logistic import truth
+    from autophagy.models.logistic import LogisticRegression, sigmoid
+
+    design, _, theta = truth(3)
+    model = LogisticRegression(4, theta, design)
+    data = model.sample(800, np.random.default_rng(1))
+    model.fit(data)
+    x = design[data[..., 0].astype(int)]
+    score = np.einsum("rnk,rn->rk", x, data[..., 1] - sigmoid(np.einsum("rk,rnk->rn", model.theta, x)))
+    assert np.abs(score).max() < 1e-6 * 800
+
+
 # -- every model, every mode ---------------------------------------------------------------
 
 
@@ -197,6 +243,7 @@ def test_accumulate_subsample_real_share_is_one_over_t_on_average():
 @pytest.mark.parametrize("name, params, words", [
     ("categorical", {"symbols": 10, "tail_rank": 10}, "tail_rank"),
     ("regression", {"features": 10, "samples": 11}, "samples"),
+    ("logistic", {"features": 5}, "features"),
     ("kde", {"bandwidth": 0}, "bandwidth"),
     ("gmm", {"components": 0}, "components"),
 ])

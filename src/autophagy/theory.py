@@ -196,11 +196,33 @@ def regression_error_replace(t, d: int, rows: int, noise: float):
     return np.asarray(t, dtype=float) * regression_error_one(d, rows, noise)
 
 
-def regression_error_accumulate(t, d: int, rows: int, noise: float):
-    """Accumulate mode: sigma^2 d / (T - d - 1) sum_{i<=t} 1/i^2, bounded by pi^2/6 times one."""
+def accumulate_factor(t):
+    """sum_{i<=t} 1/i^2: how many single generations' errors accumulating has gathered by
+    generation t (below pi^2/6 = 1.645 for every t)."""
     t = np.asarray(t, dtype=int)
     partial = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, max(int(t.max()), 1) + 1) ** 2)])
-    return regression_error_one(d, rows, noise) * partial[t]
+    return partial[t]
+
+
+def regression_error_accumulate(t, d: int, rows: int, noise: float):
+    """Accumulate mode: sigma^2 d / (T - d - 1) sum_{i<=t} 1/i^2, bounded by pi^2/6 times one."""
+    return regression_error_one(d, rows, noise) * accumulate_factor(t)
+
+
+# -- logistic regression with a fixed design (Dey & Donoho 2024) ----------------------------
+# To first order in 1/N, a maximum-likelihood fit on N rows errs by a Gaussian vector of
+# covariance I^-1 / N, so (theta - theta*)' N I (theta - theta*) has mean k, the number of
+# coefficients, after one generation, for any exponential family (Dey & Donoho 2024).
+
+
+def logistic_error_replace(t, k: int):
+    """Replace mode, to first order: k t (each generation adds one fit's error)."""
+    return np.asarray(t, dtype=float) * k
+
+
+def logistic_error_accumulate(t, k: int):
+    """Accumulate mode, to first order: k sum_{i<=t} 1/i^2, bounded by k pi^2/6."""
+    return k * accumulate_factor(t)
 
 
 # -- kernel density estimate with a fixed bandwidth -----------------------------------------
