@@ -215,6 +215,42 @@ def test_logistic_fit_finds_the_zero_of_the_score():
     assert np.abs(score).max() < 1e-6 * 800
 
 
+# -- strong model collapse (Dohmatob et al. 2025) --------------------------------------------
+
+
+def test_mixed_least_squares_error_matches_the_strong_collapse_closed_form():
+    from autophagy.models.mixed_regression import mixed_fit_errors
+
+    frame = mixed_fit_errors([200, 1600], [0.0, 0.05, 0.3], features=6, noise=0.7, shift_norm=3.0, replicates=3000, seed=4)
+    for (n, share), cell in frame.groupby(["n", "share"]):
+        expected = theory.strong_collapse_error(n, cell["synthetic_rows"].iloc[0] / n, 6, 0.7, 3.0)
+        assert_mean_close(cell["test_error"], float(expected), f"n={n} s={share}")
+
+
+def test_all_synthetic_labels_fit_the_wrong_model_exactly_as_least_squares_fits_the_truth():
+    from autophagy.models.mixed_regression import mixed_fit_errors
+
+    frame = mixed_fit_errors([40, 300], [1.0], features=5, noise=1.0, shift_norm=2.0, replicates=4000, seed=2)
+    for n, cell in frame.groupby("n"):  # no mixing term: the shift plus least squares' exact noise term
+        assert_mean_close(cell["test_error"], 4.0 + 5 / (n - 6), f"n={n}")
+
+
+def test_strong_collapse_plateau_is_reached_and_not_undercut_by_more_data():
+    n = np.array([10**3, 10**5, 10**7])
+    errors = theory.strong_collapse_error(n, 0.01, 10, 1.0, 5.0)
+    assert (np.diff(errors) < 0).all() and (errors > theory.strong_collapse_plateau(0.01, 5.0)).all()
+    assert errors[-1] / theory.strong_collapse_plateau(0.01, 5.0) < 1.001
+
+
+@pytest.mark.parametrize("sizes, shares, words", [([8, 100], [0.1], "features"), ([100], [1.5], "shares")])
+def test_bad_strong_collapse_input_raises_one_line_parameter_error(sizes, shares, words):
+    from autophagy.models.mixed_regression import mixed_fit_errors
+
+    with pytest.raises(ParameterError, match=words) as err:
+        mixed_fit_errors(sizes, shares)
+    assert "\n" not in str(err.value)
+
+
 # -- every model, every mode ---------------------------------------------------------------
 
 

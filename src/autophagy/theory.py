@@ -239,3 +239,24 @@ def kde_expected_data_variance(t, n: int, bandwidth: float, var0: float = 1.0):
     c = (n - 1) / n
     limit = (n - 1) * bandwidth**2
     return np.where(t == 0, var0, limit + (c * var0 - limit) * c ** np.maximum(t - 1, 0))
+
+
+# -- strong model collapse (Dohmatob et al. 2025) -------------------------------------------
+# Least squares on n Gaussian rows (d features), a share s of them labelled by a model off by a
+# shift of length c in the features' covariance metric, noise sigma. The fit is the truth
+# plus s times the shift, plus the noise's error, plus the mixing's own fluctuation:
+#   E||w_hat - w*||^2 = s^2 c^2 + sigma^2 d / (n - d - 1) + s (1 - s) (d + 1) c^2 / n + O(d^2 / n^2)
+# The first term does not fall with n: the scaling law stops at a plateau.
+
+
+def strong_collapse_plateau(share, shift_norm: float):
+    """s^2 c^2: the test error that no amount of data removes."""
+    return np.asarray(share, dtype=float) ** 2 * shift_norm**2
+
+
+def strong_collapse_error(n, share, d: int, noise: float, shift_norm: float):
+    """The test error of least squares on n rows with a synthetic share s (first order in d/n
+    for the mixing term; exact for the plateau and the noise)."""
+    n, share = np.asarray(n, dtype=float), np.asarray(share, dtype=float)
+    return (strong_collapse_plateau(share, shift_norm) + noise**2 * d / (n - d - 1)
+            + share * (1 - share) * (d + 1) * shift_norm**2 / n)

@@ -55,6 +55,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "beyond-the-gaussian/regression": {
         "smoke": {"generations": 6}, "default": {"generations": 60}, "full": {"generations": 300},
     },
+    "beyond-the-gaussian/strong-collapse": {
+        "smoke": {"largest": 6400, "replicates": 50},
+        "default": {"largest": 102_400, "replicates": 200},
+        "full": {"largest": 409_600, "replicates": 1000},
+    },
     "beyond-the-gaussian/gaussian-modes": {
         "smoke": {"generations": 20}, "default": {"generations": 200}, "full": {"generations": 1000},
     },
