@@ -10,6 +10,8 @@ copied from _vendor/mathjax (tools/fetch_mathjax.py) so math renders offline.
 _build/student/html, its launch buttons opening the solution-free notebooks of student/book/
 (tools/student_notebooks.py). The configuration, the toc and the pages other than the chapters are
 copied from the sources again first, so a change to them shows without executing anew.
+After rendering, tidy_pages fixes the markup of the theme and the extensions that the HTML
+checker and axe-core reject (tests/site/test_html.py, test_accessibility.py).
 """
 
 from __future__ import annotations
@@ -275,6 +277,95 @@ def generate(book: Path) -> None:
     (gen / "claims.md").write_text(claims_page(book))
 
 
+# The rendered pages, made valid HTML (Nu HTML checker) and accessible (axe-core) where the
+# markup is not the project's own: tests/site/test_html.py and test_accessibility.py check it.
+def redirect_page(target: str) -> str:
+    """The site's index.html: jupyter-book writes a bare <meta> refresh, with no doctype or title."""
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Redirecting to {target}</title>\n'
+            f'<meta http-equiv="Refresh" content="0; url={target}">\n</head>\n'
+            f'<body><p>This page has moved to <a href="{target}">{target}</a>.</p></body>\n</html>\n')
+
+
+def column_headed(table, cell) -> bool:
+    """Whether another header cell of the table's head stands over the same columns as cell."""
+    def spans(row):
+        at, out = 0, []
+        for th in row.find_all(["th", "td"], recursive=False):
+            width = int(th.get("colspan", 1))
+            out.append((th, range(at, at + width)))
+            at += width
+        return out
+
+    head = table.find("thead")
+    rows = [spans(r) for r in head.find_all("tr")] if head else []
+    mine = next(cols for row in rows for th, cols in row if th is cell)
+    return any(th is not cell and th.get_text(strip=True) and set(cols) & set(mine)
+               for row in rows for th, cols in row)
+
+
+def accessible_markup(html: str) -> str:
+    """One rendered page with its third-party markup fixed (each fix says whose markup it is)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    # myst-nb's folded code cells: <p> is not allowed in <summary>, and the summary's
+    # aria-label ("Toggle hidden content") hides its visible text ("Show code cell source")
+    for summary in soup.select("details.hide > summary"):
+        del summary["aria-label"]
+        for p in summary.find_all("p", recursive=False):
+            p.name = "span"  # book.css gives the spans Sphinx's and myst-nb's rules for these <p>
+    # sphinx-exercise gives every exercise's and solution's body the same id
+    for section in soup.select("section#exercise-content, section#solution-content"):
+        owner = section.find_parent(id=True)
+        section["id"] = f"{owner['id']}-{section['id']}"
+    # pandas' tables (DataFrame._repr_html_): a <style scoped> before each table, not valid
+    # HTML (browsers ignore "scoped" and apply its rules to the whole page, so its rules go to
+    # the page's <head>, once each, in the same order), the obsolete halign attribute, and
+    # blank header cells that head no column (the index names' row, the corner above named
+    # index levels), which are data cells. A blank corner above an unnamed index stays a
+    # header cell, which axe-core lists: the chapter names that index (rename_axis).
+    rules = []
+    for style in soup.select("div > style[scoped]"):
+        if style.find_next_sibling("table", class_="dataframe") is not None:
+            rules.append(style.string)
+            style.decompose()
+    if rules:
+        soup.head.append(soup.new_tag("style", string="\n".join(dict.fromkeys(rules))))
+    for table in soup.select("table.dataframe"):
+        for th in table.select("th[halign]"):
+            del th["halign"]
+        for th in table.select("thead th"):
+            if not th.get_text(strip=True) and column_headed(table, th):
+                th.name = "td"
+    # docutils' HTML5 writer (Sphinx, sphinxcontrib-bibtex's citations): doc-biblioentry is a
+    # deprecated role, and a list (role="list") must hold list items
+    for entry in soup.select('[role="doc-biblioentry"]'):
+        entry["role"] = "listitem"
+    # pydata-sphinx-theme (under sphinx-book-theme): the search button's aria-label
+    # ("Search") leaves out its visible text ("Search Ctrl+K"); the colour-mode button is
+    # named by its aria-label, so its icons' titles (shown as SVG titles by Font Awesome)
+    # only add text the name leaves out; the primary sidebar (the book's title, search and
+    # table of contents) is in no landmark
+    for button in soup.select(".search-button-field[aria-label]"):
+        del button["aria-label"]
+    for icon in soup.select(".theme-switch-button .theme-switch[title]"):
+        del icon["title"]
+    for sidebar in soup.select("#pst-primary-sidebar"):
+        sidebar["role"] = "complementary"
+        sidebar["aria-label"] = "Book navigation"
+    return soup.decode(formatter="html5")
+
+
+def tidy_pages(site: Path) -> None:
+    """Apply accessible_markup to every page of a rendered site and rewrite its redirect."""
+    index = site / "index.html"
+    target = re.search(r'url=([^"]+)"', index.read_text(encoding="utf-8")).group(1)
+    index.write_text(redirect_page(target), encoding="utf-8")
+    for page in site.rglob("*.html"):
+        if page != index and "_static" not in page.relative_to(site).parts:
+            page.write_text(accessible_markup(page.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 def student_config(source: Path) -> Path:
     """The book's _config.yml with the solutions hidden, written next to it."""
     config = yaml.safe_load((source / "_config.yml").read_text())
@@ -320,13 +411,17 @@ def main() -> int:
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(SOURCE),
                "--builder", "html", "-W", "-n", "--keep-going"]
     if args.edition == "full":
-        return subprocess.call(command + ["--path-output", str(ROOT)])
+        code = subprocess.call(command + ["--path-output", str(ROOT)])
+        if code == 0:
+            tidy_pages(ROOT / "_build" / "html")
+        return code
     out = ROOT / "_build" / "student"
     shutil.rmtree(out, ignore_errors=True)
     code = subprocess.call(command + ["--path-output", str(out), "--config", str(student_config(SOURCE))])
     if code == 0:
         (out / "_build" / "html").rename(out / "html")
         shutil.rmtree(out / "_build")
+        tidy_pages(out / "html")
         print(f"The student edition is in {(out / 'html').relative_to(ROOT)}")
     return code
 
