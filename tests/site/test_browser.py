@@ -1,6 +1,7 @@
 """Every page of the built site in headless Chromium: no console errors, no request that fails
-or leaves the site, images loaded with alt text, math rendered, internal links that resolve,
-launch buttons on chapter pages. Screenshots of the chapters go to _build/screenshots/.
+or leaves the site, images loaded with alt text, math rendered, launch buttons on chapter
+pages. Screenshots of the chapters go to _build/screenshots/. (test_links.py checks the
+internal links of both editions, test_accessibility.py and test_html.py run validators.)
 
 The layout checks load every page of both editions at a desktop (1280 px) and a phone (390 px)
 width: no figure is shown wider than its natural pixel width, no display equation reaches past
@@ -12,9 +13,8 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -34,12 +34,14 @@ KNOWN_UPSTREAM = ("page error: Identifier 'THEBE_JS_URL' has already been declar
 SKIP_DIRS = {"_static", "_sources", "_images", "_downloads", "jupyter_execute"}
 
 
+def html_files(site: Path) -> list[Path]:
+    """Every HTML file of a built site, the redirect index.html included."""
+    return sorted(p for p in site.rglob("*.html") if not SKIP_DIRS & set(p.relative_to(site).parts))
+
+
 def site_pages(site: Path = SITE) -> list[str]:
     """Every HTML page of a built site, as paths relative to it (index.html is a redirect)."""
-    if not site.exists():
-        return []
-    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
-                  if not SKIP_DIRS & set(p.relative_to(site).parts) and p.name != "index.html")
+    return [str(p.relative_to(site)) for p in html_files(site) if p.name != "index.html"]
 
 
 def toc_pages() -> list[str]:
@@ -53,14 +55,6 @@ def chapter_pages() -> set[str]:
     """Pages rendered from notebooks: those whose source the site ships as .ipynb."""
     return {str(p.relative_to(SITE / "_sources").with_suffix(".html"))
             for p in (SITE / "_sources").rglob("*.ipynb")}
-
-
-@lru_cache(maxsize=None)
-def ids_in(path: Path) -> frozenset[str]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-    return frozenset(tag["id"] for tag in soup.find_all(id=True))
 
 
 def test_every_toc_entry_is_built():
@@ -118,17 +112,6 @@ def test_page_in_browser(rel, browser, site_url):
         if math["math"] and math["rendered"] < math["math"]:
             problems.append(f"math not rendered: {math['rendered']} of {math['math']} formulas")
         problems += [f"TeX error: {e}" for e in math["errors"]]
-        for href in page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
-            parts = urlsplit(href)
-            if parts.netloc != host:
-                continue
-            target = SITE / unquote(parts.path).lstrip("/")
-            if target.is_dir():
-                target = target / "index.html"
-            if not target.exists():
-                problems.append(f"dead link: {href}")
-            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in ids_in(target):
-                problems.append(f"dead anchor: {href}")
         if rel in chapter_pages():
             notebook = rel.removesuffix(".html") + ".ipynb"
             links = page.eval_on_selector_all(".dropdown-launch-buttons a[href]", "as => as.map(a => a.href)")
