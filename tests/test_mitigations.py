@@ -285,13 +285,13 @@ def test_bad_arena_input_is_one_line_and_writes_nothing(tmp_path, capsys):
     assert not (tmp_path / "a").exists()
 
 
-def test_arena_runs_every_mitigation_but_the_watermark_on_mnist_when_asked():
-    from autophagy.experiments.mitigation import MITIGATIONS, arena_configs
+def test_arena_runs_every_mitigation_for_all_modalities_on_mnist_when_asked():
+    from autophagy.experiments.mitigation import MITIGATIONS, ONLY, arena_configs
     from autophagy.runner import resolve_config
 
     config = resolve_config("arena", profile="smoke", mnist="smoke")[1]["params"]
     mnist = {mitigation: params for modality, mitigation, _, params in arena_configs(config) if modality == "mnist"}
-    assert set(mnist) == set(MITIGATIONS) - {"watermark"}
+    assert set(mnist) == set(MITIGATIONS) - set(ONLY)
     assert mnist["none"]["mode"] == "web" and mnist["none"]["web_max"] == config["web_max"]
     assert mnist["detector"]["detector_tpr"] == config["detector_tpr"]
     assert all(params["generations"] == config["generations"] for params in mnist.values())
@@ -376,3 +376,50 @@ def test_curation_parameters_are_refused_where_they_cannot_act():
         autophagy.run("gaussian", method="sample", central_fraction=0.5, reward_fraction=0.5, profile="smoke")
     with pytest.raises(ParameterError, match="web"):
         autophagy.run("gaussian", method="sample", mode="web", verifier_accuracy=0.5, profile="smoke")
+
+
+# --- self-correction (Gillman et al.) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("gamma", [0.2, 0.7])
+def test_self_corrected_gaussian_moments_follow_their_linear_recursions(gamma):
+    n = 40
+    h = autophagy.run("gaussian", progress=False, mode="replace", samples=n, generations=30, replicates=4000,
+                      self_correction=gamma)
+    expected = theory.self_correction_moments(30, n, gamma)
+    for t in (1, 6, 30):
+        rows = h.at(t)
+        assert_mean_close(rows["var"], expected["var"][t], f"var t={t}")
+        assert_mean_close(rows["mean"] ** 2, expected["mean_var"][t], f"mean^2 t={t}")
+
+
+def test_self_correction_moves_sufficient_statistics_as_it_moves_the_points():
+    from autophagy.mitigations.correction import towards_truth
+    from autophagy.models.gaussian import Gaussian, GaussianStats
+
+    model = Gaussian(3, method="sample", mu=0.4, sigma=0.6)
+    points = model.sample(50, np.random.default_rng(0))
+    stats = GaussianStats(50, points.mean(axis=1), ((points - points.mean(axis=1, keepdims=True)) ** 2).sum(axis=1))
+    correct = towards_truth(0.3)
+    moved, moved_stats = correct(points, model), correct(stats, model)
+    np.testing.assert_allclose(moved.mean(axis=1), moved_stats.mean)
+    np.testing.assert_allclose(((moved - moved.mean(axis=1, keepdims=True)) ** 2).sum(axis=1), moved_stats.m2)
+
+
+def test_full_self_correction_maps_any_model_onto_the_truth():
+    from autophagy.mitigations.correction import towards_truth
+    from autophagy.models.gaussian import Gaussian
+
+    model = Gaussian(2, method="sample", mu=3.0, sigma=0.2)
+    points = towards_truth(1.0)(model.sample(200_000, np.random.default_rng(1)), model)
+    assert np.abs(points.mean(axis=1)).max() < 4.5 / np.sqrt(200_000)
+    assert np.abs(points.std(axis=1) - 1).max() < 4.5 / np.sqrt(2 * 200_000)
+
+
+def test_self_correction_recursion_converges_to_its_fixed_point_and_none_recovers_plain_collapse():
+    for gamma in (0.05, 0.5):
+        limit, path = theory.self_correction_fixed_point(30, gamma), theory.self_correction_moments(3000, 30, gamma)
+        for key in ("sigma", "var", "mean_var"):
+            assert path[key][-1] == pytest.approx(limit[key], rel=1e-9)
+    plain = theory.self_correction_moments(50, 30, 0.0)
+    np.testing.assert_allclose(plain["var"], theory.expected_variance(np.arange(51), 30, 0))

@@ -260,3 +260,41 @@ def strong_collapse_error(n, share, d: int, noise: float, shift_norm: float):
     n, share = np.asarray(n, dtype=float), np.asarray(share, dtype=float)
     return (strong_collapse_plateau(share, shift_norm) + noise**2 * d / (n - d - 1)
             + share * (1 - share) * (d + 1) * shift_norm**2 / n)
+
+
+# -- self-correction (Gillman et al. 2024) --------------------------------------------------
+# Each synthetic sample of N(mu_t, sigma_t^2) is moved a fraction gamma of the way to its optimal
+# transport image in the truth N(0, 1): the corrected samples are N((1 - gamma) mu_t,
+# ((1 - gamma) sigma_t + gamma)^2). Refitting N of them gives linear recursions for the moments
+# E[sigma_t], E[sigma_t^2] and Var(mu_t), with c1 = E sqrt(chi2_{N-1} / (N - ddof)) and
+# c2 = (N - 1) / (N - ddof):
+#   E sigma_{t+1}   = c1 ((1 - gamma) E sigma_t + gamma)
+#   E sigma_{t+1}^2 = c2 E s_t,   s_t = ((1 - gamma) sigma_t + gamma)^2
+#   Var mu_{t+1}    = (1 - gamma)^2 Var mu_t + E s_t / N
+
+
+def _chi_moments(n: int, ddof: int) -> tuple[float, float]:
+    """(E sqrt(X / (n - ddof)), E X / (n - ddof)) for X ~ chi^2 with n - 1 degrees of freedom:
+    one generation's factors on sigma and sigma^2."""
+    return float(expected_sigma(1, n, ddof)), float(variance_ratio(n, ddof))
+
+
+def self_correction_moments(generations: int, n: int, gamma: float, ddof: int = 0) -> dict[str, np.ndarray]:
+    """E[sigma_t], E[sigma_t^2] and Var(mu_t) for t = 0..generations (generation 0: the truth)."""
+    c1, c2 = _chi_moments(n, ddof)
+    sigma, var, spread = [1.0], [1.0], [0.0]
+    for _ in range(generations):
+        corrected = (1 - gamma) ** 2 * var[-1] + 2 * gamma * (1 - gamma) * sigma[-1] + gamma**2
+        sigma.append(c1 * ((1 - gamma) * sigma[-1] + gamma))
+        spread.append((1 - gamma) ** 2 * spread[-1] + corrected / n)
+        var.append(c2 * corrected)
+    return {"sigma": np.array(sigma), "var": np.array(var), "mean_var": np.array(spread)}
+
+
+def self_correction_fixed_point(n: int, gamma: float, ddof: int = 0) -> dict[str, float]:
+    """The limits of :func:`self_correction_moments` as t grows (gamma > 0)."""
+    c1, c2 = _chi_moments(n, ddof)
+    sigma = c1 * gamma / (1 - c1 * (1 - gamma))
+    var = c2 * (2 * gamma * (1 - gamma) * sigma + gamma**2) / (1 - c2 * (1 - gamma) ** 2)
+    corrected = var / c2
+    return {"sigma": sigma, "var": var, "mean_var": corrected / (n * (1 - (1 - gamma) ** 2))}

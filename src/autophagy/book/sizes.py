@@ -86,6 +86,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"generations": 10, "samples": 2000, "eval_samples": 64},
     },
     # chapter 5: the web loop, and the samples the watermark and the detectors are measured on
+    "mitigations/self-correction": {
+        "smoke": {"generations": 60, "replicates": 300},
+        "default": {"generations": 400, "replicates": 1000},
+        "full": {"generations": 2000, "replicates": 2000},
+    },
     "mitigations/web": {
         "smoke": {"samples": 100, "replicates": 300, "generations": 20},
         "default": {"samples": 100, "replicates": 1000, "generations": 60},

@@ -81,6 +81,10 @@ class LoopSpec:
     the web modes it screens each scrape; in the others, each generation's synthetic samples.
     The loop draws again until ``n`` samples pass."""
     artifacts: Callable[[Any, Step], None] | None = None
+    correct: Callable[[Any, Any], Any] | None = None
+    """``correct(samples, model)`` returns the model's samples moved before anything trains on
+    them (Gillman et al.'s self-correction), in every mode, the synthetic share of a web
+    scrape included."""
 
 
 @dataclass
@@ -171,11 +175,11 @@ class _Loop:
         self.units = [_Unit(first)] + [_Unit(spec.make_model()) for _ in range(count - 1)]
 
     def draw(self, unit: _Unit, n: int, rng) -> Any:
-        """``n`` samples of ``unit``'s current model, after the select hook."""
-        select = self.spec.select
-        if not select:
-            return unit.model.sample(n, rng)
-        return select(unit.model.sample(math.ceil(n * select.draw_factor), rng), n, rng)
+        """``n`` samples of ``unit``'s current model, after the select and correct hooks."""
+        select, correct = self.spec.select, self.spec.correct
+        samples = (select(unit.model.sample(math.ceil(n * select.draw_factor), rng), n, rng) if select
+                   else unit.model.sample(n, rng))
+        return correct(samples, unit.model) if correct else samples
 
     def synthetic(self, unit: _Unit, n: int, generation: int, rng) -> tuple[Any, Any]:
         """``n`` samples of ``unit``'s current model, after the select and filter hooks."""

@@ -16,6 +16,7 @@ from typing import Any
 from ..engine import modes
 from ..engine.loop import LoopSpec
 from ..metrics.distribution import w2_gaussian
+from ..mitigations.correction import towards_truth
 from ..mitigations.curation import GaussianVerifier, reward_curation
 from ..mitigations.selection import central
 from ..models.gaussian import ESTIMATORS, METHODS, Gaussian
@@ -52,8 +53,9 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     verify = None
     if config["verifier_accuracy"] > 0:
         verify = GaussianVerifier(config["verifier_accuracy"], lambda: made[-1])
+    correct = towards_truth(config["self_correction"]) if config["self_correction"] > 0 else None
     return LoopSpec(make_model=make_model, real=truth.sample, metrics=metrics, truth=truth, select=select,
-                    filter=verify)
+                    filter=verify, correct=correct)
 
 
 def check(config: dict[str, Any]) -> None:
@@ -88,7 +90,7 @@ def figures(history) -> dict[str, Any]:
     ddof = ESTIMATORS[cfg["estimator"]]
     theory_var = None
     plain = cfg["truncation"] == 1 and cfg["central_fraction"] == 1 and cfg["reward_fraction"] == 1
-    if modes.get(cfg["mode"]).fully_synthetic and plain and cfg["verifier_accuracy"] == 0:
+    if modes.get(cfg["mode"]).fully_synthetic and plain and cfg["verifier_accuracy"] == 0 and cfg["self_correction"] == 0:
         theory_var = lambda t: theory.expected_variance(t, cfg["samples"], ddof)  # noqa: E731
     return {"variance": plotting.band_figure(history, "var", "fitted variance $\\sigma_t^2$", theory=theory_var),
             "mean": plotting.band_figure(history, "mean", "fitted mean $\\mu_t$"),
@@ -106,6 +108,7 @@ GAUSSIAN = register(Experiment(
         number("reward_fraction", 1.0, "curation: keep the fraction q of samples closest to reward_target", low=0, high=1, low_open=True),
         number("reward_target", 1.0, "curation: the value the narrow reward -abs(x - target) prefers", low=-100, high=100),
         number("verifier_accuracy", 0.0, "verification: a verifier checking samples against the truth, right with this probability (0: none)", low=0, high=1),
+        number("self_correction", 0.0, "self-correction: move each synthetic sample this fraction of the way to the truth's optimal transport image (0: none)", low=0, high=1),
     ],
     columns=COLUMNS,
     profiles={

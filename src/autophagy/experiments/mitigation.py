@@ -183,7 +183,9 @@ MITIGATIONS = {
     "detector": "drop what a detector (detector_tpr, detector_fpr) flags, scrape again",
     "provenance": "drop what carries an origin label (a share provenance of producers label)",
     "watermark": "text: every model watermarks; the scraper drops text with z > watermark_z",
+    "self-correction": "gaussian: each synthetic sample moved self_correction of the way to the truth (Gillman et al.)",
 }
+ONLY = {"watermark": "text", "self-correction": "gaussian"}  # mitigations that exist for one modality
 
 
 def _mitigation_overrides(mitigation: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -197,6 +199,7 @@ def _mitigation_overrides(mitigation: str, config: dict[str, Any]) -> dict[str, 
         "detector": {**web, "detector_tpr": config["detector_tpr"], "detector_fpr": config["detector_fpr"]},
         "provenance": {**web, "provenance": config["provenance"]},
         "watermark": {**web, "watermark_delta": config["watermark_delta"], "watermark_z": config["watermark_z"]},
+        "self-correction": {**web, "self_correction": config["self_correction"]},
     }[mitigation]
 
 
@@ -216,7 +219,7 @@ def arena_configs(config: dict[str, Any]) -> list[tuple[str, str, str, dict[str,
     for modality in modalities:
         profile = config["mnist"] if modality == "mnist" else "default"
         for mitigation in MITIGATIONS:
-            if mitigation == "watermark" and modality != "text":
+            if ONLY.get(mitigation, modality) != modality:
                 continue
             overrides = {**_modality_overrides(modality, config), **_mitigation_overrides(mitigation, config),
                          "generations": config["generations"]}
@@ -289,6 +292,7 @@ ARENA = register(Experiment(
         number("provenance", 0.5, "provenance: share of producers labelling their output", low=0, high=1),
         number("watermark_delta", 2.0, "watermark: logit bias on green tokens", low=0, high=20, low_open=True),
         number("watermark_z", 4.0, "watermark: z-score above which scraped text is dropped", low=0, high=100, low_open=True),
+        number("self_correction", 0.5, "self-correction: the fraction of the way to the truth", low=0, high=1, low_open=True),
     ],
     columns=ARENA_COLUMNS,
     profiles={
