@@ -423,3 +423,15 @@ def test_self_correction_recursion_converges_to_its_fixed_point_and_none_recover
             assert path[key][-1] == pytest.approx(limit[key], rel=1e-9)
     plain = theory.self_correction_moments(50, 30, 0.0)
     np.testing.assert_allclose(plain["var"], theory.expected_variance(np.arange(51), 30, 0))
+
+
+def test_image_self_correction_blends_each_sample_with_its_nearest_real_image():
+    from autophagy.mitigations.correction import towards_nearest_real
+
+    rng = np.random.default_rng(3)
+    pool = rng.integers(0, 256, size=(5000, 6, 6), dtype=np.uint8)
+    samples = np.clip(pool[[17, 4321, 999]].astype(int) + rng.integers(-3, 4, size=(3, 6, 6)), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(towards_nearest_real(1.0, pool)(samples), pool[[17, 4321, 999]])
+    np.testing.assert_array_equal(towards_nearest_real(0.0, pool)(samples), samples)
+    half = towards_nearest_real(0.5, pool)(samples).astype(int)
+    assert np.abs(half - (samples.astype(int) + pool[[17, 4321, 999]]) / 2).max() <= 0.5

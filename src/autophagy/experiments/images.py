@@ -49,6 +49,7 @@ COLUMNS = {
     "confidence": "mean top-class probability of the classifier (quality)",
 }
 GRID_SEED = 2024  # the latent seeds of the sample grids: the same at every generation
+CORRECTION_SEED = 7  # which real images the self-correction pool holds: the same in every run
 
 
 class RealImages:
@@ -65,6 +66,7 @@ class RealImages:
 
 def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
     from ..metrics.image import DATASETS, ImageScorer, classifier
+    from ..mitigations.correction import towards_nearest_real
     from ..mitigations.selection import TopFraction
     from ..models.fitcache import FirstFitCache
 
@@ -94,8 +96,12 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
     select = None
     if config.get("select_fraction", 1.0) < 1:
         select = TopFraction(net.confidence, config["select_fraction"], axis=0)
+    correct = None
+    if config["self_correction"] > 0:  # the corrector's pool: real pictures it knows, drawn once
+        pool = train.images[np.random.default_rng(CORRECTION_SEED).permutation(len(train.images))[:config["correction_pool"]]]
+        correct = towards_nearest_real(config["self_correction"], pool)
     return LoopSpec(make_model=make_model, real=train.sample, metrics=metrics, truth=train, select=select,
-                    artifacts=artifacts)
+                    artifacts=artifacts, correct=correct)
 
 
 def _builder(name: str, dataset: str, make_factory):
@@ -173,6 +179,8 @@ def _image_params(eval_samples: int, lr: float) -> list:
         integer("warm_steps", 500, "training steps of a fine-tuned generation", low=1, high=10**7),
         flag("warm_start", True, "fine-tune the previous generation (false: the starting model, or a fresh one)"),
         integer("channels", 32, "base channel width of the networks (fixed by the starting model when pretrained)", low=4, high=256),
+        number("self_correction", 0.0, "self-correction: blend each synthetic image with this weight with its nearest real one (0: none)", low=0, high=1),
+        integer("correction_pool", 10_000, "self-correction: real training images the corrector knows", low=1, high=60_000),
     ]
 
 
