@@ -435,3 +435,24 @@ def test_image_self_correction_blends_each_sample_with_its_nearest_real_image():
     np.testing.assert_array_equal(towards_nearest_real(0.0, pool)(samples), samples)
     half = towards_nearest_real(0.5, pool)(samples).astype(int)
     assert np.abs(half - (samples.astype(int) + pool[[17, 4321, 999]]) / 2).max() <= 0.5
+
+
+
+@pytest.mark.parametrize("knowledge", [10, 1000])
+def test_a_verifier_that_learned_from_m_samples_settles_the_loop_at_its_own_error(knowledge):
+    h = autophagy.run("gaussian", progress=False, mode="replace", method="sample", samples=100, generations=10,
+                      replicates=2000, verifier_accuracy=1.0, verifier_knowledge=knowledge)
+    assert_mean_close(h.at(10)["w2"] ** 2, theory.verified_w2_squared(100, knowledge), f"M={knowledge}")
+
+
+def test_a_verifier_that_knows_the_truth_settles_where_a_fit_to_real_data_is():
+    h = autophagy.run("gaussian", progress=False, mode="replace", method="sample", samples=50, generations=1,
+                      replicates=4000)
+    assert_mean_close(h.at(1)["w2"] ** 2, theory.verified_w2_squared(50, 0), "generation 1")
+
+
+@pytest.mark.parametrize("params, words", [({"verifier_knowledge": 100}, "verifier_accuracy"),
+                                           ({"verifier_accuracy": 1.0, "verifier_knowledge": 1}, "at least 2")])
+def test_verifier_knowledge_without_a_verifier_or_too_small_is_refused(params, words):
+    with pytest.raises(ParameterError, match=words):
+        registry.resolve_config("gaussian", "smoke", method="sample", **params)

@@ -127,6 +127,21 @@ def verified_fixed_point(n: int, accuracy: float) -> tuple[float, float]:
     return c * m, m / (n * a * (2 - a))
 
 
+def verified_w2_squared(n: int, knowledge: int = 0) -> float:
+    """E[W2^2] to the truth where a ``replace`` loop settles under a verifier of accuracy 1 that
+    believes its maximum-likelihood fit N(m, s^2) to ``knowledge`` = M real samples (0: the truth
+    itself). What passes is n draws from its belief, so each generation is a fit to them (from
+    generation 2 with exact rejection sampling; the batch envelope of
+    :class:`~autophagy.mitigations.curation.GaussianVerifier`
+    gets there within a few generations):
+    E W2^2 = E m^2 + E s^2 / n + E s^2 c2(n) - 2 E s c1(n) + 1, with E m^2 = 1/M, E s^2 = c2(M),
+    E s = c1(M); and with M = 0 it is generation 1's, a fit to n real samples."""
+    c1n, c2n = float(expected_sigma(1, n, 0)), float(variance_ratio(n, 0))
+    m2, s2, s1 = (0.0, 1.0, 1.0) if knowledge == 0 else (
+        1 / knowledge, float(variance_ratio(knowledge, 0)), float(expected_sigma(1, knowledge, 0)))
+    return m2 + s2 / n + s2 * c2n - 2 * s1 * c1n + 1
+
+
 def truncation_factor(psi: float) -> float:
     """Variance is multiplied by psi^2 each generation when sampling N(mu, (psi sigma)^2)."""
     return psi**2

@@ -86,6 +86,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"generations": 10, "samples": 2000, "eval_samples": 64},
     },
     # chapter 5: the web loop, and the samples the watermark and the detectors are measured on
+    "mitigations/verifier-knowledge": {
+        "smoke": {"generations": 10, "replicates": 300},
+        "default": {"generations": 20, "replicates": 1000},
+        "full": {"generations": 50, "replicates": 2000},
+    },
     "mitigations/self-correction": {
         "smoke": {"generations": 60, "replicates": 300},
         "default": {"generations": 400, "replicates": 1000},

@@ -17,7 +17,7 @@ MEASUREMENTS = ("mean texture", "mean smoothness", "mean symmetry", "mean fracta
 
 def design(features: int) -> tuple[np.ndarray, np.ndarray]:
     """The fixed design, (569, 1 + features): a column of ones and the first ``features``
-    :data:`MEASUREMENTS`, each standardised; and the diagnoses (1 = benign)."""
+    ``MEASUREMENTS``, each standardised; and the diagnoses (1 = benign)."""
     try:
         from sklearn.datasets import load_breast_cancer
     except ImportError:

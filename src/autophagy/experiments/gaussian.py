@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..engine import modes
 from ..engine.loop import LoopSpec
 from ..metrics.distribution import w2_gaussian
@@ -20,9 +22,11 @@ from ..mitigations.correction import towards_truth
 from ..mitigations.curation import GaussianVerifier, reward_curation
 from ..mitigations.selection import central
 from ..models.gaussian import ESTIMATORS, METHODS, Gaussian
-from ..params import ParameterError, choice, number
+from ..params import ParameterError, choice, integer, number
 from .loops import SCREENS, loop_params, training_sets_held
 from .registry import Experiment, register
+
+VERIFIER_SEED = 11  # which fits the verifiers of verifier_knowledge > 0 believe
 
 COLUMNS = {
     "mean": "fitted mean mu_t",
@@ -52,10 +56,22 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
         select = reward_curation(config["reward_target"], config["reward_fraction"])
     verify = None
     if config["verifier_accuracy"] > 0:
-        verify = GaussianVerifier(config["verifier_accuracy"], lambda: made[-1])
+        verify = GaussianVerifier(config["verifier_accuracy"], lambda: made[-1], *verifier_belief(config))
     correct = towards_truth(config["self_correction"]) if config["self_correction"] > 0 else None
     return LoopSpec(make_model=make_model, real=truth.sample, metrics=metrics, truth=truth, select=select,
                     filter=verify, correct=correct)
+
+
+def verifier_belief(config: dict[str, Any]) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """What the verifier holds true: N(0, 1) itself, or, with ``verifier_knowledge`` = M, its
+    maximum-likelihood fit to M real samples, one per replicate (drawn once: the same verifiers
+    in every run)."""
+    known = config["verifier_knowledge"]
+    if known == 0:
+        return 0.0, 1.0
+    rng = np.random.default_rng(VERIFIER_SEED)
+    reps = config["replicates"]
+    return rng.standard_normal(reps) / np.sqrt(known), np.sqrt(rng.chisquare(known - 1, reps) / known)
 
 
 def check(config: dict[str, Any]) -> None:
@@ -68,6 +84,10 @@ def check(config: dict[str, Any]) -> None:
     looks += ["verifier_accuracy"] if config["verifier_accuracy"] > 0 else []
     if config["method"] == "exact" and looks:
         raise ParameterError(f"{looks[0]} needs method=sample (selection and verification look at the points)")
+    if config["verifier_knowledge"] == 1:
+        raise ParameterError("verifier_knowledge=1: a verifier needs at least 2 real samples to fit a variance (0: it knows the truth)")
+    if config["verifier_knowledge"] > 0 and config["verifier_accuracy"] == 0:
+        raise ParameterError("verifier_knowledge is what a verifier learned: set verifier_accuracy > 0 too")
     if config["verifier_accuracy"] > 0 and mode.web:
         raise ParameterError("verifier_accuracy screens the model's own samples: it needs a mode other than web")
     screens = [k for k in SCREENS if config[k] > 0]
@@ -108,6 +128,7 @@ GAUSSIAN = register(Experiment(
         number("reward_fraction", 1.0, "curation: keep the fraction q of samples closest to reward_target", low=0, high=1, low_open=True),
         number("reward_target", 1.0, "curation: the value the narrow reward -abs(x - target) prefers", low=-100, high=100),
         number("verifier_accuracy", 0.0, "verification: a verifier checking samples against the truth, right with this probability (0: none)", low=0, high=1),
+        integer("verifier_knowledge", 0, "verification: real samples the verifier learned the truth from (0: it knows the truth)", low=0, high=10**9),
         number("self_correction", 0.0, "self-correction: move each synthetic sample this fraction of the way to the truth's optimal transport image (0: none)", low=0, high=1),
     ],
     columns=COLUMNS,

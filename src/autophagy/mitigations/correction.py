@@ -17,8 +17,8 @@ from ..models.gaussian import Gaussian, GaussianStats
 
 
 def towards_truth(gamma: float, mu0: float = 0.0, sigma0: float = 1.0) -> Callable[[object, Gaussian], object]:
-    """The correction hook: ``correct(samples, model)`` for a batched :class:`Gaussian`'s
-    samples (an array (replicates, n) or their :class:`GaussianStats`)."""
+    """The correction hook: ``correct(samples, model)`` for a batched :class:`~autophagy.models.gaussian.Gaussian`'s
+    samples (an array (replicates, n) or their :class:`~autophagy.models.gaussian.GaussianStats`)."""
 
     def correct(samples, model: Gaussian):
         scale = (1 - gamma) + gamma * sigma0 / model.sigma  # x' = scale x + shift, per replicate

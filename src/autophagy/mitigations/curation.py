@@ -28,24 +28,28 @@ def reward_curation(target: float, fraction: float, axis: int = 1) -> TopFractio
 
 
 class GaussianVerifier:
-    """Screens a batched Gaussian model's samples (replicates on axis 0) against the truth N(0, 1).
+    """Screens a batched Gaussian model's samples (replicates on axis 0) against what it holds
+    true: N(belief_mu, belief_sigma^2), the truth N(0, 1) unless told otherwise (a verifier
+    that learned the truth from finite data believes its own fit, one per replicate).
 
     ``model()`` returns the model whose samples are screened (its ``mu`` and ``sigma``, one per
     replicate, give the density ratio); the envelope M is the largest ratio in the batch, so
-    the sample most typical of the truth always passes (exact rejection sampling where the
-    ratio is bounded, sigma > 1; nearly so otherwise).
+    the sample most typical of the belief always passes (exact rejection sampling where the
+    ratio is bounded, sigma > belief_sigma; nearly so otherwise).
     """
 
-    def __init__(self, accuracy: float, model: Callable[[], Any]):
+    def __init__(self, accuracy: float, model: Callable[[], Any], belief_mu=0.0, belief_sigma=1.0):
         if not 0 <= accuracy <= 1:
             raise ValueError("accuracy must be in [0, 1]")
         self.accuracy, self.model = accuracy, model
+        self.belief_mu, self.belief_sigma = np.asarray(belief_mu, dtype=float), np.asarray(belief_sigma, dtype=float)
 
     def acceptance(self, samples: np.ndarray) -> np.ndarray:
         """The informed verdict's probability of accepting each sample (shaped like ``samples``)."""
         model = self.model()
         z = (samples - model.mu[:, None]) / np.maximum(model.sigma, 1e-300)[:, None]
-        log_ratio = 0.5 * (z**2 - samples**2)
+        believed = (samples - np.reshape(self.belief_mu, (-1, 1))) / np.reshape(self.belief_sigma, (-1, 1))
+        log_ratio = 0.5 * (z**2 - believed**2)
         return np.exp(log_ratio - log_ratio.max(axis=-1, keepdims=True))
 
     def __call__(self, samples: np.ndarray, origin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
