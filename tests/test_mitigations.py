@@ -456,3 +456,36 @@ def test_a_verifier_that_knows_the_truth_settles_where_a_fit_to_real_data_is():
 def test_verifier_knowledge_without_a_verifier_or_too_small_is_refused(params, words):
     with pytest.raises(ParameterError, match=words):
         registry.resolve_config("gaussian", "smoke", method="sample", **params)
+
+
+# --- verification of synthetic labels: the phase transition ---------------------------------
+
+
+def test_verified_classifier_accuracy_matches_its_closed_form():
+    from autophagy.models.mixture_classifier import verified_accuracies
+
+    frame = verified_accuracies([40, 400], [0.6, 0.8], label_noise=0.7, features=8, separation=1.2,
+                                replicates=3000, seed=5)
+    for (n, a), cell in frame.groupby(["n", "verifier_accuracy"]):
+        assert_mean_close(cell["test_accuracy"], theory.verified_classifier_accuracy(n, a, 0.7, 8, 1.2), f"n={n} a={a}")
+
+
+def test_kept_labels_are_right_more_often_than_not_exactly_when_the_verifier_beats_the_label_noise():
+    for p in (0.3, 0.6, 0.9):
+        assert theory.kept_label_noise(p, p) == pytest.approx(0.5)
+        assert theory.kept_label_noise(p, p + 0.05) < 0.5 < theory.kept_label_noise(p, p - 0.05)
+
+
+def test_the_transition_sharpens_into_a_step_at_the_label_noise_as_the_kept_data_grow():
+    from scipy.stats import norm
+
+    below, above = (theory.verified_classifier_accuracy(10**6, a, 0.7, 20, 1.0) for a in (0.65, 0.75))
+    assert below == pytest.approx(1 - norm.cdf(1.0), abs=1e-3) and above == pytest.approx(norm.cdf(1.0), abs=1e-3)
+
+
+def test_a_verifier_that_keeps_nothing_is_one_line_parameter_error():
+    from autophagy.models.mixture_classifier import verified_accuracies
+
+    with pytest.raises(ParameterError, match="keeps nothing") as err:
+        verified_accuracies([10], [0.0], label_noise=0.0)
+    assert "\n" not in str(err.value)

@@ -91,6 +91,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"generations": 20, "replicates": 1000},
         "full": {"generations": 50, "replicates": 2000},
     },
+    "mitigations/verifier-transition": {
+        "smoke": {"largest": 500, "replicates": 100},
+        "default": {"largest": 5000, "replicates": 400},
+        "full": {"largest": 50_000, "replicates": 1000},
+    },
     "mitigations/self-correction": {
         "smoke": {"generations": 60, "replicates": 300},
         "default": {"generations": 400, "replicates": 1000},
