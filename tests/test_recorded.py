@@ -14,8 +14,8 @@ from autophagy.runner import resolve_config
 NAMES = recorded.names()
 
 
-# the evidence chapters 3 and 4 read: each loop beside its real-only control, and the anchors' protocols
-EVIDENCE = ([f"mnist-ddpm-{arm}" for arm in ("replace", "fresh", "accumulate", "control", "select")]
+# the evidence chapters 3 to 5 read: each loop beside its real-only control, and the anchors' protocols
+EVIDENCE = ([f"mnist-ddpm-{arm}" for arm in ("replace", "fresh", "accumulate", "control", "select", "selfcorrect")]
             + [f"fashion-gan-{arm}" for arm in ("psi1", "psi0.7", "control")]
             + [f"gpt-{arm}" for arm in ("replace", "fresh", "accumulate", "control")]
             + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")]
