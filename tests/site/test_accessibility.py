@@ -7,12 +7,11 @@ _build/screenshots/axe/. axe.min.js is the pinned copy in _vendor/axe-core
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
 import pytest
-from test_browser import DESKTOP, EDITIONS, PHONE, ROOT, SHOTS, site_pages
+from test_browser import DESKTOP, EDITIONS, PHONE, ROOT, keep_findings, on_page, site_pages
 
 pytestmark = pytest.mark.slow
 AXE = ROOT / "_vendor" / "axe-core" / "axe.min.js"
@@ -35,6 +34,13 @@ RUN = """async () => {
 }"""
 
 
+def run_axe(page) -> list[dict]:
+    """axe-core's violations on the loaded ``page``, once its images and math have settled."""
+    page.evaluate(SETTLE)
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(RUN)
+
+
 def summary(violations: list[dict]) -> list[str]:
     """One line per rule: impact, rule, what it asks, how many nodes and the first of them."""
     return [f"{v['impact']} {v['rule']} ({v['help']}): {len(v['nodes'])} nodes, e.g. {v['nodes'][0]}"
@@ -47,17 +53,8 @@ def test_page_has_no_serious_accessibility_violation(edition, rel, width, browse
     if not AXE.exists():
         pytest.fail(f"no axe-core at {AXE.relative_to(ROOT)}: run `make validators`")
     url = request.getfixturevalue("site_url" if edition == "full" else "student_url")
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    try:
-        page.goto(f"{url}/{rel}", wait_until="load")
-        page.evaluate(SETTLE)
-        page.add_script_tag(path=str(AXE))
-        violations = page.evaluate(RUN)
-    finally:
-        page.close()
-    out = SHOTS / "axe" / edition / f"{rel.replace('/', '__').removesuffix('.html')}-{width}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(violations, indent=1))
+    violations = on_page(browser, f"{url}/{rel}", width, run_axe)
+    keep_findings("axe", edition, rel, width, violations)
     where = f"{edition} {rel} at {width} px"
     lesser = [v for v in violations if v["impact"] not in FAILING]
     if lesser:

@@ -179,18 +179,28 @@ def layout_problems(m: dict, width: int) -> list[str]:
 EDITIONS = {"full": SITE, "student": STUDENT}
 
 
+def on_page(browser, url: str, width: int, read):
+    """What ``read(page)`` returns for ``url`` loaded in a window ``width`` px wide."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.goto(url, wait_until="load")
+        return read(page)
+    finally:
+        page.close()
+
+
+def keep_findings(kind: str, edition: str, rel: str, width: int, findings) -> None:
+    """Save what a check found on one page, as JSON under _build/screenshots/KIND/EDITION/."""
+    out = SHOTS / kind / edition / f"{rel.replace('/', '__').removesuffix('.html')}-{width}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(findings, indent=1))
+
+
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 @pytest.mark.parametrize("edition,rel", [(e, rel) for e, site in EDITIONS.items() for rel in site_pages(site)])
 def test_layout_fits_the_column(edition, rel, width, browser, request):
     url = request.getfixturevalue("site_url" if edition == "full" else "student_url")
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    try:
-        page.goto(f"{url}/{rel}", wait_until="load")
-        measured = page.evaluate(MEASURE)
-    finally:
-        page.close()
-    out = SHOTS / "layout" / edition / f"{rel.replace('/', '__').removesuffix('.html')}-{width}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(measured, indent=1))
+    measured = on_page(browser, f"{url}/{rel}", width, lambda page: page.evaluate(MEASURE))
+    keep_findings("layout", edition, rel, width, measured)
     problems = layout_problems(measured, width)
     assert not problems, f"{edition} {rel} at {width} px:\n  " + "\n  ".join(dict.fromkeys(problems))
