@@ -5,7 +5,7 @@ Data: y = +1 or -1 with equal chance, x | y ~ N(y mu, I_d). A generator labels e
 with probability ``label_noise`` p; a verifier of accuracy a keeps a correctly labelled example
 with probability a and a wrongly labelled one with probability 1 - a; the learner averages
 label * x over the first n examples kept (the mean-difference classifier) and predicts
-sign(w . x). Its test accuracy is exact, Phi(w . mu / |w|), so no test set is drawn.
+``sign(w . x)``. Its test accuracy is exact, ``Phi(w . mu / norm(w))``, so no test set is drawn.
 """
 
 from __future__ import annotations
