@@ -217,6 +217,7 @@ def test_export_to_a_path_that_cannot_be_written_gives_one_line_exit_2(tmp_path,
 # as `python -m autophagy.cli` does: the interrupt falls while the command line starts.
 _INTERRUPT_AT_IMPORT = """
 import os, runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal, even where the runner ignores SIGINT
 trigger, marker = sys.argv[1], sys.argv[2]
 assert trigger not in sys.modules, trigger
 class Interrupt:
