@@ -125,6 +125,37 @@ def test_categorical_checkpoint_restores_the_same_future():
     assert one.keys() == two.keys() and all(np.array_equal(one[k], two[k]) for k in one)
 
 
+# -- a rare class under neutral drift (issue: who disappears first) ---------------------------
+
+
+def test_rare_class_label_counts_are_gone_when_the_exact_chain_says():
+    n, count, reps = 100, 5, 4000
+    model, rng = Categorical(reps, [count / n, 1 - count / n]), np.random.default_rng(3)
+    gone_at = {5: None, 20: None, 80: None}
+    for t in range(1, 81):
+        model.fit(model.sample(n, rng))
+        if t in gone_at:
+            gone_at[t] = (model.probabilities()[:, 0] == 0).astype(float)
+    exact = theory.rare_class_gone_by(80, n, count)
+    for t, gone in gone_at.items():
+        assert_mean_close(gone, exact[t], f"gone by {t}")
+
+
+def test_a_rare_class_is_lost_with_probability_one_minus_its_share():
+    gone = theory.rare_class_gone_by(4000, 50, 2)
+    assert gone[-1] == pytest.approx(theory.rare_class_loss_probability(2 / 50), abs=1e-9)
+    assert (np.diff(gone) >= 0).all()
+
+
+def test_kimura_ohtas_loss_time_approaches_the_exact_chains_as_n_grows():
+    def exact_mean_time(n: int, count: int) -> float:
+        gone = theory.rare_class_gone_by(60 * n, n, count)
+        return float(np.sum(gone[-1] - gone[:-1]) / gone[-1])  # sum over g of P(T > g | loss)
+
+    gaps = [abs(exact_mean_time(n, n // 50) / theory.rare_class_loss_time(n, 0.02) - 1) for n in (100, 400)]
+    assert gaps[1] < gaps[0] < 0.1
+
+
 # -- regression ----------------------------------------------------------------------------
 
 

@@ -197,6 +197,40 @@ def time_to_one_symbol(p, n: int) -> float:
     q = q[q > 0]
     return float(-2 * n * (q * np.log(q)).sum())
 
+# A rare class among N labels, each generation's labels drawn from the last one's shares (neutral
+# Wright-Fisher drift of its count): lost for good with probability 1 - p, the time to loss from
+# the exact chain or, for large N, Kimura and Ohta's diffusion approximation.
+
+
+def wright_fisher_transition(n: int) -> np.ndarray:
+    """P[i, j]: the chance that a class with i of n labels has j in the next generation."""
+    from scipy.stats import binom
+
+    states = np.arange(n + 1)
+    return binom.pmf(states[None, :], n, states[:, None] / n)
+
+
+def rare_class_gone_by(generations: int, n: int, count: int) -> np.ndarray:
+    """P(the class is gone by generation g), g = 0..generations, from ``count`` of n labels
+    (the exact chain)."""
+    move, state = wright_fisher_transition(n), np.zeros(n + 1)
+    state[count] = 1.0
+    gone = [state[0]]
+    for _ in range(generations):
+        state = state @ move
+        gone.append(state[0])
+    return np.array(gone)
+
+
+def rare_class_loss_probability(share: float) -> float:
+    """1 - p: neutral drift keeps a class for good only by taking over, with chance its share."""
+    return 1.0 - share
+
+
+def rare_class_loss_time(n: int, share: float) -> float:
+    """E[generations to loss | loss] ~ -2 N p ln p / (1 - p) (Kimura and Ohta, for large N)."""
+    return -2 * n * share * np.log(share) / (1 - share)
+
 
 # -- linear regression with a fixed design (Gerstgrasser et al. 2024) ------------------------
 
