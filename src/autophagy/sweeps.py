@@ -37,7 +37,7 @@ from . import __version__
 from .cluster import Cluster, Task
 from .engine.store import RECORDS, parquet_bytes, read_records, vouched_metrics
 from .experiments import get, resolve_config
-from .files import atomic_write, display_path, is_stale_temporary
+from .files import atomic_write, display_path, holds_only_leftovers, remove_stale_temporaries
 from .params import ParameterError
 from .runner import run_in_folder, save_figures
 
@@ -166,7 +166,7 @@ class SweepDir:
                                      "choose a new directory")
         elif (path / "config.json").exists():
             raise ParameterError(f"--out {display_path(path)} holds a run, not a sweep: choose a new directory")
-        elif path.is_dir() and any(p.name != ".lock" and not is_stale_temporary(p) for p in path.iterdir()):
+        elif path.is_dir() and not holds_only_leftovers(path):
             raise ParameterError(f"--out {display_path(path)} is not empty and holds no sweep: choose a new directory")
         lock = path / ".lock"
         if lock.exists():
@@ -195,8 +195,7 @@ class SweepDir:
         self._lock.write(str(os.getpid()))
         self._lock.flush()
         if not (self.path / SPEC).exists():  # written first: a folder with cells/ holds a sweep
-            for stale in filter(is_stale_temporary, self.path.iterdir()):  # left by a client killed mid-write
-                stale.unlink()
+            remove_stale_temporaries(self.path)  # left by a client killed mid-write
             spec = {**self.spec.as_json(), "cells": [vars(c) for c in self.spec.cells()]}
             atomic_write(self.path / SPEC, json.dumps(spec, indent=2).encode())
         (self.path / "cells").mkdir(exist_ok=True)

@@ -136,9 +136,8 @@ def verified_w2_squared(n: int, knowledge: int = 0) -> float:
     gets there within a few generations):
     E W2^2 = E m^2 + E s^2 / n + E s^2 c2(n) - 2 E s c1(n) + 1, with E m^2 = 1/M, E s^2 = c2(M),
     E s = c1(M); and with M = 0 it is generation 1's, a fit to n real samples."""
-    c1n, c2n = float(expected_sigma(1, n, 0)), float(variance_ratio(n, 0))
-    m2, s2, s1 = (0.0, 1.0, 1.0) if knowledge == 0 else (
-        1 / knowledge, float(variance_ratio(knowledge, 0)), float(expected_sigma(1, knowledge, 0)))
+    c1n, c2n = _chi_moments(n, 0)
+    m2, s2, s1 = (0.0, 1.0, 1.0) if knowledge == 0 else (1 / knowledge, *_chi_moments(knowledge, 0)[::-1])
     return m2 + s2 / n + s2 * c2n - 2 * s1 * c1n + 1
 
 

@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..files import atomic_write, display_path, is_stale_temporary
+from ..files import atomic_write, display_path, holds_only_leftovers, remove_stale_temporaries
 from ..params import ParameterError
 
 
@@ -200,7 +200,7 @@ class RunDir:
                     f"--out {self.path} holds a {old['experiment']} run with other settings "
                     f"({', '.join(changed)}): choose a new directory to run these"
                 )
-        elif self.path.is_dir() and any(p.name != ".lock" and not is_stale_temporary(p) for p in self.path.iterdir()):
+        elif self.path.is_dir() and not holds_only_leftovers(self.path):
             raise ParameterError(f"--out {self.path} is not empty and holds no run: choose a new directory")
 
     def __enter__(self) -> "RunDir":
@@ -225,8 +225,7 @@ class RunDir:
                 self._lock = None
                 self._created = self._made_lock = None  # the live run's: never remove them
                 raise ParameterError(f"--out {display_path(self.path)} is being written by another live run: wait for it or choose a new directory") from None
-            for stale in filter(is_stale_temporary, self.path.iterdir()):  # left by a process killed mid-write
-                stale.unlink()
+            remove_stale_temporaries(self.path)  # left by a process killed mid-write
             config_path = self.path / "config.json"
             if not config_path.exists():
                 atomic_write(config_path, json.dumps(self.config, indent=2).encode())

@@ -47,9 +47,6 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     fisher = rows / len(design) * (design * (p * (1 - p))[:, None]).T @ design  # N rows' information
     real_model = LogisticRegression(reps, theta_star, design)
 
-    def real(n: int, rng) -> np.ndarray:
-        return real_model.sample(n, rng)
-
     def metrics(model: LogisticRegression, step) -> dict[str, Any]:
         gap = model.theta - theta_star
         predicted = (model.theta @ design.T) > 0
@@ -57,7 +54,7 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
                 "accuracy": (predicted == (diagnoses > 0.5)).mean(axis=1),
                 "slope_norm": np.linalg.norm(model.theta[:, 1:], axis=1)}
 
-    return LoopSpec(make_model=lambda: LogisticRegression(reps, theta_star, design), real=real, metrics=metrics,
+    return LoopSpec(make_model=lambda: LogisticRegression(reps, theta_star, design), real=real_model.sample, metrics=metrics,
                     truth=real_model)
 
 
