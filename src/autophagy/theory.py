@@ -209,16 +209,55 @@ def wright_fisher_transition(n: int) -> np.ndarray:
     return binom.pmf(states[None, :], n, states[:, None] / n)
 
 
-def rare_class_gone_by(generations: int, n: int, count: int) -> np.ndarray:
-    """P(the class is gone by generation g), g = 0..generations, from ``count`` of n labels
-    (the exact chain)."""
-    move, state = wright_fisher_transition(n), np.zeros(n + 1)
-    state[count] = 1.0
+def _gone_along_chain(state: np.ndarray, generations: int) -> np.ndarray:
+    """P(count 0) at each step of the Wright-Fisher chain started from the distribution ``state``."""
+    move = wright_fisher_transition(len(state) - 1)
     gone = [state[0]]
     for _ in range(generations):
         state = state @ move
         gone.append(state[0])
     return np.array(gone)
+
+
+def rare_class_gone_by(generations: int, n: int, count: int) -> np.ndarray:
+    """P(the class is gone by generation g), g = 0..generations, from ``count`` of n labels
+    (the exact chain)."""
+    state = np.zeros(n + 1)
+    state[count] = 1.0
+    return _gone_along_chain(state, generations)
+
+
+def rare_class_lost_by(generations: int, n: int, share: float) -> np.ndarray:
+    """P(gone by generation g), g = 0..generations, for a class of share p in the real data:
+    generation 1 counts n real labels, Binomial(n, p), and each later generation n labels
+    drawn from the previous one's shares (the exact chain; 0 at g = 0)."""
+    from scipy.stats import binom
+
+    first = binom.pmf(np.arange(n + 1), n, share)
+    return np.concatenate([[0.0], _gone_along_chain(first, generations - 1)])
+
+
+def rare_class_loss_time_within(generations: int, n: int, share: float) -> float:
+    """E[generation of loss | lost by ``generations``], from the exact chain of
+    :func:`rare_class_lost_by` (what a run of that many generations can measure)."""
+    gone = rare_class_lost_by(generations, n, share)
+    return float(np.sum(np.arange(generations + 1)[1:] * np.diff(gone)) / gone[-1])
+
+
+def argmax_share(share, separation: float):
+    """The minority's share after one generation labelled by the Bayes classifier's argmax.
+
+    Two classes with unit-variance Gaussian features, the minority's mean ``separation`` above
+    the majority's: the classifier says "minority" above x* = L / separation (from the midpoint),
+    L = ln((1 - p) / p), so the share becomes
+    p Phi(separation/2 - L/separation) + (1 - p) Phi(-separation/2 - L/separation) < p
+    (Taori and Hashimoto 2023: argmax labels amplify the majority; sampled labels keep p on average).
+    """
+    from scipy.stats import norm
+
+    p = np.asarray(share, dtype=float)
+    cut = np.log((1 - p) / p) / separation
+    return p * norm.cdf(separation / 2 - cut) + (1 - p) * norm.cdf(-separation / 2 - cut)
 
 
 def rare_class_loss_probability(share: float) -> float:

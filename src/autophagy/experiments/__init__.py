@@ -1,7 +1,7 @@
 """Named experiments (a registry): importing this package registers every one of them."""
 
 from . import gaussian  # noqa: F401  (registers)
-from . import categorical, gmm, kde, logistic, regression  # noqa: F401  (register)
+from . import categorical, gmm, kde, logistic, rare_class, regression  # noqa: F401  (register)
 from . import text  # noqa: F401  (registers)
 from . import images  # noqa: F401  (registers mnist-ddpm and fashion-gan)
 from . import mitigation  # noqa: F401  (registers the sweeps and the arena)

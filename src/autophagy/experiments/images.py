@@ -47,9 +47,26 @@ COLUMNS = {
     "coverage": "share of real images with a sample among their nearest neighbours",
     "class_entropy": "entropy (bits) of the predicted classes; log2(10) = 3.32 when balanced",
     "confidence": "mean top-class probability of the classifier (quality)",
+    **{f"share_{k}": f"share of the samples the classifier puts in class {k}" for k in range(10)},
+    "rare_labels": "rare_class set: the rare class's share of the training set's labels (NaN for a model without labels)",
+    "rare_prompted": "rare_class set: mean classifier probability of the rare class on samples drawn with its "
+                     "label (conditional models; NaN otherwise)",
 }
 GRID_SEED = 2024  # the latent seeds of the sample grids: the same at every generation
 CORRECTION_SEED = 7  # which real images the self-correction pool holds: the same in every run
+RARE_SEED = 13  # which images of the rare class the real data keeps: the same in every run
+PROMPTED = 32  # samples drawn with the rare class's label, each generation
+
+
+def with_rare_class(images: np.ndarray, labels: np.ndarray, rare: int, share: float) -> np.ndarray:
+    """``images`` with the class ``rare`` thinned to ``share`` of the whole (the same images
+    in every run; the other classes kept whole)."""
+    rare_at, other = np.flatnonzero(labels == rare), np.flatnonzero(labels != rare)
+    kept = max(1, round(share / (1 - share) * len(other)))
+    if kept > len(rare_at):
+        raise ParameterError(f"rare_share={share:g} asks for {kept} images of class {rare}, which has {len(rare_at)}")
+    chosen = np.random.default_rng(RARE_SEED).choice(rare_at, kept, replace=False)
+    return images[np.sort(np.concatenate([other, chosen]))]
 
 
 class RealImages:
@@ -71,7 +88,9 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
     from ..models.fitcache import FirstFitCache
 
     net = classifier(dataset, config["classifier_images"])
-    train = RealImages(DATASETS[dataset]("train")[0])
+    images, labels = DATASETS[dataset]("train")
+    rare = config["rare_class"]
+    train = RealImages(images if rare < 0 else with_rare_class(images, labels, rare, config["rare_share"]))
     test = DATASETS[dataset]("test")[0]
     scorer = ImageScorer(net, test[: config["eval_samples"]])
 
@@ -82,7 +101,19 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
         return model
 
     def metrics(model, step: Step) -> dict[str, float]:
-        return scorer(model.sample(config["eval_samples"], step.rng))
+        return {**scorer(model.sample(config["eval_samples"], step.rng)), **rare_metrics(model, step)}
+
+    def rare_metrics(model, step: Step) -> dict[str, float]:
+        """What the model still has of the rare class: its share of the labels it learned from,
+        and how surely the classifier sees the class in pictures drawn with its label."""
+        if rare < 0:
+            return {"rare_labels": np.nan, "rare_prompted": np.nan}
+        label_share = getattr(model, "label_share", None)
+        out = {"rare_labels": float(label_share[rare]) if label_share is not None else np.nan, "rare_prompted": np.nan}
+        if getattr(model, "config", {}).get("conditional"):
+            prompted = model.sample(PROMPTED, step.rng, labels=np.full(PROMPTED, rare))
+            out["rare_prompted"] = float(net.probabilities(prompted)[:, rare].mean())
+        return out
 
     def artifacts(model, step: Step) -> None:
         """The sample grid of the first chain (the same latent seeds at every generation)."""
@@ -181,6 +212,9 @@ def _image_params(eval_samples: int, lr: float) -> list:
         integer("channels", 32, "base channel width of the networks (fixed by the starting model when pretrained)", low=4, high=256),
         number("self_correction", 0.0, "self-correction: blend each synthetic image with this weight with its nearest real one (0: none)", low=0, high=1),
         integer("correction_pool", 10_000, "self-correction: real training images the corrector knows", low=1, high=60_000),
+        integer("rare_class", -1, "the class kept rare in the real training data (-1: none, all classes whole)", low=-1, high=9),
+        number("rare_share", 0.02, "rare_class set: its share of the real training data", low=0, high=1,
+               low_open=True, high_open=True),
     ]
 
 

@@ -193,7 +193,8 @@ def class_entropy(probabilities: np.ndarray, classes: int = 10) -> float:
 class ImageScorer:
     """Scores image sets against ``reference`` real images with ``net``'s features."""
 
-    NAMES = ("fid", "precision", "recall", "density", "coverage", "class_entropy", "confidence")
+    NAMES = ("fid", "precision", "recall", "density", "coverage", "class_entropy", "confidence",
+             *(f"share_{k}" for k in range(10)))
 
     def __init__(self, net: Classifier, reference: np.ndarray, nearest_k: int = 5):
         self.net, self.nearest_k = net, nearest_k
@@ -212,6 +213,7 @@ class ImageScorer:
             **{k: float(v) for k, v in prdc.items()},
             "class_entropy": class_entropy(probs),
             "confidence": float(probs.max(1).mean()),
+            **{f"share_{k}": float(v) for k, v in enumerate(np.bincount(probs.argmax(1), minlength=10) / len(probs))},
         }
 
 
