@@ -374,8 +374,28 @@ def test_curation_parameters_are_refused_where_they_cannot_act():
         autophagy.run("gaussian", verifier_accuracy=0.5, profile="smoke", progress=False)
     with pytest.raises(ParameterError, match="not both"):
         autophagy.run("gaussian", method="sample", central_fraction=0.5, reward_fraction=0.5, profile="smoke")
-    with pytest.raises(ParameterError, match="web"):
-        autophagy.run("gaussian", method="sample", mode="web", verifier_accuracy=0.5, profile="smoke")
+
+
+@pytest.mark.parametrize("share", [0.3, 0.8])
+def test_a_perfect_verifier_on_a_web_pool_passes_what_is_distributed_like_the_truth(share):
+    """A pool of real N(0, 1) and a share s of the model's N(0.5, 0.6^2): a perfect verifier
+    that knows s (not which samples) accepts in proportion to p_real / p_pool."""
+    mu, sigma, n = 0.5, 0.6, 400_000
+    rng = np.random.default_rng(12)
+    synthetic = rng.random((1, n)) < share
+    pool = np.where(synthetic, mu + sigma * rng.standard_normal((1, n)), rng.standard_normal((1, n)))
+    verifier = GaussianVerifier(1.0, lambda: _Model(mu, sigma))
+    kept = pool[verifier(pool, synthetic.astype(np.int32), rng)]
+    assert_mean_close(kept, 0.0, "kept mean")
+    assert_variance_close(kept, 1.0, "kept variance")
+
+
+def test_the_web_loop_with_a_verifier_stays_nearer_the_truth_than_the_plain_web():
+    ends = {a: autophagy.run("gaussian", method="sample", mode="web", samples=N, generations=20, replicates=300,
+                             verifier_accuracy=a, web_max=0.9, progress=False, seed=4).at(20)["w2"].to_numpy()
+            for a in (0.0, 0.9)}
+    gap = ends[0.0].mean() - ends[0.9].mean()
+    assert gap > 4 * np.hypot(*(v.std(ddof=1) / np.sqrt(v.size) for v in ends.values()))
 
 
 # --- self-correction (Gillman et al.) ---------------------------------------------------

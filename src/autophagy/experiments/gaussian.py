@@ -88,8 +88,6 @@ def check(config: dict[str, Any]) -> None:
         raise ParameterError("verifier_knowledge=1: a verifier needs at least 2 real samples to fit a variance (0: it knows the truth)")
     if config["verifier_knowledge"] > 0 and config["verifier_accuracy"] == 0:
         raise ParameterError("verifier_knowledge is what a verifier learned: set verifier_accuracy > 0 too")
-    if config["verifier_accuracy"] > 0 and mode.web:
-        raise ParameterError("verifier_accuracy screens the model's own samples: it needs a mode other than web")
     screens = [k for k in SCREENS if config[k] > 0]
     if config["method"] == "exact" and screens:
         raise ParameterError(f"{screens[0]} > 0 needs method=sample (a screen looks at the points)")

@@ -184,8 +184,10 @@ MITIGATIONS = {
     "provenance": "drop what carries an origin label (a share provenance of producers label)",
     "watermark": "text: every model watermarks; the scraper drops text with z > watermark_z",
     "self-correction": "gaussian: each synthetic sample moved self_correction of the way to the truth (Gillman et al.)",
+    "verification": "gaussian: a verifier fitted to verifier_knowledge real samples, informed with probability "
+                    "verifier_accuracy, screens the scrape (Feng et al.)",
 }
-ONLY = {"watermark": "text", "self-correction": "gaussian"}  # mitigations that exist for one modality
+ONLY = {"watermark": "text", "self-correction": "gaussian", "verification": "gaussian"}  # mitigations that exist for one modality
 
 
 def _mitigation_overrides(mitigation: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +202,8 @@ def _mitigation_overrides(mitigation: str, config: dict[str, Any]) -> dict[str, 
         "provenance": {**web, "provenance": config["provenance"]},
         "watermark": {**web, "watermark_delta": config["watermark_delta"], "watermark_z": config["watermark_z"]},
         "self-correction": {**web, "self_correction": config["self_correction"]},
+        "verification": {**web, "verifier_accuracy": config["verifier_accuracy"],
+                         "verifier_knowledge": config["verifier_knowledge"]},
     }[mitigation]
 
 
@@ -293,6 +297,10 @@ ARENA = register(Experiment(
         number("watermark_delta", 2.0, "watermark: logit bias on green tokens", low=0, high=20, low_open=True),
         number("watermark_z", 4.0, "watermark: z-score above which scraped text is dropped", low=0, high=100, low_open=True),
         number("self_correction", 0.5, "self-correction: the fraction of the way to the truth", low=0, high=1, low_open=True),
+        number("verifier_accuracy", 0.9, "verification: how often the verifier's verdict is informed", low=0, high=1,
+               low_open=True),
+        integer("verifier_knowledge", 1000, "verification: the real samples the verifier learned the truth from "
+                "(0: it knows the truth)", low=0, high=10**7),
     ],
     columns=ARENA_COLUMNS,
     profiles={

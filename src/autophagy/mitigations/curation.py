@@ -11,6 +11,11 @@
   accepts at random at the same average rate, so what passes is, in distribution, the mixture
   a * truth + (1 - a) * model: like `fresh` data of real fraction a, without drawing any
   real data (:func:`autophagy.theory.verified_fixed_point`).
+
+  On a scraped pool that mixes real data with a share s of synthetic data (the web modes) the
+  informed verdict accepts with probability proportional to p_real / p_pool, where
+  p_pool = (1 - s) p_real + s p_model, so that what passes is again distributed like real data.
+  The verifier knows s, the pool's synthetic share, but not which samples are synthetic.
 """
 
 from __future__ import annotations
@@ -44,16 +49,25 @@ class GaussianVerifier:
         self.accuracy, self.model = accuracy, model
         self.belief_mu, self.belief_sigma = np.asarray(belief_mu, dtype=float), np.asarray(belief_sigma, dtype=float)
 
-    def acceptance(self, samples: np.ndarray) -> np.ndarray:
-        """The informed verdict's probability of accepting each sample (shaped like ``samples``)."""
+    def acceptance(self, samples: np.ndarray, synthetic_share=1.0) -> np.ndarray:
+        """The informed verdict's probability of accepting each sample (shaped like ``samples``)
+        from a pool whose share ``synthetic_share`` (one per replicate, or one number) the
+        model made: r / ((1 - s) r + s), r = p_belief / p_model, scaled so the batch's most
+        acceptable sample passes."""
         model = self.model()
-        z = (samples - model.mu[:, None]) / np.maximum(model.sigma, 1e-300)[:, None]
-        believed = (samples - np.reshape(self.belief_mu, (-1, 1))) / np.reshape(self.belief_sigma, (-1, 1))
-        log_ratio = 0.5 * (z**2 - believed**2)
-        return np.exp(log_ratio - log_ratio.max(axis=-1, keepdims=True))
+        sigma = np.maximum(model.sigma, 1e-300)[:, None]
+        z = (samples - model.mu[:, None]) / sigma
+        belief_sigma = np.reshape(self.belief_sigma, (-1, 1))
+        believed = (samples - np.reshape(self.belief_mu, (-1, 1))) / belief_sigma
+        log_ratio = 0.5 * (z**2 - believed**2) + np.log(sigma / belief_sigma)
+        share = np.reshape(np.asarray(synthetic_share, dtype=float), (-1, 1))
+        with np.errstate(divide="ignore"):  # s = 1 (all synthetic) or s = 0 (all real) are the ends
+            log_accept = -np.logaddexp(np.log1p(-share), np.log(share) - log_ratio)
+        return np.exp(log_accept - log_accept.max(axis=-1, keepdims=True))
 
     def __call__(self, samples: np.ndarray, origin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        informed = self.acceptance(np.asarray(samples, dtype=float))
+        synthetic_share = (np.asarray(origin) != 0).mean(axis=-1)  # how much of the pool, not which samples
+        informed = self.acceptance(np.asarray(samples, dtype=float), synthetic_share)
         at_random = informed.mean(axis=-1, keepdims=True)
         listens = rng.random(informed.shape) < self.accuracy
         return rng.random(informed.shape) < np.where(listens, informed, at_random)
