@@ -422,3 +422,38 @@ def verified_classifier_accuracy(n: int, accuracy: float, label_noise: float, d:
     b2 = 2 * g_x[None, None, :] / n
     acc = stats.norm.cdf(r * a / np.sqrt(a**2 + b2))
     return float(np.einsum("k,h,g,khg->", weights_k, h_w, g_w, acc))
+
+
+# -- tails and scaling (Dohmatob et al. 2024) ---
+# Hutter's memoriser of K tokens, tested on p (Zipf: p_i proportional to i^-beta) and trained on T
+# tokens of q (p itself, p cut at rank k, or a mixture); the tests and chapter 5 hold runs of
+# autophagy.experiments.tails against these.
+
+
+def memoriser_error(train_sizes, truth, training) -> np.ndarray:
+    """E[test error] = sum_i p_i (1 - q_i)^T of a memoriser trained on T tokens of q
+    (``training``), tested on p (``truth``), for each T of ``train_sizes`` (exact; log1p keeps
+    (1 - q_i)^T accurate for tiny q_i and large T)."""
+    t = np.asarray(train_sizes, dtype=float)
+    with np.errstate(divide="ignore"):  # q_i = 1 gives log 0 = -inf: (1 - q_i)^T = 0
+        log_unseen = np.log1p(-np.asarray(training, dtype=float))
+    return np.exp(t[..., None] * log_unseen) @ np.asarray(truth, dtype=float)
+
+
+def tail_plateau(truth, rank: int) -> float:
+    """sum_{i > k} p_i: the error of a memoriser trained on p cut at rank k once T is large (it
+    never sees the tail), however many tokens it is given."""
+    return float(np.asarray(truth, dtype=float)[rank:].sum())
+
+
+def tail_plateau_approx(rank, beta: float):
+    """k^-(beta-1) / ((beta-1) zeta(beta)): sum_{i > k} p_i for large k under the infinite Zipf
+    law p_i = i^-beta / zeta(beta)."""
+    from scipy import special
+
+    return np.asarray(rank, dtype=float) ** (1 - beta) / ((beta - 1) * special.zeta(beta))
+
+
+def clean_scaling_exponent(beta: float) -> float:
+    """c = 1 - 1/beta: trained on clean Zipf data the memoriser's error falls as T^-c (Hutter 2021)."""
+    return 1 - 1 / beta
