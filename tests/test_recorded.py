@@ -15,7 +15,8 @@ NAMES = recorded.names()
 
 
 # the evidence chapters 3 to 5 read: each loop beside its real-only control, and the anchors' protocols
-EVIDENCE = ([f"mnist-ddpm-{arm}" for arm in ("replace", "fresh", "accumulate", "control", "select", "selfcorrect")]
+EVIDENCE = ([f"mnist-ddpm-{arm}" for arm in ("replace", "fresh", "accumulate", "control", "select", "selfcorrect",
+                                              "rare", "rare-control")]
             + [f"fashion-gan-{arm}" for arm in ("psi1", "psi0.7", "control")]
             + [f"gpt-{arm}" for arm in ("replace", "fresh", "accumulate", "control")]
             + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")]

@@ -20,11 +20,11 @@ from autophagy.book.claims import FAILS, HOLDS, UNCLEAR, collected
 
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTED_DIR = ROOT / "_build" / "executed" / "book"
-CHAPTERS = ("01_", "02_", "03_", "04_", "05_")
+CHAPTERS = ("01_", "02_", "03_", "04_", "05_", "06_")
 
 
 def executed_chapters(folder: Path = EXECUTED_DIR) -> list[Path]:
-    """The executed notebooks of chapters 1-5 in ``folder``."""
+    """The executed notebooks of chapters 1-6 in ``folder``."""
     return sorted(p for p in folder.glob("*.ipynb") if p.name.startswith(CHAPTERS))
 
 

@@ -85,7 +85,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"generations": 6, "samples": 500, "eval_samples": 48},
         "full": {"generations": 10, "samples": 2000, "eval_samples": 64},
     },
-    # chapter 5: the web loop, and the samples the watermark and the detectors are measured on
+    # chapter 6: the web loop, and the samples the watermark and the detectors are measured on
     "mitigations/verifier-knowledge": {
         "smoke": {"generations": 10, "replicates": 300},
         "default": {"generations": 20, "replicates": 1000},
@@ -116,6 +116,24 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "mitigations/image-detector": {
         "smoke": {"images": 200}, "default": {"images": 1000}, "full": {"images": 5000},
+    },
+    # chapter 5: a rare class under neutral drift, its labels kept or given by argmax
+    "who-disappears-first/rare-class": {
+        "smoke": {"samples": 100, "generations": 60, "replicates": 400},
+        "default": {"samples": 100, "generations": 200, "replicates": 2000},
+        "full": {"samples": 100, "generations": 400, "replicates": 10_000},
+    },
+    # chapter 5: the diffusion loop with a rare digit, live (its evidence is recorded)
+    "who-disappears-first/rare-digit": {
+        "smoke": {"generations": 2, "samples": 64, "replicates": 1, "eval_samples": 64},
+        "default": {"generations": 3, "samples": 100, "replicates": 2, "eval_samples": 100},
+        "full": {"generations": 8, "samples": 100, "replicates": 8, "eval_samples": 100},
+    },
+    # chapter 5 (tails and scaling): entries below this line
+    "who-disappears-first/tails": {
+        "smoke": {"largest": 100_000, "sizes": 5, "replicates": 100, "symbols": 2000},
+        "default": {"largest": 1_000_000, "sizes": 11, "replicates": 400, "symbols": 20_000},
+        "full": {"largest": 10_000_000, "sizes": 13, "replicates": 1000, "symbols": 50_000},
     },
 }
 
