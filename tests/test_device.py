@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from autophagy.engine.step import Step
-from autophagy.metrics import image
+from autophagy.models import image_classifier
 from autophagy.models.device import default_device
 from autophagy.models.diffusion import Diffusion
 from autophagy.models.gan import StyleGAN
@@ -91,7 +91,7 @@ def test_models_on_the_cpu_keep_numpy_checkpoints_that_round_trip(monkeypatch, n
 def test_the_metric_classifier_trains_on_the_chosen_device_and_returns_numpy(monkeypatch):
     monkeypatch.setenv("AUTOPHAGY_DEVICE", "cpu")
     images, labels = _images(64), np.arange(64) % 10
-    net = image.train_classifier(images, labels, epochs=1, width=4, progress=False)
+    net = image_classifier.train_classifier(images, labels, epochs=1, width=4, progress=False)
     assert {p.device for p in net.parameters()} == {torch.device("cpu")}
     feats = net.features(images[:5])
-    assert isinstance(feats, np.ndarray) and feats.shape == (5, image.FEATURES) and feats.dtype == np.float64
+    assert isinstance(feats, np.ndarray) and feats.shape == (5, image_classifier.FEATURES) and feats.dtype == np.float64

@@ -19,6 +19,7 @@ from autophagy.mitigations.selection import TopFraction
 from autophagy.models.diffusion import Diffusion, alpha_bars
 from autophagy.models.fitcache import FirstFitCache
 from autophagy.models.gan import StyleGAN
+from autophagy.models.image_classifier import accuracy, classifier, train_classifier
 from autophagy.models.samplers import DDIM
 
 
@@ -47,7 +48,7 @@ def digits():
 @pytest.fixture(scope="module")
 def tiny_classifier(digits):
     images, labels = digits
-    return image.train_classifier(images[:3000], labels[:3000], epochs=2, width=8, progress=False)
+    return train_classifier(images[:3000], labels[:3000], epochs=2, width=8, progress=False)
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def test_class_entropy_is_log2_of_the_class_count_when_balanced_and_zero_for_one
 
 def test_tiny_classifier_learns_digits(tiny_classifier, digits):
     images, labels = digits
-    assert image.accuracy(tiny_classifier, images[5000:6000], labels[5000:6000]) > 0.8
+    assert accuracy(tiny_classifier, images[5000:6000], labels[5000:6000]) > 0.8
 
 
 def test_real_images_score_near_zero_fid_and_blur_or_noise_far_worse(tiny_classifier, digits):
@@ -348,7 +349,7 @@ def calibration_sets():
 @pytest.mark.parametrize("kind", ["noise", "blobs", "shuffled", "blurred"])
 def test_precision_and_recall_cannot_be_fooled_by_non_digits(calibration_sets, kind):
     reference, sets = calibration_sets
-    scorer = image.ImageScorer(image.classifier("mnist"), reference)
+    scorer = image.ImageScorer(classifier("mnist"), reference)
     real, fake = scorer(sets["real"]), scorer(sets[kind])
     assert real["precision"] >= 0.7 and real["recall"] >= 0.7
     assert fake["precision"] < 0.2 and fake["recall"] < 0.2, fake

@@ -153,7 +153,8 @@ def marks(corpus):
 
 def watermarked(corpus, delta, n=200, seed=0):
     rng = np.random.default_rng(seed)
-    model = NGram(corpus.vocab_size, 3, 64, Decoding(watermark_delta=delta, watermark_key=WATERMARK_KEY))
+    marks = GreenList(corpus.vocab_size, 0.25, WATERMARK_KEY)
+    model = NGram(corpus.vocab_size, 3, 64, Decoding(processor=marks.watermark(delta)))
     model.fit(corpus.train[:2000], Step(rng))
     return model.sample(n, rng)
 
@@ -194,7 +195,7 @@ def test_random_edits_weaken_detection_monotonically(corpus, marks):
 
 def test_watermark_with_beam_search_is_refused():
     with pytest.raises(ParameterError, match="beams=1"):
-        Decoding(beams=2, watermark_delta=1.0)
+        Decoding(beams=2, processor=GreenList(2048).watermark(1.0))
 
 
 def test_perplexity_detector_separates_model_text_from_real_text_better_than_chance(corpus):

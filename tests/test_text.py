@@ -144,6 +144,39 @@ def test_beam_search_finds_the_most_likely_sequence_of_a_chain():
     assert (greedy == 1).all()  # greedy takes the locally best first token every time
 
 
+def test_a_logit_processor_sees_each_rows_tokens_so_far_and_reshapes_the_draw():
+    """The processor gets each row's prompt and the tokens drawn before: one that changes
+    nothing leaves the draws as they were, one that forbids a token keeps it out."""
+    from autophagy.models.decoding import generate
+
+    class Uniform:
+        def start(self, prompts):
+            return np.full((len(prompts), 5), -np.log(5))
+
+        def advance(self, tokens, keep):
+            return np.full((len(tokens), 5), -np.log(5))
+
+    contexts = []
+
+    def watch(logprobs, context):
+        contexts.append(context.copy())
+        return logprobs
+
+    prompts = np.array([[1, 2], [3, 4], [0, 0]])
+    plain = generate(Uniform(), prompts, 4, 5, Decoding(), np.random.default_rng(0))
+    watched = generate(Uniform(), prompts, 4, 5, Decoding(processor=watch), np.random.default_rng(0))
+    np.testing.assert_array_equal(watched, plain)
+    assert [c.tolist() for c in contexts] == [np.c_[prompts, plain[:, :i]].tolist() for i in range(4)]
+
+    def forbid_zero(logprobs, context):
+        return np.where(np.arange(5) == 0, -np.inf, logprobs - np.log(0.8))
+
+    out = generate(Uniform(), np.zeros((50, 0), int), 4, 5, Decoding(processor=forbid_zero), np.random.default_rng(0))
+    assert out.shape == (50, 4) and (out != 0).all()
+    with pytest.raises(ParameterError, match="beams=1"):
+        Decoding(beams=2, processor=watch)
+
+
 # -- small GPT ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def gpt():

@@ -86,7 +86,8 @@ class _DDPMTrainee(_Trainee):
         """Measured as the ``mnist-ddpm`` loop samples generation 1 (its parameters' defaults:
         guidance, DDIM steps), with labels in the training split's proportions."""
         from .experiments.images import MNIST_DDPM, sampling_model
-        from .metrics.image import classifier, image_quality
+        from .metrics.image import image_quality
+        from .models.image_classifier import classifier
 
         defaults = {p.name: p.default for p in MNIST_DDPM.params}
         sampler = sampling_model("mnist-ddpm", defaults, classifier("mnist"))

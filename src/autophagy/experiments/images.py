@@ -82,10 +82,12 @@ class RealImages:
 
 
 def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
-    from ..metrics.image import DATASETS, ImageScorer, classifier
+    from ..data.images import DATASETS
+    from ..metrics.image import ImageScorer
     from ..mitigations.correction import towards_nearest_real
     from ..mitigations.selection import TopFraction
     from ..models.fitcache import FirstFitCache
+    from ..models.image_classifier import classifier
 
     net = classifier(dataset, config["classifier_images"])
     images, labels = DATASETS[dataset]("train")
@@ -235,7 +237,7 @@ def _prepare(dataset: str, name: str, architecture: tuple[str, ...]):
     """Load (and cache) the data set's splits and check the starting model, so missing or
     damaged data or weights (a DataError) are reported before the run directory is written."""
     def prepare(config: dict[str, Any]) -> None:
-        from ..metrics.image import DATASETS
+        from ..data.images import DATASETS
 
         for split in ("train", "test"):
             DATASETS[dataset](split)

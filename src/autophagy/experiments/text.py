@@ -95,9 +95,12 @@ def load_corpus(config: dict[str, Any]):
     return text.corpus(config["block_len"], config["vocab_size"])
 
 
-def decoding_of(config: dict[str, Any]) -> Decoding:
+def decoding_of(config: dict[str, Any], vocab: int) -> Decoding:
+    """The configured decoding of a model of ``vocab`` tokens: the producers' green-list
+    watermark is its logit processor when ``watermark_delta`` > 0."""
+    marks = GreenList(vocab, config["watermark_gamma"], WATERMARK_KEY)
     return Decoding(config["temperature"], config["top_p"], config["beams"], config["repetition_penalty"],
-                    config["watermark_delta"], config["watermark_gamma"], WATERMARK_KEY)
+                    marks.watermark(config["watermark_delta"]))
 
 
 GPT_ARCHITECTURE = ("vocab_size", "d_model", "layers", "heads")
@@ -123,7 +126,7 @@ def gpt_start(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndar
 
 def model_factory(config: dict[str, Any], corpus, progress: bool = False):
     """A function making a fresh model of the configured kind."""
-    common = {"block_len": config["block_len"], "decoding": decoding_of(config),
+    common = {"block_len": config["block_len"], "decoding": decoding_of(config, corpus.vocab_size),
               "prompts": corpus.train, "prompt_len": config["prompt_len"]}
     lr = config["lr"] or DEFAULT_LR.get(config["model"], 0)
     if config["model"] == "ngram":

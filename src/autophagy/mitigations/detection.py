@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from ..metrics.image import train_classifier
+from ..models.image_classifier import train_classifier
 
 
 def features(reference, blocks: np.ndarray) -> np.ndarray:

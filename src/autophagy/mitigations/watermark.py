@@ -9,7 +9,10 @@ tokens: with T (previous, next) pairs of which G are green,
     z = (G - gamma T) / sqrt(T gamma (1 - gamma)),
 
 which for text made without the key is approximately standard normal (G is Binomial(T, gamma)),
-so a threshold on z sets the false-positive rate; :func:`false_positive_rate` gives it exactly.
+so a threshold on z sets the false-positive rate;
+:func:`autophagy.mitigations.watermark.false_positive_rate` gives it exactly. A model
+watermarks its text when its :class:`autophagy.models.decoding.Decoding` holds the logit
+processor that :meth:`autophagy.mitigations.watermark.GreenList.watermark` returns.
 """
 
 from __future__ import annotations
@@ -53,12 +56,33 @@ class GreenList:
         top = out.max(axis=1, keepdims=True)
         return out - top - np.log(np.exp(out - top).sum(axis=1, keepdims=True))
 
+    def watermark(self, delta: float) -> Watermark | None:
+        """The logit processor that watermarks generated text with these green lists and bias
+        ``delta`` (for :class:`autophagy.models.decoding.Decoding`): a
+        :class:`autophagy.mitigations.watermark.Watermark`, or None (no watermark) unless
+        ``delta`` > 0."""
+        return Watermark(self, delta) if delta > 0 else None
+
     def z_scores(self, blocks: np.ndarray) -> np.ndarray:
         """The detection z-score of each token block (B, L): its L - 1 pairs."""
         blocks = np.asarray(blocks, dtype=np.int64)
         pairs = blocks.shape[1] - 1
         green = self.is_green(blocks[:, :-1], blocks[:, 1:]).sum(axis=1)
         return (green - self.gamma * pairs) / math.sqrt(pairs * self.gamma * (1 - self.gamma))
+
+
+class Watermark:
+    """A :class:`autophagy.models.decoding.LogitProcessor`: adds ``delta`` to the
+    log-probabilities of the tokens green after each row's previous token (nothing for a first
+    token without a prompt) and renormalises."""
+
+    def __init__(self, marks: GreenList, delta: float):
+        self.marks, self.delta = marks, delta
+
+    def __call__(self, logprobs: np.ndarray, context: np.ndarray) -> np.ndarray:
+        if context.shape[1] == 0:
+            return logprobs
+        return self.marks.bias(logprobs, context[:, -1], self.delta)
 
 
 def false_positive_rate(threshold: float, pairs: int, gamma: float) -> float:

@@ -3,8 +3,11 @@
 A model exposes a *stepper*: ``start(prompts)`` reads prompts (B, P) and returns the
 log-probabilities of the next token (B, V); ``advance(tokens, keep)`` first keeps rows
 ``keep`` of its state (beam search reorders them), then appends ``tokens`` (B,) and returns
-the next log-probabilities. :func:`generate` drives any stepper with numpy random numbers,
-so one seed gives the same text whatever the model's backend.
+the next log-probabilities. :func:`autophagy.models.decoding.generate` drives any stepper
+with numpy random numbers, so one seed gives the same text whatever the model's backend.
+A :class:`autophagy.models.decoding.LogitProcessor` given to
+:class:`autophagy.models.decoding.Decoding` adjusts each sampled token's distribution after
+the decoding settings, given the tokens before it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ class Stepper(Protocol):
     def advance(self, tokens: np.ndarray, keep: np.ndarray) -> np.ndarray: ...
 
 
+class LogitProcessor(Protocol):
+    """Adjusts the next-token log-probabilities ``logprobs`` (B, V) given ``context`` (B, t),
+    each row's tokens so far (its prompt, then the tokens generated), and returns
+    log-probabilities (B, V) again."""
+
+    def __call__(self, logprobs: np.ndarray, context: np.ndarray) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class Decoding:
     """How text is produced: ``beams`` > 1 is beam search (deterministic, needs prompts);
@@ -30,17 +41,16 @@ class Decoding:
     the most probable token at every step). ``repetition_penalty``
     multiplies the log-probability of every token already in the row (Keskar et al. 2019
     apply it to logits; on log-probabilities, which are negative, a penalty > 1 lowers them).
-    ``watermark_delta`` > 0 adds that much to the logits of the tokens green after the previous
-    one (a green-list watermark keyed by ``watermark_key``: :mod:`autophagy.mitigations.watermark`).
+    ``processor``, when set, then adjusts each sampled token's log-probabilities given the
+    tokens before it (a :class:`autophagy.models.decoding.LogitProcessor`, such as the
+    watermark :class:`autophagy.mitigations.watermark.Watermark`).
     """
 
     temperature: float = 1.0
     top_p: float = 1.0
     beams: int = 1
     repetition_penalty: float = 1.0
-    watermark_delta: float = 0.0
-    watermark_gamma: float = 0.25
-    watermark_key: int = 0
+    processor: LogitProcessor | None = None
 
     def __post_init__(self):
         if not self.temperature >= 0:
@@ -51,16 +61,8 @@ class Decoding:
             raise ParameterError(f"beams={self.beams!r} is invalid: expected an integer >= 1")
         if not self.repetition_penalty >= 1:
             raise ParameterError(f"repetition_penalty={self.repetition_penalty!r} is invalid: expected a number >= 1")
-        if self.watermark_delta > 0 and self.beams > 1:
-            raise ParameterError("a watermark biases sampling: it needs beams=1")
-
-    def green_list(self, vocab: int):
-        """The watermark's green lists, or None without a watermark."""
-        if not self.watermark_delta > 0:
-            return None
-        from ..mitigations.watermark import GreenList
-
-        return GreenList(vocab, self.watermark_gamma, self.watermark_key)
+        if self.processor is not None and self.beams > 1:
+            raise ParameterError("a logit processor biases sampling: it needs beams=1")
 
 
 def _normalise(logits: np.ndarray) -> np.ndarray:
@@ -105,25 +107,23 @@ def generate(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
         if prompts.shape[1] == 0:
             raise ParameterError("beam search is deterministic: it needs prompts (prompt_len > 0)")
         return _beam_search(stepper, prompts, length, vocab, decoding)
-    B = len(prompts)
+    (B, P), processor = prompts.shape, decoding.processor
     seen = _seen(prompts, vocab) if decoding.repetition_penalty != 1 else None
-    marks = decoding.green_list(vocab)
-    previous = prompts[:, -1] if prompts.shape[1] else None
     logprobs = stepper.start(prompts)
-    out = np.empty((B, length), dtype=np.int32)
+    tokens = np.empty((B, P + length), dtype=np.int64)  # each row's prompt, then its new tokens
+    tokens[:, :P] = prompts
     keep = np.arange(B)
     for i in range(length):
         adjusted = adjust(logprobs, seen, decoding)
-        if marks is not None and previous is not None:
-            adjusted = marks.bias(adjusted, previous, decoding.watermark_delta)
+        if processor is not None:
+            adjusted = processor(adjusted, tokens[:, :P + i])
         token = _draw(adjusted, rng)
-        previous = token
-        out[:, i] = token
+        tokens[:, P + i] = token
         if seen is not None:
             seen[keep, token] = True
         if i + 1 < length:
             logprobs = stepper.advance(token, keep)
-    return out
+    return tokens[:, P:].astype(np.int32)
 
 
 def _seen(prompts: np.ndarray, vocab: int) -> np.ndarray:
