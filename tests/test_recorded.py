@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
+import numpy as np
 import pytest
 
 from autophagy import recorded
@@ -43,11 +45,18 @@ def test_evidence_names_the_scale_the_cost_and_the_hardware():
     runs = [recorded.load(name) for name in ("smollm2-replace", "smollm2-fresh")]
     line = recorded.evidence(runs)
     hours = sum(r.record["wall_seconds"] for r in runs) / 3600
-    assert line.startswith("recorded: 1 replicate x 4 generations, 2 arms, made by tools/record_run.py in ")
+    replicates = "/".join(str(n) for n in sorted({r.config["params"]["replicates"] for r in runs}))
+    plural = "" if replicates == "1" else "s"
+    assert line.startswith(f"recorded: {replicates} replicate{plural} x 4 generations, 2 arms, made by "
+                           "tools/record_run.py in ")
     assert (f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min") in line and runs[0].record["hardware"] in line
 
 
-@pytest.mark.parametrize("name", NAMES)
+RUNS = [name for name in NAMES if "grid" not in recorded.load(name).config]
+SWEEPS = [name for name in NAMES if name not in RUNS]
+
+
+@pytest.mark.parametrize("name", RUNS)
 def test_recorded_files_match_their_checksums_and_the_config_still_resolves(name):
     run = recorded.load(name)
     config = run.config
@@ -57,6 +66,23 @@ def test_recorded_files_match_their_checksums_and_the_config_still_resolves(name
     assert set(KEYS) <= set(run.frame.columns)
     assert sorted(run.frame["generation"].unique()) == list(range(config["params"]["generations"] + 1))
     assert run.record["command"].startswith(f"autophagy run {config['experiment']} ")
+    assert run.record["wall_seconds"] > 0 and run.record["hardware"]
+
+
+@pytest.mark.parametrize("name", SWEEPS)
+def test_a_recorded_sweep_holds_every_cell_and_seed_and_each_cell_still_resolves(name):
+    run = recorded.load(name)
+    config, frame = run.config, run.frame
+    grid = config["grid"]
+    cells = frame.groupby([*grid, "seed"]).size()
+    assert len(cells) == config["seeds"] * np.prod([len(values) for values in grid.values()])
+    assert (cells == cells.iloc[0]).all()  # every cell ran every generation and replicate
+    for values in itertools.product(*grid.values()):
+        cell = dict(zip(grid, values))
+        params = resolve_config(config["experiment"], config["profile"], 0, **config["params"], **cell)[1]["params"]
+        assert {key: params[key] for key in config["params"]} == config["params"]
+    assert sorted(frame["generation"].unique()) == list(range(config["params"]["generations"] + 1))
+    assert run.record["command"].startswith(f"autophagy sweep {config['experiment']} ")
     assert run.record["wall_seconds"] > 0 and run.record["hardware"]
 
 
