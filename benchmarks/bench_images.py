@@ -20,8 +20,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from autophagy.experiments import images as exp
 from autophagy.engine.loop import rng_for
+from autophagy.experiments import images as exp
 from autophagy.metrics.image import DATASETS, ImageScorer, classifier
 from autophagy.models.fitcache import FirstFitCache
 from autophagy.runner import resolve_config
@@ -63,23 +63,51 @@ def main() -> list[dict]:
         ddpm.sampler = sampler
         samples, seconds = _timed(lambda: ddpm.sample(IMAGES, np.random.default_rng(1)))
         calls = params["sample_steps"] if sampler == "ddim" else params["timesteps"]
-        rows.append({"model": "DDPM", "task": f"sample {sampler} ({calls} steps)", "rate": IMAGES / seconds,
-                     "unit": "images/s", "fid": scorer(samples)["fid"]})
+        rows.append(
+            {
+                "model": "DDPM",
+                "task": f"sample {sampler} ({calls} steps)",
+                "rate": IMAGES / seconds,
+                "unit": "images/s",
+                "fid": scorer(samples)["fid"],
+            }
+        )
     data = train.sample(params["samples"], np.random.default_rng(2))
     fresh = exp.sampling_model("mnist-ddpm", params, classifier("mnist", params["classifier_images"], progress=False))
-    rows.append({"model": "DDPM", "task": f"train (batch {params['batch_size']})", "rate": _train_rate(fresh, data),
-                 "unit": "steps/s", "fid": np.nan})
+    rows.append(
+        {
+            "model": "DDPM",
+            "task": f"train (batch {params['batch_size']})",
+            "rate": _train_rate(fresh, data),
+            "unit": "steps/s",
+            "fid": np.nan,
+        }
+    )
 
     gan, params, scorer, train = _first_generation("fashion-gan", "fashion-mnist", exp._gan_factory)
     for psi in (1.0, 0.7):
         gan.psi = psi
         samples, seconds = _timed(lambda: gan.sample(IMAGES, np.random.default_rng(1)))
-        rows.append({"model": "GAN", "task": f"sample psi={psi}", "rate": IMAGES / seconds,
-                     "unit": "images/s", "fid": scorer(samples)["fid"]})
+        rows.append(
+            {
+                "model": "GAN",
+                "task": f"sample psi={psi}",
+                "rate": IMAGES / seconds,
+                "unit": "images/s",
+                "fid": scorer(samples)["fid"],
+            }
+        )
     data = train.sample(params["samples"], np.random.default_rng(2))
     fresh = exp.sampling_model("fashion-gan", params, None)
-    rows.append({"model": "GAN", "task": f"train (batch {params['batch_size']})", "rate": _train_rate(fresh, data),
-                 "unit": "steps/s", "fid": np.nan})
+    rows.append(
+        {
+            "model": "GAN",
+            "task": f"train (batch {params['batch_size']})",
+            "rate": _train_rate(fresh, data),
+            "unit": "steps/s",
+            "fid": np.nan,
+        }
+    )
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     return rows
 

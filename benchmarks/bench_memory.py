@@ -4,7 +4,7 @@ Each run happens in a fresh child process (``autophagy run NAME --profile defaul
 prints its own ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (KiB on Linux) when it ends, so
 the peak is that run's alone (RUSAGE_CHILDREN would keep the largest child's so far). ``python benchmarks/bench_memory.py gaussian`` measures only
 the experiments named.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import tempfile
 import time
 
 from autophagy.experiments import all_experiments
-from autophagy.experiments.registry import MEMORY_LIMIT_BYTES
+from autophagy.experiments.budget import MEMORY_LIMIT_BYTES
 
 LIMIT_MB = MEMORY_LIMIT_BYTES / 2**20
 
@@ -23,13 +23,27 @@ LIMIT_MB = MEMORY_LIMIT_BYTES / 2**20
 def peak_rss_mb(name: str, profile: str = "default") -> tuple[float, float]:
     """(peak resident set in MB, wall seconds) of one run in a child process."""
     with tempfile.TemporaryDirectory() as folder:
-        code = ("import resource, sys; from autophagy.cli import main; code = main(sys.argv[1:]); "
-                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+        code = (
+            "import resource, sys; from autophagy.cli import main; code = main(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+        )
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", code, "run", name, "--out", os.path.join(folder, "run"),
-             "--profile", profile, "--quiet"],
-            capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1"),
+            [
+                sys.executable,
+                "-c",
+                code,
+                "run",
+                name,
+                "--out",
+                os.path.join(folder, "run"),
+                "--profile",
+                profile,
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1"),
         )
         seconds = time.perf_counter() - start
     if done.returncode != 0:
@@ -43,11 +57,21 @@ def main(names: list[str] | None = None) -> list[dict]:
         if names and experiment.name not in names:
             continue
         peak, seconds = peak_rss_mb(experiment.name)
-        rows.append({"case": f"{experiment.name} --profile default: peak RSS", "MB": peak,
-                     "seconds": seconds, "target": f"< {LIMIT_MB:.0f} MB", "ok": peak < LIMIT_MB})
+        rows.append(
+            {
+                "case": f"{experiment.name} --profile default: peak RSS",
+                "MB": peak,
+                "seconds": seconds,
+                "target": f"< {LIMIT_MB:.0f} MB",
+                "ok": peak < LIMIT_MB,
+            }
+        )
     return rows
 
 
 if __name__ == "__main__":
     for row in main(sys.argv[1:] or None):
-        print(f"{row['case']:<50} {row['MB']:8.0f} MB {row['seconds']:7.1f} s   {row['target']}  {'ok' if row['ok'] else 'OVER'}")
+        print(
+            f"{row['case']:<50} {row['MB']:8.0f} MB {row['seconds']:7.1f} s   "
+            f"{row['target']}  {'ok' if row['ok'] else 'OVER'}"
+        )

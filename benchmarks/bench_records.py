@@ -56,9 +56,17 @@ def record_blocks(reps: int, gens: int) -> list[dict[str, np.ndarray]]:
     """One block of rows per generation, with the columns and types of the Gaussian's record."""
     fitted = numpy_loop(reps, gens, 10_000)
     replicate = np.arange(reps)
-    return [{"generation": np.full(reps, g), "replicate": replicate, "train_size": np.full(reps, 0 if g == 0 else 10_000),
-             "real_share": np.full(reps, np.nan if g == 0 else 0.0), "real_drawn": np.full(reps, 0 if g == 0 else 10_000),
-             **{k: v[g] for k, v in fitted.items()}} for g in range(gens + 1)]
+    return [
+        {
+            "generation": np.full(reps, g),
+            "replicate": replicate,
+            "train_size": np.full(reps, 0 if g == 0 else 10_000),
+            "real_share": np.full(reps, np.nan if g == 0 else 0.0),
+            "real_drawn": np.full(reps, 0 if g == 0 else 10_000),
+            **{k: v[g] for k, v in fitted.items()},
+        }
+        for g in range(gens + 1)
+    ]
 
 
 SAVES = 20  # a run of about 40 s saves this often (every 2 s)
@@ -72,7 +80,7 @@ def through_a_run_directory(folder: Path, blocks: list[dict]) -> None:
     with RunDir(folder, config, save_every=0.0) as store:
         start = 0
         for end in ends:
-            store.checkpoint(end, blocks[start:end + 1], dict, final=end == last)
+            store.checkpoint(end, blocks[start : end + 1], dict, final=end == last)
             start = end + 1
 
 
@@ -89,8 +97,16 @@ def record_rows(folder: Path) -> list[dict]:
     rows = f"{len(frame):,} rows"
     return [
         {"case": f"np.savez of the full Gaussian's record ({rows})", "seconds": npz, "target": "baseline"},
-        {"case": f"  metrics.parquet alone ({size:.0f} MiB)", "seconds": parquet, "target": f"ratio {parquet / npz:.2f}"},
-        {"case": "  through a run directory (journal + parquet)", "seconds": store, "target": f"ratio {store / npz:.2f}"},
+        {
+            "case": f"  metrics.parquet alone ({size:.0f} MiB)",
+            "seconds": parquet,
+            "target": f"ratio {parquet / npz:.2f}",
+        },
+        {
+            "case": "  through a run directory (journal + parquet)",
+            "seconds": store,
+            "target": f"ratio {store / npz:.2f}",
+        },
     ]
 
 
@@ -103,15 +119,22 @@ def cli_rows(folder: Path) -> list[dict]:
     loop = timed(baseline, repeat=1)
     out = folder / "cli"
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "autophagy.cli", "run", "gaussian", "--profile", "full",
-                           "--out", str(out), "--quiet"], capture_output=True, text=True, env=dict(os.environ))
+    done = subprocess.run(
+        [sys.executable, "-m", "autophagy.cli", "run", "gaussian", "--profile", "full", "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+    )
     cli = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"autophagy run failed: {done.stderr.strip().splitlines()[-1:]}")
     return [
         {"case": f"numpy loop + .npz ({reps} x {gens} generations, N={n})", "seconds": loop, "target": "baseline"},
-        {"case": "  autophagy run gaussian --profile full", "seconds": cli,
-         "target": f"ratio {cli / loop:.2f} (target < {TARGET:g})"},
+        {
+            "case": "  autophagy run gaussian --profile full",
+            "seconds": cli,
+            "target": f"ratio {cli / loop:.2f} (target < {TARGET:g})",
+        },
     ]
 
 

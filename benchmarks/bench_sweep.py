@@ -14,11 +14,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from timing import timed
+
 import autophagy
 from autophagy.cluster import Cluster
 from autophagy.runner import run_in_folder
 from autophagy.sweeps import Spec, SweepDir, execute
-from timing import timed
 
 GRID = {"mode": ["replace", "fresh", "accumulate", "augment"], "samples": [500, 1000]}
 SEEDS = 2
@@ -30,19 +31,38 @@ def main() -> list[dict]:
     cells = spec.cells()
     with tempfile.TemporaryDirectory() as folder:
         # imports are the process's start-up, not the sweep's (the workers are warmed alike below)
-        autophagy.run("gaussian", out=Path(folder, "warm-up"), profile="default", progress=False, figures=False,
-                      **spec.overrides(cells[0]))
+        autophagy.run(
+            "gaussian",
+            out=Path(folder, "warm-up"),
+            profile="default",
+            progress=False,
+            figures=False,
+            **spec.overrides(cells[0]),
+        )
         # as a cell runs: the same records, no per-run figures (the sweep draws its own)
-        sequential = timed(lambda: [autophagy.run("gaussian", out=Path(folder, "seq", c.name), profile="default",
-                                                  seed=c.seed, progress=False, figures=False, **spec.overrides(c))
-                                    for c in cells])
+        sequential = timed(
+            lambda: [
+                autophagy.run(
+                    "gaussian",
+                    out=Path(folder, "seq", c.name),
+                    profile="default",
+                    seed=c.seed,
+                    progress=False,
+                    figures=False,
+                    **spec.overrides(c),
+                )
+                for c in cells
+            ]
+        )
         cluster = Cluster(run_in_folder, workers=2)
         with cluster.connect(progress=False) as client:
             client.run(lambda: __import__("autophagy.runner"))  # imports are the cluster's start-up, not the sweep's
             with SweepDir(Path(folder, "sweep"), spec) as sweep_dir:
                 parallel = timed(lambda: execute(sweep_dir, cluster, client, progress=False))
         arena_here = timed(lambda: autophagy.run("arena", out=Path(folder, "arena-here"), progress=False))
-        arena_spread = timed(lambda: autophagy.run("arena", out=Path(folder, "arena-spread"), progress=False, workers=2))
+        arena_spread = timed(
+            lambda: autophagy.run("arena", out=Path(folder, "arena-spread"), progress=False, workers=2)
+        )
     per_worker = len(cells) / 2
     return [
         {"case": f"{len(cells)} cells, one after another", "seconds": sequential},

@@ -21,16 +21,20 @@ def main(batch: int = 64, length: int = 64, train_blocks: int = 256) -> list[dic
     from autophagy.models.transformer import GPT
 
     corpus = wiki.corpus()
-    model = GPT(corpus.vocab_size, block_len=length, d_model=128, layers=2, heads=4,
-                epochs=1, batch_size=32)
+    model = GPT(corpus.vocab_size, block_len=length, d_model=128, layers=2, heads=4, epochs=1, batch_size=32)
     rows = []
     seconds = _timed(lambda: model.fit(corpus.train[:train_blocks], np.random.default_rng(0)))
     rows.append({"task": "training", "tokens": train_blocks * length, "seconds": seconds})
     prompts = corpus.test[:batch, :1]
     for cache in (True, False):
         seconds = _timed(lambda: model.generate(prompts, length, np.random.default_rng(1), cache=cache))
-        rows.append({"task": f"generation, {'with' if cache else 'without'} KV cache",
-                     "tokens": batch * length, "seconds": seconds})
+        rows.append(
+            {
+                "task": f"generation, {'with' if cache else 'without'} KV cache",
+                "tokens": batch * length,
+                "seconds": seconds,
+            }
+        )
     for row in rows:
         row["tokens_per_s"] = row["tokens"] / row["seconds"]
     print(f"small GPT: {model.n_params:,} parameters, batch {batch}, {length} tokens")

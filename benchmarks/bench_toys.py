@@ -17,16 +17,14 @@ Run: ``python benchmarks/bench_toys.py``. ``main()`` prints the table and return
 
 from __future__ import annotations
 
-
 import numpy as np
-from timing import timed
 from sklearn.mixture import GaussianMixture
+from timing import timed
 
 import autophagy
 from autophagy.engine.loop import LoopSettings, run_loop
 from autophagy.models.categorical import zipf
 from autophagy.runner import resolve_config
-
 
 
 def package(name: str, **params) -> float:
@@ -104,31 +102,69 @@ def gmm_raw(reps, n, gens, rng):
 def main() -> list[dict]:
     rng = np.random.default_rng(0)
     cases = [
-        ("categorical", dict(replicates=100, symbols=1000, samples=1000, generations=100),
-         lambda: categorical_baseline(100, 1000, 1000, 100, rng), lambda: categorical_raw(100, 1000, 1000, 100, rng)),
-        ("kde", dict(replicates=1000, samples=100, generations=100, bandwidth=0.3),
-         lambda: kde_baseline(1000, 100, 100, 0.3, rng), lambda: kde_raw(1000, 100, 100, rng)),
-        ("regression", dict(replicates=1000, samples=100, features=10, generations=100),
-         lambda: regression_baseline(1000, 10, 100, 100, rng), lambda: regression_raw(1000, 100, 100, rng)),
-        ("gmm", dict(replicates=4, samples=1000, generations=25),
-         lambda: gmm_baseline(4, 1000, 25, rng), lambda: gmm_raw(4, 1000, 25, rng)),
+        (
+            "categorical",
+            dict(replicates=100, symbols=1000, samples=1000, generations=100),
+            lambda: categorical_baseline(100, 1000, 1000, 100, rng),
+            lambda: categorical_raw(100, 1000, 1000, 100, rng),
+        ),
+        (
+            "kde",
+            dict(replicates=1000, samples=100, generations=100, bandwidth=0.3),
+            lambda: kde_baseline(1000, 100, 100, 0.3, rng),
+            lambda: kde_raw(1000, 100, 100, rng),
+        ),
+        (
+            "regression",
+            dict(replicates=1000, samples=100, features=10, generations=100),
+            lambda: regression_baseline(1000, 10, 100, 100, rng),
+            lambda: regression_raw(1000, 100, 100, rng),
+        ),
+        (
+            "gmm",
+            dict(replicates=4, samples=1000, generations=25),
+            lambda: gmm_baseline(4, 1000, 25, rng),
+            lambda: gmm_raw(4, 1000, 25, rng),
+        ),
     ]
     rows = []
     for name, params, baseline, raw in cases:
         shape = f"R={params['replicates']} N={params['samples']} G={params['generations']}"
         ours, theirs, floor = package(name, **params), timed(baseline), timed(raw, repeat=3)
-        rows.append({"model": name, "size": shape, "package_s": ours, "baseline_s": theirs, "raw_draws_s": floor,
-                     "baseline/package": theirs / ours, "package/raw": ours / floor})
+        rows.append(
+            {
+                "model": name,
+                "size": shape,
+                "package_s": ours,
+                "baseline_s": theirs,
+                "raw_draws_s": floor,
+                "baseline/package": theirs / ours,
+                "package/raw": ours / floor,
+            }
+        )
     scale = dict(replicates=1000, symbols=1000, samples=1000, generations=1000)
     big = package("categorical", **scale)
-    rows.append({"model": "categorical", "size": "R=1000 K=1000 N=1000 G=1000", "package_s": big,
-                 "baseline_s": np.nan, "raw_draws_s": np.nan, "baseline/package": np.nan, "package/raw": np.nan})
-    header = f"{'model':<12} {'size':<28} {'package s':>10} {'baseline s':>11} {'raw s':>8} {'base/pkg':>9} {'pkg/raw':>8}"
+    rows.append(
+        {
+            "model": "categorical",
+            "size": "R=1000 K=1000 N=1000 G=1000",
+            "package_s": big,
+            "baseline_s": np.nan,
+            "raw_draws_s": np.nan,
+            "baseline/package": np.nan,
+            "package/raw": np.nan,
+        }
+    )
+    header = (
+        f"{'model':<12} {'size':<28} {'package s':>10} {'baseline s':>11} {'raw s':>8} {'base/pkg':>9} {'pkg/raw':>8}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['model']:<12} {r['size']:<28} {r['package_s']:>10.3f} {r['baseline_s']:>11.3f} "
-              f"{r['raw_draws_s']:>8.3f} {r['baseline/package']:>9.1f} {r['package/raw']:>8.1f}")
+        print(
+            f"{r['model']:<12} {r['size']:<28} {r['package_s']:>10.3f} {r['baseline_s']:>11.3f} "
+            f"{r['raw_draws_s']:>8.3f} {r['baseline/package']:>9.1f} {r['package/raw']:>8.1f}"
+        )
     print(f"categorical at 1000^4: {big:.2f} s ({'under' if big < 10 else 'OVER'} the 10 s target)")
     return rows
 

@@ -19,8 +19,12 @@ def test_the_loop_group_starts_with_the_loop_and_lists_its_parts():
     groups = {title: names for title, _, names in build_site.api_groups()}
     assert groups["Running experiments"][0] == "autophagy.runner"
     assert groups["The loop"][:3] == ["autophagy.engine", "autophagy.engine.loop", "autophagy.engine.step"]
-    assert {"autophagy.engine.modes", "autophagy.engine.trainsets", "autophagy.engine.store",
-            "autophagy.engine.history"} <= set(groups["The loop"])
+    assert {
+        "autophagy.engine.modes",
+        "autophagy.engine.trainsets",
+        "autophagy.engine.store",
+        "autophagy.engine.history",
+    } <= set(groups["The loop"])
 
 
 def test_no_private_module_is_listed_and_the_page_links_the_custom_model_example():

@@ -45,7 +45,7 @@ def imports() -> dict[str, set[str]]:
             if isinstance(node, ast.ImportFrom) and node.level:
                 base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
-                for candidate in ([target] if node.module else [f"{target}.{a.name}" for a in node.names]):
+                for candidate in [target] if node.module else [f"{target}.{a.name}" for a in node.names]:
                     while candidate not in modules and "." in candidate:
                         candidate = candidate.rpartition(".")[0]
                     if candidate != name:
@@ -64,8 +64,12 @@ def test_every_room_of_the_package_has_a_floor():
 
 
 def test_no_module_imports_a_room_above_its_own():
-    upward = [(a, b) for a, targets in imports().items() for b in targets
-              if room(a) != "__init__" and room(b) != "__init__" and FLOOR[room(b)] > FLOOR[room(a)]]
+    upward = [
+        (a, b)
+        for a, targets in imports().items()
+        for b in targets
+        if room(a) != "__init__" and room(b) != "__init__" and FLOOR[room(b)] > FLOOR[room(a)]
+    ]
     assert not upward
 
 
@@ -75,7 +79,7 @@ def test_no_modules_import_each_other_round_a_circle():
 
     def visit(module):
         if module in on_path:
-            return on_path[on_path.index(module):]
+            return on_path[on_path.index(module) :]
         if module in seen:
             return None
         seen.add(module)
@@ -101,6 +105,7 @@ def test_the_command_line_and_a_gaussian_run_load_no_torch_seaborn_or_sklearn(tm
         "        assert not exit.code, exit.code\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'seaborn', 'sklearn'}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run")], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "run")], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "[]"

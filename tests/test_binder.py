@@ -28,7 +28,7 @@ def postbuild_installs() -> list[list[str]]:
     for line in (BINDER / "postBuild").read_text().splitlines():
         words = shlex.split(line, comments=True)
         if "pip" in words and "install" in words:
-            commands.append(words[words.index("install") + 1:])
+            commands.append(words[words.index("install") + 1 :])
     return commands
 
 

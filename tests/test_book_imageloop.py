@@ -14,28 +14,41 @@ def loops(drift, seed=0):
     rng = np.random.default_rng(seed)
     out = {}
     for mode, d in drift.items():
-        rows = [{"generation": g, "replicate": r, "fid": 10 * (1 + d * g) + rng.normal(0, 0.3),
-                 "confidence": 0.9 - 0.01 * d * g, "precision": 0.8 - 0.05 * d * g + rng.normal(0, 0.01),
-                 "recall": 0.7 - 0.05 * d * g + rng.normal(0, 0.01)}
-                for g in range(LAST + 1) for r in range(REPLICATES)]
+        rows = [
+            {
+                "generation": g,
+                "replicate": r,
+                "fid": 10 * (1 + d * g) + rng.normal(0, 0.3),
+                "confidence": 0.9 - 0.01 * d * g,
+                "precision": 0.8 - 0.05 * d * g + rng.normal(0, 0.01),
+                "recall": 0.7 - 0.05 * d * g + rng.normal(0, 0.01),
+            }
+            for g in range(LAST + 1)
+            for r in range(REPLICATES)
+        ]
         out[mode] = History(pd.DataFrame(rows), {"params": {}})
     return out
 
 
 def confidences(drift, seed=0):
     rng = np.random.default_rng(seed)
-    return {m: {g: 0.9 - 0.02 * drift[m] * g + rng.normal(0, 0.01, SEEDS) for g in range(LAST + 1)}
-            for m in ("replace", "fresh")}
+    return {
+        m: {g: 0.9 - 0.02 * drift[m] * g + rng.normal(0, 0.01, SEEDS) for g in range(LAST + 1)}
+        for m in ("replace", "fresh")
+    }
 
 
 def test_fresh_and_accumulate_below_a_drifting_replace_are_told_without_caveat():
     drift = {"replace": 0.5, "fresh": 0.1, "accumulate": 0.05, "control": 0.01}
     out = ddpm_verdicts(loops(drift), confidences(drift), LAST, " (CAVEAT)", show=False)
     assert out["ddpm_mode_verdict"] == "both fresh and accumulate end with a lower FID than replace"
-    assert out["ddpm_drift_verdict"].startswith("the replace loop's FID rose above generation 1's, "
-                                                "its precision and recall fell")
-    assert out["ddpm_control_verdict"] == ("the control stays within 1.5 times generation 1's FID, and replace's rise "
-                                           "exceeds the control's: the damage comes from the loop, not from fine-tuning")
+    assert out["ddpm_drift_verdict"].startswith(
+        "the replace loop's FID rose above generation 1's, its precision and recall fell"
+    )
+    assert out["ddpm_control_verdict"] == (
+        "the control stays within 1.5 times generation 1's FID, and replace's rise "
+        "exceeds the control's: the damage comes from the loop, not from fine-tuning"
+    )
     assert out["ddpm_fresh_verdict"].startswith("the fresh loop's FID stays within 1.5 times")
     assert np.isclose(out["ddpm_replace_ratio"], out["fid_replace"] / out["fid_gen1"])
 

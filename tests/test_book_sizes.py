@@ -35,8 +35,12 @@ def test_sizes_returns_a_copy_and_refuses_unknown_names():
 
 
 def test_every_section_is_asked_for_by_a_chapter_and_no_chapter_keeps_a_profile_table():
-    source = "".join("".join(c["source"]) for nb in sorted((ROOT / "book").glob("*.ipynb"))
-                     for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+    source = "".join(
+        "".join(c["source"])
+        for nb in sorted((ROOT / "book").glob("*.ipynb"))
+        for c in json.loads(nb.read_text())["cells"]
+        if c["cell_type"] == "code"
+    )
     for section in sections():
         assert f'"{section}"' in source, section
     assert "[PROFILE]" not in source

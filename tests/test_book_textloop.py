@@ -7,8 +7,12 @@ from autophagy.book.textloop import compared, fig1b_split, loop_verdicts, moved
 
 REPLICATES, LAST = 8, 4
 # per mode, how the measures move a generation: (perplexity factor, distinct-2 step, self-BLEU step)
-DRIFT = {"replace": (1.3, -0.05, 0.04), "fresh": (1.1, -0.04, 0.02), "accumulate": (1.01, -0.002, 0.001),
-         "control": (1.02, 0.0, 0.0)}
+DRIFT = {
+    "replace": (1.3, -0.05, 0.04),
+    "fresh": (1.1, -0.04, 0.02),
+    "accumulate": (1.01, -0.002, 0.001),
+    "control": (1.02, 0.0, 0.0),
+}
 
 
 def records(seed=0):
@@ -18,11 +22,17 @@ def records(seed=0):
         for g in range(LAST + 1):
             for r in range(REPLICATES):
                 noise = 1 + 0.005 * rng.standard_normal()
-                rows.append({"mode": mode, "generation": g, "replicate": r,
-                             "perplexity_real": 50 * ppl ** max(g - 1, 0) * noise,
-                             "distinct_2": (0.9 + d2 * max(g - 1, 0)) * noise,
-                             "semantic_diversity": (0.6 + d2 * max(g - 1, 0)) * noise,
-                             "self_bleu": (0.2 + bleu * max(g - 1, 0)) * noise})
+                rows.append(
+                    {
+                        "mode": mode,
+                        "generation": g,
+                        "replicate": r,
+                        "perplexity_real": 50 * ppl ** max(g - 1, 0) * noise,
+                        "distinct_2": (0.9 + d2 * max(g - 1, 0)) * noise,
+                        "semantic_diversity": (0.6 + d2 * max(g - 1, 0)) * noise,
+                        "self_bleu": (0.2 + bleu * max(g - 1, 0)) * noise,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -42,14 +52,18 @@ def test_a_clear_collapse_and_a_closer_accumulate_are_told_as_such():
     assert out["ppl_move_replace"] == "climbs" and out["d2_move_replace"] == "falls"
     assert out["fresh_lesson"].startswith("It avoids")
     assert out["accumulate_verdict"].startswith("far closer to generation 1")
-    assert out["control_verdict"] == ("the control stays within 1.5 times generation 1's perplexity, and replace's rise "
-                                      "exceeds the control's: the loss comes from the loop, not from fine-tuning")
+    assert out["control_verdict"] == (
+        "the control stays within 1.5 times generation 1's perplexity, and replace's rise "
+        "exceeds the control's: the loss comes from the loop, not from fine-tuning"
+    )
     assert 0 < out["control_share"] < 0.1  # log 1.02 against log 1.3 a generation
 
 
 def test_a_drifting_control_is_told_as_fine_tuning():
     frame = records()
-    frame.loc[frame["mode"] == "control", "perplexity_real"] = frame.loc[frame["mode"] == "replace", "perplexity_real"].to_numpy()
+    frame.loc[frame["mode"] == "control", "perplexity_real"] = frame.loc[
+        frame["mode"] == "replace", "perplexity_real"
+    ].to_numpy()
     saved = {(g, r): {"samples": texts(g)} for g in (1, LAST) for r in range(REPLICATES)}
     out = loop_verdicts(frame, saved, "Shumailov et al. (2024)", show=False)
     assert out["control_verdict"].startswith("the control drifts beyond")
@@ -58,8 +72,13 @@ def test_a_drifting_control_is_told_as_fine_tuning():
 
 def test_the_figure_1b_split_adds_up_per_replicate():
     rng = np.random.default_rng(3)
-    saved = {(2, r): {"perplexity_gen1": list(np.exp(rng.normal(3, 1, 9))), "perplexity_self": list(np.exp(rng.normal(1, 1, 9)))}
-             for r in range(4)}
+    saved = {
+        (2, r): {
+            "perplexity_gen1": list(np.exp(rng.normal(3, 1, 9))),
+            "perplexity_self": list(np.exp(rng.normal(1, 1, 9))),
+        }
+        for r in range(4)
+    }
     split = fig1b_split(saved, 2)
     np.testing.assert_allclose(split["entropy"] + split["divergence"], split["total"])
     np.testing.assert_allclose(split["total"], [np.median(np.log(saved[2, r]["perplexity_gen1"])) for r in range(4)])

@@ -128,7 +128,9 @@ def test_a_true_closed_form_holds_on_simulated_replicates(mu, seed):
 
 def test_a_card_names_its_evidence():
     recorded = claim(0.5, 0.01, below=1.0, evidence="recorded: 5 replicates")
-    assert "Recorded: 5 replicates:" in recorded._repr_html_() and "This run:" in claim(0.5, 0.01, below=1.0)._repr_html_()
+    assert (
+        "Recorded: 5 replicates:" in recorded._repr_html_() and "This run:" in claim(0.5, 0.01, below=1.0)._repr_html_()
+    )
     assert recorded.record()["evidence"] == "recorded: 5 replicates"
 
 

@@ -21,15 +21,42 @@ def cli(capsys, *argv):
 def test_list_shows_every_parameter_and_column(capsys):
     code, out, _ = cli(capsys, "list")
     assert code == 0
-    for word in ("gaussian", "generations", "samples", "replicates", "estimator", "mode",
-                 "real_fraction", "synthetic_ratio", "truncation", "method", "mean", "var", "w2"):
+    for word in (
+        "gaussian",
+        "generations",
+        "samples",
+        "replicates",
+        "estimator",
+        "mode",
+        "real_fraction",
+        "synthetic_ratio",
+        "truncation",
+        "method",
+        "mean",
+        "var",
+        "w2",
+    ):
         assert word in out
 
 
 def test_run_writes_metrics_config_and_figures_then_show_prints_a_table(tmp_path, capsys):
     out_dir = tmp_path / "run"
-    code, _, _ = cli(capsys, "run", "gaussian", "--out", str(out_dir), "--profile", "smoke",
-                     "--seed", "7", "--set", "generations=10", "--set", "replicates=20", "--quiet")
+    code, _, _ = cli(
+        capsys,
+        "run",
+        "gaussian",
+        "--out",
+        str(out_dir),
+        "--profile",
+        "smoke",
+        "--seed",
+        "7",
+        "--set",
+        "generations=10",
+        "--set",
+        "replicates=20",
+        "--quiet",
+    )
     assert code == 0
     frame = pd.read_parquet(out_dir / "metrics.parquet")
     assert {"generation", "replicate", "mean", "var", "w2"} <= set(frame.columns)
@@ -105,15 +132,17 @@ def test_out_holding_another_experiment_or_settings_is_refused(tmp_path, capsys)
 def test_changed_settings_in_an_existing_run_are_refused(tmp_path, capsys):
     run_dir = tmp_path / "r"
     assert cli(capsys, "run", "gaussian", "--out", str(run_dir), "--profile", "smoke", "--quiet")[0] == 0
-    code, _, err = cli(capsys, "run", "gaussian", "--out", str(run_dir), "--profile", "smoke",
-                       "--set", "samples=50", "--quiet")
+    code, _, err = cli(
+        capsys, "run", "gaussian", "--out", str(run_dir), "--profile", "smoke", "--set", "samples=50", "--quiet"
+    )
     assert code == 2 and "samples" in err
 
 
 def test_console_script_is_installed_and_exits_2_on_bad_input():
     exe = [sys.executable, "-m", "autophagy.cli"]
-    done = subprocess.run(exe + ["run", "gaussian", "--out", "/nonexistent/x", "--set", "mode=bad"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        exe + ["run", "gaussian", "--out", "/nonexistent/x", "--set", "mode=bad"], capture_output=True, text=True
+    )
     assert done.returncode == 2 and done.stderr.count("\n") == 1
 
 
@@ -132,15 +161,23 @@ def test_image_sample_grid_figure_is_written_atomically(tmp_path, monkeypatch):
     (tmp_path / "samples").mkdir()
     for g in range(3):
         save_npy(tmp_path / "samples" / f"generation_{g:02d}.npy", np.full((8, 28, 28), 40 * g, dtype=np.uint8))
-    frame = pd.DataFrame({"generation": [0, 1, 2], "replicate": 0,
-                          **{m: [0.1, 0.2, 0.3] for m in ("fid", "precision", "recall", "class_entropy")}})
+    frame = pd.DataFrame(
+        {
+            "generation": [0, 1, 2],
+            "replicate": 0,
+            **{m: [0.1, 0.2, 0.3] for m in ("fid", "precision", "recall", "class_entropy")},
+        }
+    )
     written, real = [], files.atomic_write
     monkeypatch.setattr(files, "atomic_write", lambda path, data: (written.append(path.name), real(path, data)))
     save_figures(experiment.figures(History(frame, config, tmp_path)), tmp_path / "figures")
     assert "samples.png" in written
     png = (tmp_path / "figures" / "samples.png").read_bytes()
     assert png.startswith(b"\x89PNG")
-    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["metrics.png", "samples.png"]  # no temporary file left
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "metrics.png",
+        "samples.png",
+    ]  # no temporary file left
 
 
 @pytest.mark.parametrize("text, value", [("1e5", 100_000), ("2.5E3", 2_500), ("12", 12), ("1_000", 1_000)])
@@ -159,17 +196,30 @@ def test_integers_refuse_fractions_and_out_of_range_values_naming_the_bounds_in_
 
 
 def test_the_public_names_stay_the_functions_once_their_modules_are_imported():
-    code = ("import autophagy.sweeps, autophagy.runner, autophagy; "
-            "from autophagy import run, sweep, ParameterError; "
-            "assert callable(run) and callable(sweep) and issubclass(ParameterError, Exception); "
-            "assert autophagy.sweep is autophagy.sweeps.sweep and autophagy.run is autophagy.runner.run")
+    code = (
+        "import autophagy.sweeps, autophagy.runner, autophagy; "
+        "from autophagy import run, sweep, ParameterError; "
+        "assert callable(run) and callable(sweep) and issubclass(ParameterError, Exception); "
+        "assert autophagy.sweep is autophagy.sweeps.sweep and autophagy.run is autophagy.runner.run"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
 
 def _small_run(capsys, folder: Path) -> Path:
-    args = ["run", "gaussian", "--out", str(folder), "--profile", "smoke", "--set", "generations=4",
-            "--set", "replicates=15", "--quiet"]
+    args = [
+        "run",
+        "gaussian",
+        "--out",
+        str(folder),
+        "--profile",
+        "smoke",
+        "--set",
+        "generations=4",
+        "--set",
+        "replicates=15",
+        "--quiet",
+    ]
     assert cli(capsys, *args)[0] == 0
     return folder
 
@@ -199,7 +249,7 @@ def test_export_of_a_damaged_record_gives_one_line_exit_2_and_writes_nothing(tmp
     if damage == "byte-flipped":
         data[len(data) // 2] ^= 1
     else:
-        del data[len(data) // 2:]
+        del data[len(data) // 2 :]
     (folder / "metrics.parquet").write_bytes(bytes(data))
     before = sorted(p.name for p in tmp_path.rglob("*"))
     code, _, err = cli(capsys, "export", str(folder), "--out", str(tmp_path / "table.csv"))
@@ -240,8 +290,13 @@ def test_ctrl_c_while_the_command_line_starts_is_one_line_and_exit_130(tmp_path,
     marker = tmp_path / "interrupted"
     argv = ["run", "gaussian", "--profile", "smoke", "--out", str(tmp_path / "r"), "--quiet"]
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
-    done = subprocess.run([sys.executable, "-c", _INTERRUPT_AT_IMPORT, trigger, str(marker), *argv],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_AT_IMPORT, trigger, str(marker), *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert marker.exists(), done.stderr  # the interrupt was sent
     assert done.returncode == 130
     assert done.stderr.splitlines() == ["autophagy: interrupted; run the same command again to resume"]
@@ -254,27 +309,60 @@ def test_categorical_tail_rank_defaults_below_any_symbol_count(symbols):
     for profile in ("smoke", "default", "full"):
         params = resolve_config("categorical", profile, 0, symbols=str(symbols))[1]["params"]
         assert 1 <= params["tail_rank"] < symbols
-    assert resolve_config("categorical", "default", 0, symbols=str(symbols), tail_rank="1")[1]["params"]["tail_rank"] == 1
+    assert (
+        resolve_config("categorical", "default", 0, symbols=str(symbols), tail_rank="1")[1]["params"]["tail_rank"] == 1
+    )
 
 
 def test_categorical_with_few_symbols_runs_from_the_command_line(tmp_path, capsys):
-    code, _, err = cli(capsys, "run", "categorical", "--out", str(tmp_path / "r"), "--profile", "smoke",
-                       "--set", "symbols=5", "--set", "generations=1", "--set", "replicates=3", "--quiet")
+    code, _, err = cli(
+        capsys,
+        "run",
+        "categorical",
+        "--out",
+        str(tmp_path / "r"),
+        "--profile",
+        "smoke",
+        "--set",
+        "symbols=5",
+        "--set",
+        "generations=1",
+        "--set",
+        "replicates=3",
+        "--quiet",
+    )
     assert code == 0, err
     config = json.loads((tmp_path / "r" / "config.json").read_text())
     assert config["params"]["tail_rank"] < config["params"]["symbols"]
 
 
 def test_integer_parameters_in_scientific_notation_are_accepted_by_the_command_line(tmp_path, capsys):
-    code, _, err = cli(capsys, "run", "gaussian", "--out", str(tmp_path / "r"), "--profile", "smoke",
-                       "--set", "samples=1e3", "--set", "generations=1", "--set", "replicates=2", "--quiet")
+    code, _, err = cli(
+        capsys,
+        "run",
+        "gaussian",
+        "--out",
+        str(tmp_path / "r"),
+        "--profile",
+        "smoke",
+        "--set",
+        "samples=1e3",
+        "--set",
+        "generations=1",
+        "--set",
+        "replicates=2",
+        "--quiet",
+    )
     assert code == 0, err
     assert json.loads((tmp_path / "r" / "config.json").read_text())["params"]["samples"] == 1000
 
 
 def _parameter_lines(out: str) -> list[str]:
-    return [line for line in out.splitlines() if line.startswith("    ") and " default " in line
-            and not line.startswith("    default ")]
+    return [
+        line
+        for line in out.splitlines()
+        if line.startswith("    ") and " default " in line and not line.startswith("    default ")
+    ]
 
 
 def test_list_aligns_every_column_to_the_longest_entry_of_the_listing(capsys):
@@ -285,7 +373,7 @@ def test_list_aligns_every_column_to_the_longest_entry_of_the_listing(capsys):
     for line in lines:
         start = line.index(" default ") + len(" default ")
         value = line[start:].split(" ", 1)[0]
-        gap = line[start + len(value):]
+        gap = line[start + len(value) :]
         defaults.add(start)
         allowed.add(start + len(value) + len(gap) - len(gap.lstrip(" ")))
     assert len(defaults) == 1 and len(allowed) == 1
@@ -297,8 +385,9 @@ def test_list_of_an_experiment_without_parameters_or_profiles_says_so(capsys, mo
 
     from autophagy import experiments
 
-    bare = SimpleNamespace(name="bare", summary="nothing to set", params=[], profiles={}, loop_keys=False,
-                           columns={"value": "a value"})
+    bare = SimpleNamespace(
+        name="bare", summary="nothing to set", params=[], profiles={}, loop_keys=False, columns={"value": "a value"}
+    )
     monkeypatch.setattr(experiments, "get", lambda name: bare)
     code, out, _ = cli(capsys, "list", "bare")
     assert code == 0

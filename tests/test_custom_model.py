@@ -43,9 +43,12 @@ def test_the_first_fit_on_real_data_finds_the_true_scale(example):
     """Generation 1 is fitted on real Laplace(0, 1) samples: its mean scale is 1 within the
     tolerance in standard errors (n = 2000: the estimator's O(1/n) bias is a fraction of one)."""
     replicates, n = 400, 2000
-    spec = LoopSpec(make_model=lambda: example["Laplace"](replicates),
-                    real=lambda size, rng: rng.laplace(size=(replicates, size)),
-                    metrics=lambda model, step: {"scale": model.scale}, truth=example["Laplace"](replicates))
+    spec = LoopSpec(
+        make_model=lambda: example["Laplace"](replicates),
+        real=lambda size, rng: rng.laplace(size=(replicates, size)),
+        metrics=lambda model, step: {"scale": model.scale},
+        truth=example["Laplace"](replicates),
+    )
     records = run_loop(spec, LoopSettings(generations=1, samples=n, replicates=replicates), progress=False)
     scale = records.loc[records.generation == 1, "scale"].to_numpy()
     se = scale.std(ddof=1) / math.sqrt(scale.size)
@@ -58,9 +61,12 @@ def test_the_example_model_accumulates_and_resumes_like_a_built_in_one(example, 
     from autophagy.engine.store import RunDir
 
     replicates = 50
-    spec = LoopSpec(make_model=lambda: example["Laplace"](replicates),
-                    real=lambda size, rng: rng.laplace(size=(replicates, size)),
-                    metrics=lambda model, step: {"scale": model.scale}, truth=example["Laplace"](replicates))
+    spec = LoopSpec(
+        make_model=lambda: example["Laplace"](replicates),
+        real=lambda size, rng: rng.laplace(size=(replicates, size)),
+        metrics=lambda model, step: {"scale": model.scale},
+        truth=example["Laplace"](replicates),
+    )
     config = {"experiment": "laplace", "params": {}, "seed": 0}
 
     def settings(generations):
@@ -71,6 +77,8 @@ def test_the_example_model_accumulates_and_resumes_like_a_built_in_one(example, 
         run_loop(spec, settings(3), store=store, progress=False)
     with RunDir(tmp_path / "run", config) as store:
         resumed = run_loop(spec, settings(6), store=store, progress=False)
-    assert np.allclose(resumed.sort_values(["generation", "replicate"])["scale"].to_numpy(),
-                       whole.sort_values(["generation", "replicate"])["scale"].to_numpy())
+    assert np.allclose(
+        resumed.sort_values(["generation", "replicate"])["scale"].to_numpy(),
+        whole.sort_values(["generation", "replicate"])["scale"].to_numpy(),
+    )
     assert resumed["train_size"].max() == 6 * 40

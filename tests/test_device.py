@@ -28,11 +28,15 @@ def _images(n=32):
 
 def _models():
     return {
-        "diffusion": (Diffusion(channels=4, timesteps=10, steps=2, warm_steps=1, batch_size=8,
-                                sample_steps=3, progress=False), _images()),
+        "diffusion": (
+            Diffusion(channels=4, timesteps=10, steps=2, warm_steps=1, batch_size=8, sample_steps=3, progress=False),
+            _images(),
+        ),
         "gan": (StyleGAN(channels=4, z_dim=8, steps=2, warm_steps=1, batch_size=8, progress=False), _images()),
-        "gpt": (GPT(vocab=20, block_len=8, d_model=8, layers=1, heads=2, batch_size=4),
-                np.random.default_rng(0).integers(0, 20, (12, 8))),
+        "gpt": (
+            GPT(vocab=20, block_len=8, d_model=8, layers=1, heads=2, batch_size=4),
+            np.random.default_rng(0).integers(0, 20, (12, 8)),
+        ),
     }
 
 

@@ -16,12 +16,15 @@ from execute_notebooks import tidy  # noqa: E402
 def executed(tmp_path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('PROFILE = "default"\nSEED = 0', metadata={"tags": ["parameters"]})
-    injected = nbformat.v4.new_code_cell('# Parameters\nPROFILE = "smoke"\n',
-                                         metadata={"tags": ["injected-parameters"]})
+    injected = nbformat.v4.new_code_cell(
+        '# Parameters\nPROFILE = "smoke"\n', metadata={"tags": ["injected-parameters"]}
+    )
     checked = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)")
     legend = nbformat.v4.new_code_cell("ax.legend()")
-    legend.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "<matplotlib.legend.Legend at 0x7f3a>"}),
-                      nbformat.v4.new_output("execute_result", {"text/plain": "3"})]
+    legend.outputs = [
+        nbformat.v4.new_output("execute_result", {"text/plain": "<matplotlib.legend.Legend at 0x7f3a>"}),
+        nbformat.v4.new_output("execute_result", {"text/plain": "3"}),
+    ]
     nb.cells = [params, injected, checked, legend]
     path = tmp_path / "chapter.ipynb"
     nbformat.write(nb, path)

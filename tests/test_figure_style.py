@@ -36,11 +36,17 @@ def style():
 
 def history(replicates: int, generations: int = 12, seed: int = 0) -> History:
     rng = np.random.default_rng(seed)
-    rows = [{"generation": g, "replicate": r, "var": float(np.exp(-g / 10 + rng.normal(0, 0.1))),
-             "w2": float(g / 10 + rng.normal(0, 0.05))}
-            for g in range(generations + 1) for r in range(replicates)]
-    return History(pd.DataFrame(rows), {"experiment": "gaussian", "profile": "smoke", "seed": seed,
-                                        "params": {}})
+    rows = [
+        {
+            "generation": g,
+            "replicate": r,
+            "var": float(np.exp(-g / 10 + rng.normal(0, 0.1))),
+            "w2": float(g / 10 + rng.normal(0, 0.05)),
+        }
+        for g in range(generations + 1)
+        for r in range(replicates)
+    ]
+    return History(pd.DataFrame(rows), {"experiment": "gaussian", "profile": "smoke", "seed": seed, "params": {}})
 
 
 def displayed_points(fig, size_pt: float) -> float:
@@ -69,13 +75,18 @@ def lab(rgb_linear):
 
 
 # Machado, Oliveira and Fernandes (2009), severity 1
-CVD = {"normal": np.eye(3),
-       "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-                                 [-0.011820, 0.042940, 0.968881]]),
-       "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
-                               [-0.003882, -0.048116, 1.051998]]),
-       "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
-                               [0.004733, 0.691367, 0.303900]])}
+CVD = {
+    "normal": np.eye(3),
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+    ),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+    ),
+    "tritanopia": np.array(
+        [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]
+    ),
+}
 
 
 def test_every_loop_mode_has_a_fixed_style():
@@ -91,8 +102,9 @@ def test_mode_styles_are_distinct_under_colour_blindness(vision):
         (ca, la), (cb, lb) = plotting.MODE_STYLES[a], plotting.MODE_STYLES[b]
         if la != lb:
             continue
-        delta = np.linalg.norm(lab(np.clip(CVD[vision] @ linear(ca), 0, 1))
-                               - lab(np.clip(CVD[vision] @ linear(cb), 0, 1)))
+        delta = np.linalg.norm(
+            lab(np.clip(CVD[vision] @ linear(ca), 0, 1)) - lab(np.clip(CVD[vision] @ linear(cb), 0, 1))
+        )
         assert delta >= 15, f"{a} and {b} look alike ({vision}: delta E {delta:.1f})"
 
 
@@ -114,10 +126,11 @@ def test_lines_labelled_with_a_mode_take_its_colour_whatever_colour_was_asked():
         for mode in ("replace", "augment", "fresh", "accumulate", "accumulate-subsample"):
             assert by_label[mode] == plotting.mode_color(mode).lower()
     # each theory curve went with its mode
-    theory = [to_hex(l.get_color()) for l in axes[0].get_lines() if l.get_linestyle() == "--"]
-    assert theory == [plotting.mode_color(m).lower() for m in
-                      ("replace", "augment", "fresh", "accumulate", "accumulate-subsample")]
-    colours = {to_hex(l.get_color()) for l in axes[1].get_lines()}
+    theory = [to_hex(line.get_color()) for line in axes[0].get_lines() if line.get_linestyle() == "--"]
+    assert theory == [
+        plotting.mode_color(m).lower() for m in ("replace", "augment", "fresh", "accumulate", "accumulate-subsample")
+    ]
+    colours = {to_hex(line.get_color()) for line in axes[1].get_lines()}
     assert len(colours) == 5
 
 
@@ -143,7 +156,7 @@ def test_one_replicate_draws_no_band_and_promises_none():
     plotting.fit(fig)
     words = " ".join(t.get_text() for t in texts(fig))
     assert "bands" not in words
-    assert [l.get_label() for l in ax.get_lines()] == ["median"]
+    assert [line.get_label() for line in ax.get_lines()] == ["median"]
 
 
 def test_replicates_draw_bands():

@@ -28,8 +28,9 @@ def check_variance(values, expected):
 
 
 def final(n, t, estimator="mle", reps=4000, **kw):
-    history = run("gaussian", samples=n, generations=t, replicates=reps, estimator=estimator,
-                  progress=False, seed=11, **kw)
+    history = run(
+        "gaussian", samples=n, generations=t, replicates=reps, estimator=estimator, progress=False, seed=11, **kw
+    )
     return history.at(t)
 
 
@@ -86,8 +87,16 @@ def test_truncation_multiplies_the_variance_by_psi_squared(psi):
 
 @pytest.mark.parametrize("q", [0.5, 0.8, 0.95])
 def test_central_selection_shrinks_the_variance_by_its_factor(q):
-    history = run("gaussian", samples=2000, generations=2, replicates=400, central_fraction=q,
-                  method="sample", progress=False, seed=5)
+    history = run(
+        "gaussian",
+        samples=2000,
+        generations=2,
+        replicates=400,
+        central_fraction=q,
+        method="sample",
+        progress=False,
+        seed=5,
+    )
     ratio = history.at(2)["var"].to_numpy() / history.at(1)["var"].to_numpy()
     # the selected set's variance ratio, up to the O(1/N) finite-sample bias of selection
     se = ratio.std(ddof=1) / np.sqrt(ratio.size)

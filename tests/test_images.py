@@ -53,6 +53,7 @@ def tiny_classifier(digits):
 
 # --- data ---------------------------------------------------------------------------------
 
+
 def test_mnist_splits_have_nielsen_sizes_uint8_pixels_and_ten_classes():
     sizes = {"train": 50_000, "validation": 10_000, "test": 10_000}
     for split, n in sizes.items():
@@ -100,6 +101,7 @@ def test_fashion_mnist_splits_are_balanced_uint8_images():
 
 
 # --- DDPM ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("schedule", ["cosine", "linear"])
 def test_noise_schedules_decrease_from_almost_one_to_almost_zero(schedule):
@@ -202,6 +204,7 @@ def test_conditional_ddpm_with_guidance_uses_given_labels(digits):
 def test_conditional_ddpm_draws_labels_in_its_training_sets_proportions(digits):
     """A conditional DDPM is a model of (image, label): the labels it samples follow those of
     its last training set, so a class the labeller never gave is never drawn."""
+
     def labeller(x):  # three classes in proportions 1/2, 1/4, 1/4
         return np.resize([2, 2, 5, 8], len(x))
 
@@ -219,6 +222,7 @@ def test_conditional_ddpm_draws_labels_in_its_training_sets_proportions(digits):
 
 
 # --- GAN ----------------------------------------------------------------------------------
+
 
 def _tiny_gan(**kw):
     base = dict(channels=4, z_dim=8, steps=3, warm_steps=2, batch_size=8, progress=False)
@@ -263,6 +267,7 @@ def test_gan_checkpoint_round_trip_and_reproducible_samples(digits):
 
 # --- the first-fit cache ------------------------------------------------------------------
 
+
 def test_first_fit_cache_reuses_weights_and_leaves_the_random_stream_as_a_fit_would(digits, tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path))
     data = digits[0][:32]
@@ -279,6 +284,7 @@ def test_first_fit_cache_reuses_weights_and_leaves_the_random_stream_as_a_fit_wo
 
 
 # --- metrics ------------------------------------------------------------------------------
+
 
 def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
     rng = np.random.default_rng(0)
@@ -305,9 +311,9 @@ def test_real_images_score_near_zero_fid_and_blur_or_noise_far_worse(tiny_classi
     images = digits[0]
     scorer = image.ImageScorer(tiny_classifier, images[:500])
     # the spread of real-vs-real FID over disjoint draws sets the scale of "near zero"
-    real = [scorer(images[500 * k: 500 * (k + 1)])["fid"] for k in range(1, 5)]
+    real = [scorer(images[500 * k : 500 * (k + 1)])["fid"] for k in range(1, 5)]
     padded = np.pad(images[500:1000].astype(float), ((0, 0), (1, 1), (1, 1)), mode="edge")
-    blur = sum(padded[:, i:i + 28, j:j + 28] for i in range(3) for j in range(3)) / 9
+    blur = sum(padded[:, i : i + 28, j : j + 28] for i in range(3) for j in range(3)) / 9
     noise = np.random.default_rng(0).integers(0, 256, (500, 28, 28)).astype(np.uint8)
     scale = np.mean(real) + 3 * np.std(real, ddof=1)
     blurred, noisy = scorer(blur.astype(np.uint8)), scorer(noise)
@@ -358,6 +364,7 @@ def test_precision_and_recall_cannot_be_fooled_by_non_digits(calibration_sets, k
 
 # --- experiments --------------------------------------------------------------------------
 
+
 def test_bad_image_parameters_are_refused_before_any_work(tmp_path):
     with pytest.raises(ParameterError, match="guidance"):
         run("mnist-ddpm", out=tmp_path / "a", profile="smoke", guidance=1.0, conditional=False)
@@ -382,6 +389,7 @@ def test_smoke_run_writes_every_column_and_grids_and_repeats_exactly(name, tmp_p
 
 
 # --- generation 1 and the image detector (chapter 5) ----------------------------------------
+
 
 def test_first_generation_is_the_loops_own_first_fit(tmp_path_factory):
     """Trained from scratch, the loop's generation-1 fit is in the first-fit cache;

@@ -8,9 +8,9 @@ from autophagy import run
 from autophagy.engine import modes, trainsets
 from autophagy.engine.history import History
 from autophagy.engine.loop import LoopSettings, LoopSpec, _Loop, fresh_real_count, run_loop
+from autophagy.engine.store import RunDir
 from autophagy.experiments import get
 from autophagy.models.gaussian import Gaussian
-from autophagy.engine.store import RunDir
 from autophagy.runner import resolve_config
 
 N, R = 50, 4
@@ -30,8 +30,9 @@ class Recorder(Gaussian):
 
 def spec_with(log):
     truth = Gaussian(R, method="sample")
-    return LoopSpec(make_model=lambda: Recorder(log), real=truth.sample,
-                    metrics=lambda model, step: {"var": model.var}, truth=truth)
+    return LoopSpec(
+        make_model=lambda: Recorder(log), real=truth.sample, metrics=lambda model, step: {"var": model.var}, truth=truth
+    )
 
 
 def training_sizes(mode, generations=5, **kw):
@@ -142,6 +143,7 @@ def test_resume_after_interruption_gives_the_uninterrupted_numbers(tmp_path, mod
 
 # -- the step context, modes as objects, origins as counts ---------------------------------
 
+
 class StepRecorder(Gaussian):
     """A batched Gaussian that remembers the step of every fit."""
 
@@ -157,9 +159,13 @@ class StepRecorder(Gaussian):
 def test_every_hook_is_told_its_generation_unit_and_run_directory(tmp_path):
     fits, measured, saved = [], [], []
     truth = Gaussian(R, method="sample")
-    spec = LoopSpec(make_model=lambda: StepRecorder(fits), real=truth.sample, truth=truth,
-                    metrics=lambda model, step: measured.append(step) or {"var": model.var},
-                    artifacts=lambda model, step: saved.append(step))
+    spec = LoopSpec(
+        make_model=lambda: StepRecorder(fits),
+        real=truth.sample,
+        truth=truth,
+        metrics=lambda model, step: measured.append(step) or {"var": model.var},
+        artifacts=lambda model, step: saved.append(step),
+    )
     with RunDir(tmp_path / "run", {"experiment": "test"}) as store:
         run_loop(spec, LoopSettings(4, N, replicates=R), store=store, progress=False)
     assert [s.generation for s in fits] == [1, 2, 3, 4] and fits[0].first and not fits[1].first
@@ -170,8 +176,13 @@ def test_every_hook_is_told_its_generation_unit_and_run_directory(tmp_path):
 def test_a_run_in_memory_gives_its_hooks_no_run_directory():
     saved = []
     truth = Gaussian(R, method="sample")
-    spec = LoopSpec(make_model=lambda: Gaussian(R, method="sample"), real=truth.sample, truth=truth,
-                    metrics=lambda model, step: {"var": model.var}, artifacts=lambda model, step: saved.append(step))
+    spec = LoopSpec(
+        make_model=lambda: Gaussian(R, method="sample"),
+        real=truth.sample,
+        truth=truth,
+        metrics=lambda model, step: {"var": model.var},
+        artifacts=lambda model, step: saved.append(step),
+    )
     run_loop(spec, LoopSettings(2, N, replicates=R), progress=False)
     assert [s.run_dir for s in saved] == [None, None, None]
 
@@ -204,10 +215,10 @@ def test_origin_counts_join_and_report_the_real_share_like_labels():
 def test_exact_gaussian_training_sets_carry_counts_whatever_their_size(samples):
     """The exact method's origins are counts (no array of N labels), and the fresh mode's real
     share is the loop's own rounding of real_fraction * N."""
-    _, config = resolve_config("gaussian", "smoke", 0, samples=samples, mode="fresh", real_fraction=0.25,
-                               generations=3)
-    history = run("gaussian", profile="smoke", progress=False, samples=samples, mode="fresh", real_fraction=0.25,
-                  generations=3)
+    _, config = resolve_config("gaussian", "smoke", 0, samples=samples, mode="fresh", real_fraction=0.25, generations=3)
+    history = run(
+        "gaussian", profile="smoke", progress=False, samples=samples, mode="fresh", real_fraction=0.25, generations=3
+    )
     later = history.frame[history.frame["generation"] >= 2]
     assert (later["real_share"] == fresh_real_count(0.25, samples) / samples).all()
     assert (later["train_size"] == samples).all() and config["params"]["method"] == "exact"
@@ -220,8 +231,9 @@ def test_exact_gaussian_training_sets_carry_counts_whatever_their_size(samples):
 @pytest.mark.parametrize("order", ["as recorded", "shuffled"])
 def test_history_quantiles_are_pandas_quantiles_whatever_the_row_order(order):
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"generation": np.repeat(np.arange(6), 9), "replicate": np.tile(np.arange(9), 6),
-                          "m": rng.random(54)})
+    frame = pd.DataFrame(
+        {"generation": np.repeat(np.arange(6), 9), "replicate": np.tile(np.arange(9), 6), "m": rng.random(54)}
+    )
     frame.loc[:8, "m"] = np.nan  # generation 0 has no value, generation 1 one missing
     frame.loc[11, "m"] = np.nan
     if order == "shuffled":

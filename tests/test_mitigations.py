@@ -12,11 +12,11 @@ import pytest
 import autophagy
 from autophagy import theory
 from autophagy.cli import main
+from autophagy.engine.loop import LoopSettings
+from autophagy.engine.step import Step
 from autophagy.experiments import registry
 from autophagy.experiments.mitigation import ADOPTIONS
 from autophagy.experiments.text import WATERMARK_KEY, load_corpus
-from autophagy.engine.loop import LoopSettings
-from autophagy.engine.step import Step
 from autophagy.mitigations.curation import GaussianVerifier
 from autophagy.mitigations.detection import PerplexityDetector
 from autophagy.mitigations.filters import Detector, chain, provenance
@@ -31,14 +31,18 @@ N, R, G = 100, 1000, 8
 def assert_mean_close(values, expected, label=""):
     values = np.asarray(values, dtype=float)
     se = values.std(ddof=1) / np.sqrt(values.size)
-    assert abs(values.mean() - expected) < 4 * se, f"{label}: mean {values.mean():.5g}, expected {expected:.5g}, se {se:.3g}"
+    assert abs(values.mean() - expected) < 4 * se, (
+        f"{label}: mean {values.mean():.5g}, expected {expected:.5g}, se {se:.3g}"
+    )
 
 
 def assert_variance_close(values, expected, label=""):
     """Sample variance within 4 standard errors, sqrt(2 / (R - 1)) * expected (normal values)."""
     values = np.asarray(values, dtype=float)
     se = expected * np.sqrt(2 / (values.size - 1))
-    assert abs(values.var(ddof=1) - expected) < 4 * se, f"{label}: var {values.var(ddof=1):.5g}, expected {expected:.5g}"
+    assert abs(values.var(ddof=1) - expected) < 4 * se, (
+        f"{label}: var {values.var(ddof=1):.5g}, expected {expected:.5g}"
+    )
 
 
 def gaussian(**params):
@@ -46,6 +50,7 @@ def gaussian(**params):
 
 
 # -- the uncontrolled web ---------------------------------------------------------------------
+
 
 def test_web_scrape_has_the_synthetic_share_it_was_asked_for():
     h = gaussian(mode="web", web_start=0.3, web_growth=0.25, web_max=0.9)
@@ -70,7 +75,6 @@ def test_web_accumulate_keeps_every_scrape():
     assert [int(h.at(t)["train_size"].iloc[0]) for t in range(1, G + 1)] == [N * t for t in range(1, G + 1)]
 
 
-
 def test_web_budget_trains_on_n_drawn_from_every_scrape_so_far():
     """Fixed budget: n samples a generation, whose real share is, on average, the pool's."""
     h = gaussian(mode="web-accumulate-subsample", method="sample")
@@ -78,6 +82,7 @@ def test_web_budget_trains_on_n_drawn_from_every_scrape_so_far():
     assert (h.frame.loc[h.frame.generation > 0, "train_size"] == N).all()
     pool_real = sum(N - round(settings.synthetic_share(t) * N) for t in range(1, G + 1)) / (N * G)
     assert_mean_close(h.at(G)["real_share"], pool_real, "real share of the budget")
+
 
 def test_a_filter_with_perfect_labels_reproduces_the_real_only_run():
     """Full provenance drops every synthetic sample: every training set is real, and the
@@ -123,11 +128,14 @@ def test_filters_chain_and_provenance_never_drops_real_data():
     assert not both[5000:].any() and abs(both[:5000].mean() - 0.5) < 4 * np.sqrt(0.25 / 5000)
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"mode": "replace", "method": "sample", "detector_tpr": 0.9}, "web"),
-    ({"mode": "web", "detector_tpr": 0.9}, "method=sample"),
-    ({"mode": "web", "method": "sample", "detector_tpr": 1.0, "web_max": 1.0}, "pass"),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"mode": "replace", "method": "sample", "detector_tpr": 0.9}, "web"),
+        ({"mode": "web", "detector_tpr": 0.9}, "method=sample"),
+        ({"mode": "web", "method": "sample", "detector_tpr": 1.0, "web_max": 1.0}, "pass"),
+    ],
+)
 def test_impossible_screening_is_refused_before_any_work(params, words, tmp_path):
     with pytest.raises(ParameterError, match=words):
         autophagy.run("gaussian", out=tmp_path / "run", **params)
@@ -140,6 +148,7 @@ def test_mixing_recursion_reduces_to_the_fresh_fixed_point():
 
 
 # -- the watermark ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def corpus():
@@ -213,8 +222,16 @@ def test_perplexity_detector_separates_model_text_from_real_text_better_than_cha
 
 
 def test_dropping_watermarked_text_keeps_more_real_text_in_the_training_set():
-    common = dict(profile="smoke", progress=False, mode="web", semantic=False, samples=200, generations=4,
-                  eval_samples=8, watermark_delta=4.0)
+    common = dict(
+        profile="smoke",
+        progress=False,
+        mode="web",
+        semantic=False,
+        samples=200,
+        generations=4,
+        eval_samples=8,
+        watermark_delta=4.0,
+    )
     kept = autophagy.run("text", watermark_z=4.0, **common).at(4)["real_share"].mean()
     open_web = autophagy.run("text", **common).at(4)["real_share"].mean()
     assert open_web == pytest.approx(1 - round(0.6 * 200) / 200)
@@ -222,16 +239,26 @@ def test_dropping_watermarked_text_keeps_more_real_text_in_the_training_set():
     assert kept - open_web > 4 * se, (kept, open_web)
 
 
-
 def test_screening_for_a_watermark_no_producer_applies_keeps_the_webs_share():
     """The scraper's key without watermarked text: only false positives, about equally real and synthetic."""
     n = 200
-    history = autophagy.run("text", profile="smoke", progress=False, mode="web", semantic=False, samples=n,
-                            generations=4, eval_samples=8, watermark_z=4.0)
+    history = autophagy.run(
+        "text",
+        profile="smoke",
+        progress=False,
+        mode="web",
+        semantic=False,
+        samples=n,
+        generations=4,
+        eval_samples=8,
+        watermark_z=4.0,
+    )
     expected = 1 - round(0.6 * n) / n
     assert abs(history.at(4)["real_share"].mean() - expected) < 4 * np.sqrt(expected * (1 - expected) / n)
 
+
 # -- sweeps and the arena -----------------------------------------------------------------
+
 
 def test_mixing_sweep_matches_the_fresh_recursion_for_each_real_fraction():
     h = autophagy.run("mixing-sweep", profile="smoke", progress=False, replicates=400)
@@ -266,12 +293,33 @@ def test_an_interrupted_sweep_resumes_at_its_first_unfinished_stage(tmp_path, mo
 
 def test_arena_command_writes_one_row_per_modality_mitigation_generation_replicate_metric(tmp_path, capsys):
     out = tmp_path / "arena"
-    code = main(["run", "arena", "--out", str(out), "--profile", "smoke", "--set", "generations=2",
-                 "--set", "text_samples=100", "--set", "gaussian_replicates=20"])
+    code = main(
+        [
+            "run",
+            "arena",
+            "--out",
+            str(out),
+            "--profile",
+            "smoke",
+            "--set",
+            "generations=2",
+            "--set",
+            "text_samples=100",
+            "--set",
+            "gaussian_replicates=20",
+        ]
+    )
     assert code == 0
     frame = pd.read_parquet(out / "metrics.parquet")
-    assert list(frame.columns) == ["modality", "mitigation", "generation", "replicate", "metric", "value",
-                                   "real_samples_used"]
+    assert list(frame.columns) == [
+        "modality",
+        "mitigation",
+        "generation",
+        "replicate",
+        "metric",
+        "value",
+        "real_samples_used",
+    ]
     assert set(frame.modality) == {"gaussian", "text"}
     assert {"none", "real-only"} <= set(frame.mitigation)
     assert not frame.duplicated(["modality", "mitigation", "generation", "replicate", "metric"]).any()
@@ -327,8 +375,16 @@ def test_verifier_accuracy_raises_the_variance_up_to_the_ideal_verifiers_recursi
     which can also pick tails that a narrowed model no longer makes."""
     finals = {}
     for accuracy in (0.0, 0.25, 1.0):
-        history = autophagy.run("gaussian", samples=N, generations=30, replicates=400, method="sample",
-                                verifier_accuracy=accuracy, progress=False, seed=3)
+        history = autophagy.run(
+            "gaussian",
+            samples=N,
+            generations=30,
+            replicates=400,
+            method="sample",
+            verifier_accuracy=accuracy,
+            progress=False,
+            seed=3,
+        )
         finals[accuracy] = history.at(30)["var"].to_numpy()
     se = {a: v.std(ddof=1) / np.sqrt(v.size) for a, v in finals.items()}
     assert finals[0.0].mean() + 4 * se[0.0] < finals[0.25].mean() - 4 * se[0.25]
@@ -350,8 +406,17 @@ def test_reward_curation_moves_each_model_to_its_truncated_normal(q):
     """One curated generation: the refit mean and variance are those of the model truncated to
     the interval of mass q around the reward's peak (up to the O(1/N) bias of selection)."""
     n, target = 2000, 1.0
-    history = autophagy.run("gaussian", samples=n, generations=2, replicates=400, reward_fraction=q,
-                            reward_target=target, method="sample", progress=False, seed=4)
+    history = autophagy.run(
+        "gaussian",
+        samples=n,
+        generations=2,
+        replicates=400,
+        reward_fraction=q,
+        reward_target=target,
+        method="sample",
+        progress=False,
+        seed=4,
+    )
     first, second = history.at(1), history.at(2)
     mu, sigma = first["mean"].to_numpy(), np.sqrt(first["var"].to_numpy())
     moments = np.array([theory.reward_curation_moments((target - m) / s, q) for m, s in zip(mu, sigma)])
@@ -362,8 +427,17 @@ def test_reward_curation_moves_each_model_to_its_truncated_normal(q):
 
 
 def test_reward_curation_drifts_to_the_reward_peak_and_collapses():
-    history = autophagy.run("gaussian", samples=N, generations=20, replicates=200, reward_fraction=0.5,
-                            reward_target=1.0, method="sample", progress=False, seed=6)
+    history = autophagy.run(
+        "gaussian",
+        samples=N,
+        generations=20,
+        replicates=200,
+        reward_fraction=0.5,
+        reward_target=1.0,
+        method="sample",
+        progress=False,
+        seed=6,
+    )
     means = history.frame.groupby("generation")["mean"].mean()
     variances = history.frame.groupby("generation")["var"].mean()
     assert np.all(np.diff(variances.to_numpy()[1:]) < 0), "curation shrinks the variance every generation"
@@ -392,9 +466,23 @@ def test_a_perfect_verifier_on_a_web_pool_passes_what_is_distributed_like_the_tr
 
 
 def test_the_web_loop_with_a_verifier_stays_nearer_the_truth_than_the_plain_web():
-    ends = {a: autophagy.run("gaussian", method="sample", mode="web", samples=N, generations=20, replicates=300,
-                             verifier_accuracy=a, web_max=0.9, progress=False, seed=4).at(20)["w2"].to_numpy()
-            for a in (0.0, 0.9)}
+    ends = {
+        a: autophagy.run(
+            "gaussian",
+            method="sample",
+            mode="web",
+            samples=N,
+            generations=20,
+            replicates=300,
+            verifier_accuracy=a,
+            web_max=0.9,
+            progress=False,
+            seed=4,
+        )
+        .at(20)["w2"]
+        .to_numpy()
+        for a in (0.0, 0.9)
+    }
     gap = ends[0.0].mean() - ends[0.9].mean()
     assert gap > 4 * np.hypot(*(v.std(ddof=1) / np.sqrt(v.size) for v in ends.values()))
 
@@ -405,8 +493,9 @@ def test_the_web_loop_with_a_verifier_stays_nearer_the_truth_than_the_plain_web(
 @pytest.mark.parametrize("gamma", [0.2, 0.7])
 def test_self_corrected_gaussian_moments_follow_their_linear_recursions(gamma):
     n = 40
-    h = autophagy.run("gaussian", progress=False, mode="replace", samples=n, generations=30, replicates=4000,
-                      self_correction=gamma)
+    h = autophagy.run(
+        "gaussian", progress=False, mode="replace", samples=n, generations=30, replicates=4000, self_correction=gamma
+    )
     expected = theory.self_correction_moments(30, n, gamma)
     for t in (1, 6, 30):
         rows = h.at(t)
@@ -458,22 +547,36 @@ def test_image_self_correction_blends_each_sample_with_its_nearest_real_image():
     assert np.abs(half - (samples.astype(int) + pool[[17, 4321, 999]]) / 2).max() <= 0.5
 
 
-
 @pytest.mark.parametrize("knowledge", [10, 1000])
 def test_a_verifier_that_learned_from_m_samples_settles_the_loop_at_its_own_error(knowledge):
-    h = autophagy.run("gaussian", progress=False, mode="replace", method="sample", samples=100, generations=10,
-                      replicates=2000, verifier_accuracy=1.0, verifier_knowledge=knowledge)
+    h = autophagy.run(
+        "gaussian",
+        progress=False,
+        mode="replace",
+        method="sample",
+        samples=100,
+        generations=10,
+        replicates=2000,
+        verifier_accuracy=1.0,
+        verifier_knowledge=knowledge,
+    )
     assert_mean_close(h.at(10)["w2"] ** 2, theory.verified_w2_squared(100, knowledge), f"M={knowledge}")
 
 
 def test_a_verifier_that_knows_the_truth_settles_where_a_fit_to_real_data_is():
-    h = autophagy.run("gaussian", progress=False, mode="replace", method="sample", samples=50, generations=1,
-                      replicates=4000)
+    h = autophagy.run(
+        "gaussian", progress=False, mode="replace", method="sample", samples=50, generations=1, replicates=4000
+    )
     assert_mean_close(h.at(1)["w2"] ** 2, theory.verified_w2_squared(50, 0), "generation 1")
 
 
-@pytest.mark.parametrize("params, words", [({"verifier_knowledge": 100}, "verifier_accuracy"),
-                                           ({"verifier_accuracy": 1.0, "verifier_knowledge": 1}, "at least 2")])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"verifier_knowledge": 100}, "verifier_accuracy"),
+        ({"verifier_accuracy": 1.0, "verifier_knowledge": 1}, "at least 2"),
+    ],
+)
 def test_verifier_knowledge_without_a_verifier_or_too_small_is_refused(params, words):
     with pytest.raises(ParameterError, match=words):
         registry.resolve_config("gaussian", "smoke", method="sample", **params)
@@ -485,8 +588,9 @@ def test_verifier_knowledge_without_a_verifier_or_too_small_is_refused(params, w
 def test_verified_classifier_accuracy_matches_its_closed_form():
     from autophagy.models.mixture_classifier import verified_accuracies
 
-    frame = verified_accuracies([40, 400], [0.6, 0.8], label_noise=0.7, features=8, separation=1.2,
-                                replicates=3000, seed=5)
+    frame = verified_accuracies(
+        [40, 400], [0.6, 0.8], label_noise=0.7, features=8, separation=1.2, replicates=3000, seed=5
+    )
     for (n, a), cell in frame.groupby(["n", "verifier_accuracy"]):
         assert_mean_close(cell["test_accuracy"], theory.verified_classifier_accuracy(n, a, 0.7, 8, 1.2), f"n={n} a={a}")
 

@@ -62,7 +62,9 @@ def test_chapter_has_objectives_summary_exercises_and_solutions(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_profile_is_checked_right_after_the_parameters(path):
-    code = [("".join(c["source"]), c.get("metadata", {}).get("tags", [])) for c in cells(path) if c["cell_type"] == "code"]
+    code = [
+        ("".join(c["source"]), c.get("metadata", {}).get("tags", [])) for c in cells(path) if c["cell_type"] == "code"
+    ]
     index = next(i for i, (_, tags) in enumerate(code) if "parameters" in tags)
     assert "check_profile(PROFILE)" in code[index + 1][0]
 
@@ -88,9 +90,12 @@ def test_every_solution_directly_follows_its_exercise(path):
         for k, m in enumerate(matches):
             start = matches[k - 1].end() if k else 0
             end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
-            label = (m.group(3).strip() if m.group(2) == "solution"
-                     else next(iter(re.findall(r"^:label:\s*(\S+)", m.group(4), re.M)), None))
-            found.append((i, m.group(2), label, text[start:m.start()], text[m.end():end]))
+            label = (
+                m.group(3).strip()
+                if m.group(2) == "solution"
+                else next(iter(re.findall(r"^:label:\s*(\S+)", m.group(4), re.M)), None)
+            )
+            found.append((i, m.group(2), label, text[start : m.start()], text[m.end() : end]))
     solutions = [f for f in found if f[1] == "solution"]
     assert solutions
     for n, (cell, _, label, before, _) in enumerate(found):
@@ -98,13 +103,15 @@ def test_every_solution_directly_follows_its_exercise(path):
             continue
         assert n > 0, f"solution {label} comes before any exercise"
         prev_cell, kind, prev_label, _, after = found[n - 1]
-        assert kind == "exercise" and prev_label == label, \
+        assert kind == "exercise" and prev_label == label, (
             f"solution {label} does not follow its exercise (it follows {kind} {prev_label})"
+        )
         if cell == prev_cell:
             assert not before.strip(), f"text between exercise {label} and its solution"
         else:
-            assert cell == prev_cell + 1 and not after.strip() and not before.strip(), \
+            assert cell == prev_cell + 1 and not after.strip() and not before.strip(), (
                 f"solution {label} is not at the start of the cell after its exercise"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -112,16 +119,17 @@ def test_colab_install_cell_is_guarded_and_hides_its_output(path):
     """The first code cell installs the package only on Colab, and its pip output is folded."""
     cell = next(c for c in cells(path) if c["cell_type"] == "code")
     lines = "".join(cell["source"]).splitlines()
-    guard = next((i for i, l in enumerate(lines) if re.match(r"\s*if .*google\.colab.* in sys\.modules", l)),
-                 None)
+    guard = next(
+        (i for i, line in enumerate(lines) if re.match(r"\s*if .*google\.colab.* in sys\.modules", line)), None
+    )
     assert guard is not None, "the first code cell is not the Colab install cell"
     indent = len(lines[guard]) - len(lines[guard].lstrip())
-    installs = [i for i, l in enumerate(lines) if "pip install" in l or "apt-get" in l]
+    installs = [i for i, line in enumerate(lines) if "pip install" in line or "apt-get" in line]
     assert installs
     for i in installs:
         assert i > guard and len(lines[i]) - len(lines[i].lstrip()) > indent, f"unguarded: {lines[i]!r}"
         # and no line back at the guard's level between the guard and this install
-        assert all(not l.strip() or len(l) - len(l.lstrip()) > indent for l in lines[guard + 1:i])
+        assert all(not line.strip() or len(line) - len(line.lstrip()) > indent for line in lines[guard + 1 : i])
     assert "hide-output" in cell.get("metadata", {}).get("tags", [])
 
 
@@ -160,8 +168,10 @@ def test_no_chapter_imports_a_private_name(path):
         if cell["cell_type"] != "code":
             continue
         # IPython magics (the Colab cell's %pip) become a no-op statement so the cell parses
-        source = "\n".join(l[:len(l) - len(l.lstrip())] + "pass" if l.lstrip().startswith(("%", "!")) else l
-                           for l in "".join(cell["source"]).splitlines())
+        source = "\n".join(
+            line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+            for line in "".join(cell["source"]).splitlines()
+        )
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.ImportFrom):
                 assert not any(p.startswith("_") for p in (node.module or "").split(".")), node.module

@@ -79,17 +79,32 @@ def test_pretrain_into_an_unwritable_folder_is_refused_before_training(tmp_path)
 
 
 def test_architecture_that_differs_from_the_starting_model_is_refused(tmp_path):
-    code, err = cli(["run", "mnist-ddpm", "--out", str(tmp_path / "run"), "--profile", "smoke",
-                     "--set", "channels=8", "--quiet"])
+    code, err = cli(
+        ["run", "mnist-ddpm", "--out", str(tmp_path / "run"), "--profile", "smoke", "--set", "channels=8", "--quiet"]
+    )
     assert code == 2 and "pretrained=false" in err and not (tmp_path / "run").exists()
 
 
 def _tiny_gpt_recipe(steps: int) -> pretraining.Recipe:
     return pretraining.Recipe(
-        name="tiny-gpt", summary="a tiny GPT for tests", data="the training articles",
-        hyper=dict(vocab_size=2048, context=17, loop_block_len=16, d_model=16, layers=1, heads=2,
-                   batch_size=8, lr=2e-3, steps=steps, seed=0),
-        build=pretraining.RECIPES["wiki-gpt"].build, chunk=2)
+        name="tiny-gpt",
+        summary="a tiny GPT for tests",
+        data="the training articles",
+        hyper=dict(
+            vocab_size=2048,
+            context=17,
+            loop_block_len=16,
+            d_model=16,
+            layers=1,
+            heads=2,
+            batch_size=8,
+            lr=2e-3,
+            steps=steps,
+            seed=0,
+        ),
+        build=pretraining.RECIPES["wiki-gpt"].build,
+        chunk=2,
+    )
 
 
 def test_an_interrupted_pretrain_resumes_to_the_same_weights(tmp_path, monkeypatch):
@@ -113,16 +128,18 @@ def test_an_interrupted_pretrain_resumes_to_the_same_weights(tmp_path, monkeypat
         trainee.train = train_until_second_chunk
         return trainee
 
-    monkeypatch.setitem(pretraining.RECIPES, recipe.name,
-                        pretraining.Recipe(**{**recipe.__dict__, "build": interrupted}))
+    monkeypatch.setitem(
+        pretraining.RECIPES, recipe.name, pretraining.Recipe(**{**recipe.__dict__, "build": interrupted})
+    )
     with pytest.raises(KeyboardInterrupt):
         pretraining.pretrain(recipe.name, tmp_path / "resumed", progress=False)
     assert calls == [0, 2, 4] and not (tmp_path / "resumed" / "tiny-gpt.safetensors").exists()
     monkeypatch.setitem(pretraining.RECIPES, recipe.name, recipe)
     resumed = pretraining.pretrain(recipe.name, tmp_path / "resumed", progress=False)
     assert resumed["sha256"] == whole["sha256"]
-    assert (tmp_path / "resumed" / "tiny-gpt.safetensors").read_bytes() == \
-        (tmp_path / "whole" / "tiny-gpt.safetensors").read_bytes()
+    assert (tmp_path / "resumed" / "tiny-gpt.safetensors").read_bytes() == (
+        tmp_path / "whole" / "tiny-gpt.safetensors"
+    ).read_bytes()
 
 
 def test_generation_one_of_the_image_loop_is_the_shipped_model():
@@ -133,6 +150,7 @@ def test_generation_one_of_the_image_loop_is_the_shipped_model():
 
 
 # --- quality of generation 1, on held-out data, as the loops sample it ---------------------
+
 
 @pytest.mark.slow
 def test_ddpm_generation_one_draws_digits_the_classifier_recognises():
@@ -158,8 +176,14 @@ def test_gpt_generation_one_beats_the_trigram_and_writes_text_as_varied_as_real_
     from autophagy.models.transformer import GPT
 
     recipe = weights.card("wiki-gpt")["recipe"]
-    model = GPT(recipe["vocab_size"], block_len=recipe["loop_block_len"], d_model=recipe["d_model"],
-                layers=recipe["layers"], heads=recipe["heads"], context=recipe["context"])
+    model = GPT(
+        recipe["vocab_size"],
+        block_len=recipe["loop_block_len"],
+        d_model=recipe["d_model"],
+        layers=recipe["layers"],
+        heads=recipe["heads"],
+        context=recipe["context"],
+    )
     model.start_from(weights.load("wiki-gpt"))
     quality = text_quality(model, recipe["loop_block_len"], recipe["vocab_size"])
     assert quality["perplexity_test"] < quality["perplexity_test_trigram"]

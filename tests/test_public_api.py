@@ -15,7 +15,9 @@ def test_the_loop_and_its_step_are_importable_from_the_top_package():
 
 
 def test_importing_the_package_loads_no_heavy_library():
-    code = ("import sys, autophagy; from autophagy import Step; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pandas', 'seaborn', 'sklearn'}))")
+    code = (
+        "import sys, autophagy; from autophagy import Step; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'pandas', 'seaborn', 'sklearn'}))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

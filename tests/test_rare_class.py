@@ -23,8 +23,17 @@ def assert_share_close(events: np.ndarray, probability: float, label: str = "") 
 
 
 def loop(labels: str, generations: int = 30, replicates: int = 3000, samples: int = 100, share: float = 0.02):
-    return run("rare-class", profile="smoke", seed=5, labels=labels, generations=generations,
-               replicates=replicates, samples=samples, share=share, progress=False)
+    return run(
+        "rare-class",
+        profile="smoke",
+        seed=5,
+        labels=labels,
+        generations=generations,
+        replicates=replicates,
+        samples=samples,
+        share=share,
+        progress=False,
+    )
 
 
 def test_sampled_labels_lose_the_minority_when_the_exact_chain_says():
@@ -41,8 +50,9 @@ def test_sampled_labels_keep_the_minority_share_on_average():
 
 
 def test_argmax_labels_lose_the_minority_faster_than_sampled_ones():
-    sampled, argmax = (loop(labels, generations=5).wide("minority_gone").loc[5].to_numpy()
-                       for labels in ("sampled", "argmax"))
+    sampled, argmax = (
+        loop(labels, generations=5).wide("minority_gone").loc[5].to_numpy() for labels in ("sampled", "argmax")
+    )
     gap = argmax.mean() - sampled.mean()
     se = np.hypot(argmax.std(ddof=1), sampled.std(ddof=1)) / np.sqrt(len(sampled))
     assert gap > TOLERANCE * se
@@ -87,7 +97,8 @@ def test_the_loss_time_within_a_horizon_is_the_chains_and_nears_kimura_ohtas_for
     exact = theory.rare_class_loss_time_within(60, 100, 0.02)
     assert abs(first.mean() - exact) < TOLERANCE * first.std(ddof=1) / np.sqrt(lost.sum())
     assert theory.rare_class_loss_time_within(4000, 1000, 0.02) == pytest.approx(
-        theory.rare_class_loss_time(1000, 0.02), rel=0.05)
+        theory.rare_class_loss_time(1000, 0.02), rel=0.05
+    )
 
 
 def test_a_rare_class_keeps_its_share_of_the_real_images_and_every_other_image():

@@ -17,12 +17,16 @@ NAMES = recorded.names()
 
 
 # the evidence chapters 3 to 5 read: each loop beside its real-only control, and the anchors' protocols
-EVIDENCE = ([f"mnist-ddpm-{arm}" for arm in ("replace", "fresh", "accumulate", "control", "select", "selfcorrect",
-                                              "rare", "rare-control")]
-            + [f"fashion-gan-{arm}" for arm in ("psi1", "psi0.7", "control")]
-            + [f"gpt-{arm}" for arm in ("replace", "fresh", "accumulate", "control")]
-            + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")]
-            + ["ngram-replace", "ngram-t1", "ngram-t0.7"])
+EVIDENCE = (
+    [
+        f"mnist-ddpm-{arm}"
+        for arm in ("replace", "fresh", "accumulate", "control", "select", "selfcorrect", "rare", "rare-control")
+    ]
+    + [f"fashion-gan-{arm}" for arm in ("psi1", "psi0.7", "control")]
+    + [f"gpt-{arm}" for arm in ("replace", "fresh", "accumulate", "control")]
+    + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")]
+    + ["ngram-replace", "ngram-t1", "ngram-t0.7"]
+)
 MIN_REPLICATES = 5  # a claim about a loop rests on at least five independent replicates, or on fewer
 # with Student-t intervals where one session's CPU could not afford five: Shumailov et al.'s 10% arm
 # runs beam search on 90% of every generation's blocks
@@ -47,8 +51,9 @@ def test_evidence_names_the_scale_the_cost_and_the_hardware():
     hours = sum(r.record["wall_seconds"] for r in runs) / 3600
     replicates = "/".join(str(n) for n in sorted({r.config["params"]["replicates"] for r in runs}))
     plural = "" if replicates == "1" else "s"
-    assert line.startswith(f"recorded: {replicates} replicate{plural} x 4 generations, 2 arms, made by "
-                           "tools/record_run.py in ")
+    assert line.startswith(
+        f"recorded: {replicates} replicate{plural} x 4 generations, 2 arms, made by tools/record_run.py in "
+    )
     assert (f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min") in line and runs[0].record["hardware"] in line
 
 

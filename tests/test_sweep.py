@@ -37,8 +37,24 @@ def cli(argv: list[str]) -> tuple[int, str]:
 
 
 def sweep_argv(out: Path, *extra: str) -> list[str]:
-    return ["sweep", "gaussian", "--out", str(out), "--profile", "smoke", "--grid", "mode=replace,fresh",
-            "--grid", "real_fraction=0.1,0.3", "--seeds", "2", "--workers", "2", "--quiet", *extra]
+    return [
+        "sweep",
+        "gaussian",
+        "--out",
+        str(out),
+        "--profile",
+        "smoke",
+        "--grid",
+        "mode=replace,fresh",
+        "--grid",
+        "real_fraction=0.1,0.3",
+        "--seeds",
+        "2",
+        "--workers",
+        "2",
+        "--quiet",
+        *extra,
+    ]
 
 
 def slow_sets() -> list[str]:
@@ -47,8 +63,13 @@ def slow_sets() -> list[str]:
 
 def spawn(argv: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": SRC, "AUTOPHAGY_SAVE_EVERY": "0"}
-    return subprocess.Popen([sys.executable, "-m", "autophagy.cli", *argv], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "autophagy.cli", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def wait_for_finished_cells(out: Path, count: int, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -69,15 +90,25 @@ def test_sweep_records_equal_the_same_cells_run_one_by_one(tmp_path):
     cells = result.spec.cells()
     assert len(cells) == 8 and result.manifest["finished"]
     for cell in cells:
-        alone = autophagy.run("gaussian", out=tmp_path / "alone" / cell.name, profile="smoke", seed=cell.seed,
-                              progress=False, **cell.values)
-        assert (tmp_path / "alone" / cell.name / "metrics.parquet").read_bytes() == \
-            (tmp_path / "sweep" / "cells" / cell.name / "metrics.parquet").read_bytes()
+        alone = autophagy.run(
+            "gaussian",
+            out=tmp_path / "alone" / cell.name,
+            profile="smoke",
+            seed=cell.seed,
+            progress=False,
+            **cell.values,
+        )
+        assert (tmp_path / "alone" / cell.name / "metrics.parquet").read_bytes() == (
+            tmp_path / "sweep" / "cells" / cell.name / "metrics.parquet"
+        ).read_bytes()
         mine = result.frame
         for key, value in {**cell.values, "seed": cell.seed}.items():
             mine = mine[mine[key] == value]
-        pd.testing.assert_frame_equal(mine.drop(columns=[*GRID, "seed"]).reset_index(drop=True),
-                                      alone.frame.reset_index(drop=True), check_dtype=False)
+        pd.testing.assert_frame_equal(
+            mine.drop(columns=[*GRID, "seed"]).reset_index(drop=True),
+            alone.frame.reset_index(drop=True),
+            check_dtype=False,
+        )
     assert sorted(p.name for p in (tmp_path / "sweep" / "figures").iterdir())  # a figure per grid key
 
 
@@ -85,19 +116,41 @@ def test_a_killed_worker_loses_nothing(tmp_path):
     from distributed import Client, LocalCluster
 
     clean = sweep("gaussian", tmp_path / "clean", GRID, seeds=1, profile="smoke", workers=2, progress=False, **SLOW)
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", scheduler_port=0,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", scheduler_port=0, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         pids = list(client.run(os.getpid).values())
-        proc = spawn(["sweep", "gaussian", "--out", str(tmp_path / "killed"), "--profile", "smoke",
-                      "--grid", "mode=replace,fresh", "--grid", "real_fraction=0.1,0.3", "--quiet",
-                      "--scheduler", cluster.scheduler_address, *slow_sets()])
+        proc = spawn(
+            [
+                "sweep",
+                "gaussian",
+                "--out",
+                str(tmp_path / "killed"),
+                "--profile",
+                "smoke",
+                "--grid",
+                "mode=replace,fresh",
+                "--grid",
+                "real_fraction=0.1,0.3",
+                "--quiet",
+                "--scheduler",
+                cluster.scheduler_address,
+                *slow_sets(),
+            ]
+        )
         while not (tmp_path / "killed" / "cells").is_dir() or not any(
-                (tmp_path / "killed" / "cells").glob("*/manifest.json")):
+            (tmp_path / "killed" / "cells").glob("*/manifest.json")
+        ):
             assert proc.poll() is None, proc.stderr.read().decode()
             time.sleep(0.05)
         os.kill(pids[0], signal.SIGKILL)  # the nanny restarts it; the scheduler retries its task
         assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()
-    assert (tmp_path / "killed" / "metrics.parquet").read_bytes() == (tmp_path / "clean" / "metrics.parquet").read_bytes()
+    assert (tmp_path / "killed" / "metrics.parquet").read_bytes() == (
+        tmp_path / "clean" / "metrics.parquet"
+    ).read_bytes()
     assert clean.manifest["finished"]
 
 
@@ -116,13 +169,16 @@ def test_a_killed_client_resumes_to_the_same_record_and_a_second_client_is_refus
     assert (out / "metrics.parquet").read_bytes() == (tmp_path / "clean" / "metrics.parquet").read_bytes()
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--grid", "nosuch=1,2"], "unknown grid key"),
-    (["--grid", "real_fraction="], "empty value"),
-    (["--grid", "real_fraction=0.1,1.5"], "real_fraction"),
-    (["--grid", "samples=10,-3"], "samples"),
-    (["--scheduler", "tcp://127.0.0.1:9"], "cannot be reached"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--grid", "nosuch=1,2"], "unknown grid key"),
+        (["--grid", "real_fraction="], "empty value"),
+        (["--grid", "real_fraction=0.1,1.5"], "real_fraction"),
+        (["--grid", "samples=10,-3"], "samples"),
+        (["--scheduler", "tcp://127.0.0.1:9"], "cannot be reached"),
+    ],
+)
 def test_bad_sweep_input_is_one_line_exit_2_and_writes_nothing(tmp_path, argv, words):
     out = tmp_path / "sweep"
     code, err = cli(["sweep", "gaussian", "--out", str(out), "--profile", "smoke", "--quiet", *argv])
@@ -132,26 +188,66 @@ def test_bad_sweep_input_is_one_line_exit_2_and_writes_nothing(tmp_path, argv, w
 
 def test_a_folder_holding_another_sweep_is_refused_and_left_as_it_was(tmp_path):
     out = tmp_path / "sweep"
-    assert cli(["sweep", "gaussian", "--out", str(out), "--profile", "smoke", "--grid", "mode=replace,fresh",
-                "--workers", "1", "--quiet"])[0] == 0
+    assert (
+        cli(
+            [
+                "sweep",
+                "gaussian",
+                "--out",
+                str(out),
+                "--profile",
+                "smoke",
+                "--grid",
+                "mode=replace,fresh",
+                "--workers",
+                "1",
+                "--quiet",
+            ]
+        )[0]
+        == 0
+    )
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
-    code, err = cli(["sweep", "gaussian", "--out", str(out), "--profile", "smoke", "--grid", "mode=replace,accumulate",
-                     "--workers", "1", "--quiet"])
+    code, err = cli(
+        [
+            "sweep",
+            "gaussian",
+            "--out",
+            str(out),
+            "--profile",
+            "smoke",
+            "--grid",
+            "mode=replace,accumulate",
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
     assert code == 2 and err.count("\n") == 1 and "another sweep" in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lock"} == before
 
 
 # -- the sweeps and the arena on the same executor -----------------------------------------
 
-ARENA_SMOKE = ["--profile", "smoke", "--quiet", "--set", "generations=2", "--set", "text_samples=100",
-               "--set", "gaussian_replicates=20"]
+ARENA_SMOKE = [
+    "--profile",
+    "smoke",
+    "--quiet",
+    "--set",
+    "generations=2",
+    "--set",
+    "text_samples=100",
+    "--set",
+    "gaussian_replicates=20",
+]
 
 
 def test_the_arena_on_two_workers_writes_the_bytes_it_writes_in_one_process(tmp_path):
     assert cli(["run", "arena", "--out", str(tmp_path / "here"), *ARENA_SMOKE])[0] == 0
     code, err = cli(["run", "arena", "--out", str(tmp_path / "spread"), "--workers", "2", *ARENA_SMOKE])
     assert code == 0, err
-    assert (tmp_path / "spread" / "metrics.parquet").read_bytes() == (tmp_path / "here" / "metrics.parquet").read_bytes()
+    assert (tmp_path / "spread" / "metrics.parquet").read_bytes() == (
+        tmp_path / "here" / "metrics.parquet"
+    ).read_bytes()
     stages = sorted((tmp_path / "spread" / "stages").iterdir())
     config = json.loads((tmp_path / "spread" / "config.json").read_text())
     frame = pd.read_parquet(tmp_path / "here" / "metrics.parquet")
@@ -185,11 +281,15 @@ def test_a_sweep_interrupted_in_one_process_resumes_on_workers_to_the_same_bytes
     assert len(list((tmp_path / "cut" / "stages").iterdir())) == len(calls) + 1  # only the unsaved stages ran there
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["run", "gaussian", "--workers", "2"], "one loop"),
-    (["run", "arena", "--workers", "0"], "--workers"),
-    (["run", "arena", "--scheduler", "tcp://127.0.0.1:9"], "cannot be reached"),
-], ids=["workers-for-one-loop", "zero-workers", "unreachable-scheduler"])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["run", "gaussian", "--workers", "2"], "one loop"),
+        (["run", "arena", "--workers", "0"], "--workers"),
+        (["run", "arena", "--scheduler", "tcp://127.0.0.1:9"], "cannot be reached"),
+    ],
+    ids=["workers-for-one-loop", "zero-workers", "unreachable-scheduler"],
+)
 def test_bad_executor_input_for_run_is_one_line_exit_2_and_writes_nothing(tmp_path, argv, words):
     out = tmp_path / "run"
     code, err = cli([*argv, "--out", str(out), "--profile", "smoke", "--quiet"])

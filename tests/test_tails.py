@@ -18,8 +18,18 @@ TOLERANCE = 4.5  # standard errors
 @pytest.fixture(scope="module")
 def sweep():
     """Every source at T = 10, 100, ..., 10^6 (200 memorisers each, K = 2000, beta = 2, k = 10)."""
-    return run("tails", profile="smoke", seed=3, progress=False, smallest=10, largest=10**6, sizes=6,
-               replicates=200, symbols=2000, cut_rank=10)
+    return run(
+        "tails",
+        profile="smoke",
+        seed=3,
+        progress=False,
+        smallest=10,
+        largest=10**6,
+        sizes=6,
+        replicates=200,
+        symbols=2000,
+        cut_rank=10,
+    )
 
 
 def cells(history, source):
@@ -109,16 +119,25 @@ def test_exact_error_of_a_cut_source_is_the_plateau_plus_the_unseen_head():
     assert theory.memoriser_error(10**9, p, q) == pytest.approx(theory.tail_plateau(p, 20), rel=1e-15)
 
 
-BAD = [("tails", "beta=1", "beta"), ("tails", "beta=0.5", "beta"), ("tails", "cut_rank=2000", "cut_rank"),
-       ("tails", "cut_rank=5000", "cut_rank"), ("tails", "clean_share=1", "clean_share"),
-       ("tails", "clean_share=-0.01", "clean_share"), ("tails", "smallest=100000", "smallest"),
-       ("tails", "sizes=1", "sizes"), ("memoriser", "source=web", "source"), ("memoriser", "beta=1", "beta"),
-       ("memoriser", "cut_rank=2000", "cut_rank")]
+BAD = [
+    ("tails", "beta=1", "beta"),
+    ("tails", "beta=0.5", "beta"),
+    ("tails", "cut_rank=2000", "cut_rank"),
+    ("tails", "cut_rank=5000", "cut_rank"),
+    ("tails", "clean_share=1", "clean_share"),
+    ("tails", "clean_share=-0.01", "clean_share"),
+    ("tails", "smallest=100000", "smallest"),
+    ("tails", "sizes=1", "sizes"),
+    ("memoriser", "source=web", "source"),
+    ("memoriser", "beta=1", "beta"),
+    ("memoriser", "cut_rank=2000", "cut_rank"),
+]
 
 
 @pytest.mark.parametrize("experiment, setting, words", BAD, ids=[f"{e}-{s}" for e, s, _ in BAD])
-def test_bad_input_exits_2_with_one_line_naming_the_parameter_and_writes_nothing(tmp_path, capsys, experiment,
-                                                                                  setting, words):
+def test_bad_input_exits_2_with_one_line_naming_the_parameter_and_writes_nothing(
+    tmp_path, capsys, experiment, setting, words
+):
     target = tmp_path / "out"
     code = main(["run", experiment, "--out", str(target), "--profile", "smoke", "--quiet", "--set", setting])
     lines = capsys.readouterr().err.strip().splitlines()

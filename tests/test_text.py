@@ -138,6 +138,7 @@ def test_beam_search_finds_the_most_likely_sequence_of_a_chain():
             return trans[tokens]
 
     from autophagy.models.decoding import generate
+
     out = generate(Chain(), np.zeros((1, 1), int), 2, 2, Decoding(beams=2), np.random.default_rng(0))
     assert out.tolist() == [[0, 1]]  # 0.4 * 0.9 = 0.36 beats greedy 1 -> 0.6 * 0.5 = 0.3
     greedy = generate(Chain(), np.zeros((50, 1), int), 1, 2, Decoding(temperature=0), np.random.default_rng(0))
@@ -187,8 +188,9 @@ def gpt():
     return m
 
 
-@pytest.mark.parametrize("decoding", [Decoding(), Decoding(temperature=0.8, top_p=0.9, repetition_penalty=1.2),
-                                      Decoding(beams=3)])
+@pytest.mark.parametrize(
+    "decoding", [Decoding(), Decoding(temperature=0.8, top_p=0.9, repetition_penalty=1.2), Decoding(beams=3)]
+)
 def test_gpt_kv_cache_generation_equals_generation_without_cache(gpt, decoding):
     prompts = wiki.corpus().test[:4, :5]
     a = gpt.generate(prompts, 12, np.random.default_rng(7), decoding, cache=True)
@@ -245,8 +247,12 @@ def test_rank_frequency_is_sorted_word_counts():
 
 def test_semantic_diversity_is_zero_for_copies_and_larger_for_different_topics():
     assert tm.semantic_diversity([SENTENCE] * 4) == pytest.approx(0.0, abs=1e-6)
-    varied = ["The cat sat on the mat.", "Interest rates rose sharply in March.",
-              "Photosynthesis turns light into chemical energy.", "The match ended in a draw."]
+    varied = [
+        "The cat sat on the mat.",
+        "Interest rates rose sharply in March.",
+        "Photosynthesis turns light into chemical energy.",
+        "The match ended in a draw.",
+    ]
     assert tm.semantic_diversity(varied) > 0.5
 
 
@@ -257,8 +263,17 @@ def test_text_experiment_runs_writes_samples_and_resumes_identically(tmp_path):
 
     settings = dict(profile="smoke", progress=False, generations=2, samples=200, eval_samples=8, semantic=False)
     first = autophagy.run("text", out=tmp_path / "a", **settings)
-    columns = {"generation", "replicate", "perplexity_real", "distinct_1", "distinct_2", "distinct_3",
-               "self_bleu", "semantic_diversity", "duplication"}
+    columns = {
+        "generation",
+        "replicate",
+        "perplexity_real",
+        "distinct_1",
+        "distinct_2",
+        "distinct_3",
+        "self_bleu",
+        "semantic_diversity",
+        "duplication",
+    }
     assert columns <= set(first.frame.columns)
     saved = load_samples(tmp_path / "a")
     assert set(saved) == {(0, 0), (1, 0), (2, 0)} and len(saved[1, 0]["samples"]) == 8
@@ -274,10 +289,26 @@ def test_gpt_runs_through_the_loop_and_reads_real_text_better_than_a_uniform_mod
     blocks leave the shown continuation fewer positions than it would take."""
     import autophagy
 
-    history = autophagy.run("text", profile="smoke", progress=False, model="gpt", mode="fresh",
-                            real_fraction=0.5, generations=2, samples=32, eval_samples=4, replicates=1,
-                            semantic=False, pretrained=False, d_model=32, layers=1, heads=2, epochs=4,
-                            batch_size=16, block_len=block_len)
+    history = autophagy.run(
+        "text",
+        profile="smoke",
+        progress=False,
+        model="gpt",
+        mode="fresh",
+        real_fraction=0.5,
+        generations=2,
+        samples=32,
+        eval_samples=4,
+        replicates=1,
+        semantic=False,
+        pretrained=False,
+        d_model=32,
+        layers=1,
+        heads=2,
+        epochs=4,
+        batch_size=16,
+        block_len=block_len,
+    )
     frame = history.frame
     assert history.config["params"]["model"] == "gpt"
     assert frame["generation"].tolist() == [0, 1, 2]
@@ -291,8 +322,17 @@ def test_the_pretrained_gpt_loop_starts_from_the_shipped_model_and_fine_tunes_it
     import autophagy
     from autophagy import weights
 
-    history = autophagy.run("text", profile="smoke", progress=False, model="gpt", generations=2, samples=64,
-                            eval_samples=4, replicates=1, semantic=False)
+    history = autophagy.run(
+        "text",
+        profile="smoke",
+        progress=False,
+        model="gpt",
+        generations=2,
+        samples=64,
+        eval_samples=4,
+        replicates=1,
+        semantic=False,
+    )
     shipped = weights.load("wiki-gpt")
     from autophagy.experiments.text import load_corpus, model_factory
 
@@ -308,8 +348,16 @@ def test_shumailov_protocol_texts_are_scored_by_the_generation_one_model_and_by_
     import autophagy
     from autophagy.experiments.text import SHUMAILOV_PROTOCOL, load_samples
 
-    history = autophagy.run("text-shumailov", out=tmp_path, profile="smoke", progress=False, generations=2,
-                            samples=24, eval_samples=6, semantic=False)
+    history = autophagy.run(
+        "text-shumailov",
+        out=tmp_path,
+        profile="smoke",
+        progress=False,
+        generations=2,
+        samples=24,
+        eval_samples=6,
+        semantic=False,
+    )
     params = history.config["params"]
     assert {k: params[k] for k in SHUMAILOV_PROTOCOL} == SHUMAILOV_PROTOCOL
     frame = history.frame.set_index("generation")
@@ -329,8 +377,10 @@ def test_a_gpt_too_short_for_the_prompt_and_block_is_refused():
         autophagy.run("text", profile="smoke", model="gpt", prompt_len=100, block_len=64)
 
 
-@pytest.mark.parametrize("override, message", [({"beams": 4}, "prompt_len"), ({"model": "lstm"}, "model"),
-                                               ({"temperature": 0}, "temperature")])
+@pytest.mark.parametrize(
+    "override, message",
+    [({"beams": 4}, "prompt_len"), ({"model": "lstm"}, "model"), ({"temperature": 0}, "temperature")],
+)
 def test_bad_text_parameters_raise_one_line_before_work(tmp_path, override, message):
     import autophagy
 

@@ -40,8 +40,9 @@ def test_crossing_takes_the_last_shortfall_so_the_retention_stays_above_from_the
 
 @pytest.mark.parametrize("alpha, n", [(0.01, 50), (0.05, 10), (0.3, 5), (0.5, 5), (0.7, 20)])
 def test_realised_fraction_is_what_the_loop_draws(alpha, n):
-    history = autophagy.run("gaussian", progress=False, mode="fresh", real_fraction=alpha, samples=n,
-                            generations=2, replicates=1)
+    history = autophagy.run(
+        "gaussian", progress=False, mode="fresh", real_fraction=alpha, samples=n, generations=2, replicates=1
+    )
     assert threshold.realised(alpha, n) == pytest.approx(history.at(2)["real_share"].iloc[0])
 
 
@@ -57,14 +58,16 @@ def test_measured_gaussian_threshold_holds_the_exact_one_within_its_standard_err
     for n, row in found.table.iterrows():
         exact = threshold.gaussian_threshold(n, 30, tolerance=0.05, alphas=ALPHAS)
         assert row["low"] <= row["alpha_star"] <= row["high"]
-        claim = claims.Claim("t", "s", "src", claims.Estimate(row["alpha_star"], row["se"], int(row["loops"])),
-                             target=exact)
+        claim = claims.Claim(
+            "t", "s", "src", claims.Estimate(row["alpha_star"], row["se"], int(row["loops"])), target=exact
+        )
         assert claim.verdict == claims.HOLDS, (n, row.to_dict(), exact)
 
 
 def test_estimate_refuses_a_grid_without_the_real_only_baseline():
-    final = pd.DataFrame({"real_fraction": [0.1, 0.5], "samples": 10, "seed": 0, "replicate": 0,
-                          "generation": 3, "var": [0.5, 0.9]})
+    final = pd.DataFrame(
+        {"real_fraction": [0.1, 0.5], "samples": 10, "seed": 0, "replicate": 0, "generation": 3, "var": [0.5, 0.9]}
+    )
     with pytest.raises(ValueError, match="real-only"):
         threshold.estimate(final, "var")
 
@@ -72,10 +75,22 @@ def test_estimate_refuses_a_grid_without_the_real_only_baseline():
 @pytest.mark.slow
 def test_the_in_memory_grid_gives_the_last_generation_of_the_same_grid_swept_on_workers(tmp_path):
     grid = {"real_fraction": [0.1, 1.0], "samples": [10, 40]}
-    swept = autophagy.sweep("gaussian", tmp_path / "sweep", grid, seeds=1, workers=2, progress=False,
-                            mode="fresh", generations=4, replicates=3).final()
+    swept = autophagy.sweep(
+        "gaussian",
+        tmp_path / "sweep",
+        grid,
+        seeds=1,
+        workers=2,
+        progress=False,
+        mode="fresh",
+        generations=4,
+        replicates=3,
+    ).final()
     here = threshold.fresh_grid("gaussian", grid["real_fraction"], grid["samples"], generations=4, replicates=3)
     columns = ["samples", "real_fraction", "seed", "replicate", "generation", "var", "mean", "w2"]
     key = ["samples", "real_fraction", "replicate"]
-    pd.testing.assert_frame_equal(swept[columns].sort_values(key).reset_index(drop=True),
-                                  here[columns].sort_values(key).reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        swept[columns].sort_values(key).reset_index(drop=True),
+        here[columns].sort_values(key).reset_index(drop=True),
+        check_dtype=False,
+    )

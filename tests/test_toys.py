@@ -12,8 +12,8 @@ from scipy.stats import binom
 
 import autophagy
 from autophagy import theory
-from autophagy.engine.loop import LoopSettings, _Loop, run_loop
 from autophagy.engine import trainsets
+from autophagy.engine.loop import LoopSettings, _Loop, run_loop
 from autophagy.engine.modes import MODES
 from autophagy.engine.trainsets import OriginCounts
 from autophagy.metrics.distribution import w2_gaussian, w2_mixture
@@ -21,16 +21,22 @@ from autophagy.models.categorical import Categorical, Counts, zipf
 from autophagy.params import ParameterError
 from autophagy.runner import resolve_config
 
-TOYS = {"categorical": {"symbols": 30, "tail_rank": 5}, "kde": {}, "regression": {"features": 3, "samples": 20},
-        "logistic": {"samples": 300},
-        "gmm": {"samples": 200}}
+TOYS = {
+    "categorical": {"symbols": 30, "tail_rank": 5},
+    "kde": {},
+    "regression": {"features": 3, "samples": 20},
+    "logistic": {"samples": 300},
+    "gmm": {"samples": 200},
+}
 
 
 def assert_mean_close(values, expected, label=""):
     """|mean(values) - expected| < 4 standard errors of the mean."""
     values = np.asarray(values, dtype=float)
     se = values.std(ddof=1) / np.sqrt(values.size)
-    assert abs(values.mean() - expected) < 4 * se, f"{label}: mean {values.mean():.5g}, theory {expected:.5g}, se {se:.3g}"
+    assert abs(values.mean() - expected) < 4 * se, (
+        f"{label}: mean {values.mean():.5g}, theory {expected:.5g}, se {se:.3g}"
+    )
 
 
 def run(name, **params):
@@ -88,8 +94,12 @@ def test_vanished_symbol_never_returns_in_replace_mode():
         return {"surviving": model.surviving()}
 
     p = zipf(50, 1.0)
-    spec = autophagy.engine.loop.LoopSpec(make_model=lambda: Categorical(300, p), real=Categorical(300, p).sample,
-                                   metrics=metrics, truth=Categorical(300, p))
+    spec = autophagy.engine.loop.LoopSpec(
+        make_model=lambda: Categorical(300, p),
+        real=Categorical(300, p).sample,
+        metrics=metrics,
+        truth=Categorical(300, p),
+    )
     run_loop(spec, LoopSettings(generations=40, samples=30, replicates=300), progress=False)
     alive = np.array(seen)
     assert alive[-1].sum() < alive[1].sum()  # some symbols did vanish
@@ -112,7 +122,8 @@ def test_counts_subsample_is_a_multivariate_hypergeometric_draw():
 
 def test_categorical_checkpoint_restores_the_same_future():
     spec = autophagy.experiments.get("categorical").build(
-        resolve_config("categorical", "smoke", mode="accumulate-subsample")[1]["params"])
+        resolve_config("categorical", "smoke", mode="accumulate-subsample")[1]["params"]
+    )
     settings = LoopSettings(generations=8, samples=100, replicates=200, mode="accumulate-subsample", seed=5)
     first = _Loop(spec, settings)
     for g in range(1, 5):
@@ -159,8 +170,9 @@ def test_kimura_ohtas_loss_time_approaches_the_exact_chains_as_n_grows():
 # -- regression ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode, curve", [("replace", theory.regression_error_replace),
-                                         ("accumulate", theory.regression_error_accumulate)])
+@pytest.mark.parametrize(
+    "mode, curve", [("replace", theory.regression_error_replace), ("accumulate", theory.regression_error_accumulate)]
+)
 def test_regression_test_error_matches_gerstgrasser_closed_form(mode, curve):
     d, rows, noise = 4, 16, 0.7
     h = run("regression", mode=mode, features=d, samples=rows, noise=noise, replicates=6000, generations=12)
@@ -206,8 +218,9 @@ def test_gmm_first_generation_recovers_the_truth_within_sampling_error():
 # next order is about 1% of the error, below the 4 standard errors of these runs.
 
 
-@pytest.mark.parametrize("mode, curve", [("replace", theory.logistic_error_replace),
-                                         ("accumulate", theory.logistic_error_accumulate)])
+@pytest.mark.parametrize(
+    "mode, curve", [("replace", theory.logistic_error_replace), ("accumulate", theory.logistic_error_accumulate)]
+)
 def test_logistic_fisher_error_follows_dey_and_donoho_first_order_closed_form(mode, curve):
     h = run("logistic", mode=mode, features=3, samples=4 * 569, replicates=4000, generations=6)
     for t in (1, 3, 6):
@@ -252,7 +265,9 @@ def test_logistic_fit_finds_the_zero_of_the_score():
 def test_mixed_least_squares_error_matches_the_strong_collapse_closed_form():
     from autophagy.models.mixed_regression import mixed_fit_errors
 
-    frame = mixed_fit_errors([200, 1600], [0.0, 0.05, 0.3], features=6, noise=0.7, shift_norm=3.0, replicates=3000, seed=4)
+    frame = mixed_fit_errors(
+        [200, 1600], [0.0, 0.05, 0.3], features=6, noise=0.7, shift_norm=3.0, replicates=3000, seed=4
+    )
     for (n, share), cell in frame.groupby(["n", "share"]):
         expected = theory.strong_collapse_error(n, cell["synthetic_rows"].iloc[0] / n, 6, 0.7, 3.0)
         assert_mean_close(cell["test_error"], float(expected), f"n={n} s={share}")
@@ -307,13 +322,16 @@ def test_accumulate_subsample_real_share_is_one_over_t_on_average():
         assert_mean_close(h.at(t)["real_share"], 1 / t, f"t={t}")
 
 
-@pytest.mark.parametrize("name, params, words", [
-    ("categorical", {"symbols": 10, "tail_rank": 10}, "tail_rank"),
-    ("regression", {"features": 10, "samples": 11}, "samples"),
-    ("logistic", {"features": 5}, "features"),
-    ("kde", {"bandwidth": 0}, "bandwidth"),
-    ("gmm", {"components": 0}, "components"),
-])
+@pytest.mark.parametrize(
+    "name, params, words",
+    [
+        ("categorical", {"symbols": 10, "tail_rank": 10}, "tail_rank"),
+        ("regression", {"features": 10, "samples": 11}, "samples"),
+        ("logistic", {"features": 5}, "features"),
+        ("kde", {"bandwidth": 0}, "bandwidth"),
+        ("gmm", {"components": 0}, "components"),
+    ],
+)
 def test_bad_toy_parameters_raise_one_line_parameter_error(name, params, words):
     with pytest.raises(ParameterError, match=words) as err:
         resolve_config(name, "smoke", **params)

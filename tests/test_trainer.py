@@ -12,7 +12,7 @@ from torch import nn
 
 from autophagy.engine.step import Step
 from autophagy.models.diffusion import Diffusion, alpha_bars
-from autophagy.models.samplers import SAMPLERS, DDIM, Ancestral, make_sampler
+from autophagy.models.samplers import DDIM, SAMPLERS, Ancestral, make_sampler
 from autophagy.models.trainer import EMA, Trainer, batch_index, torch_generator
 
 
@@ -29,6 +29,7 @@ def _regression_step(net: nn.Module, x: torch.Tensor, y: torch.Tensor):
 
 
 # --- the trainer --------------------------------------------------------------------------
+
 
 def test_trainer_ema_is_the_hand_computed_ema_of_the_parameter_trajectory():
     net = _linear()
@@ -102,10 +103,15 @@ def test_the_same_seed_gives_identical_weights_twice(kind):
 
     images = np.random.default_rng(0).integers(0, 256, (16, 28, 28)).astype(np.uint8)
     make, data = {
-        "ddpm": (lambda: Diffusion(channels=4, timesteps=10, sample_steps=2, steps=3, batch_size=4, progress=False), images),
+        "ddpm": (
+            lambda: Diffusion(channels=4, timesteps=10, sample_steps=2, steps=3, batch_size=4, progress=False),
+            images,
+        ),
         "gan": (lambda: StyleGAN(channels=4, z_dim=8, steps=3, batch_size=4, progress=False), images),
-        "gpt": (lambda: GPT(20, block_len=6, d_model=8, layers=1, heads=2, batch_size=4),
-                np.random.default_rng(0).integers(0, 20, (12, 6))),
+        "gpt": (
+            lambda: GPT(20, block_len=6, d_model=8, layers=1, heads=2, batch_size=4),
+            np.random.default_rng(0).integers(0, 20, (12, 6)),
+        ),
     }[kind]
     first, second = make(), make()
     for model in (first, second):
@@ -119,8 +125,10 @@ def test_the_same_seed_gives_identical_weights_twice(kind):
 
 # --- the DDPM samplers --------------------------------------------------------------------
 
+
 def _eps_oracle(net: nn.Module):
     """A stand-in noise predictor: any deterministic function of (x_t, t)."""
+
     def eps(x, t):
         with torch.no_grad():
             return net(x) * 0.1 + t * 1e-3
@@ -152,8 +160,12 @@ def test_ddim_is_deterministic_given_the_noise_and_ancestral_given_its_generator
     abar = alpha_bars("cosine", 25)
     noise = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     ddim = DDIM(abar, 8)
-    torch.testing.assert_close(ddim.sample(eps, noise, torch.Generator().manual_seed(1)),
-                               ddim.sample(eps, noise, torch.Generator().manual_seed(2)), rtol=0, atol=0)
+    torch.testing.assert_close(
+        ddim.sample(eps, noise, torch.Generator().manual_seed(1)),
+        ddim.sample(eps, noise, torch.Generator().manual_seed(2)),
+        rtol=0,
+        atol=0,
+    )
     ancestral = Ancestral(abar)
     same = [ancestral.sample(eps, noise, torch.Generator().manual_seed(1)) for _ in range(2)]
     torch.testing.assert_close(same[0], same[1], rtol=0, atol=0)
@@ -167,6 +179,7 @@ def test_diffusion_samples_with_its_sampler_class():
 
 
 # --- the causal-LM helper -----------------------------------------------------------------
+
 
 def _direct_logprobs(logits: torch.Tensor, blocks: torch.Tensor) -> np.ndarray:
     return torch.log_softmax(logits.double(), -1).gather(2, blocks[..., None])[..., 0].numpy()
@@ -192,8 +205,15 @@ def test_pretrained_token_logprobs_are_the_log_softmax_of_its_logits_after_bos(m
     from autophagy.models import pretrained
 
     torch.manual_seed(0)
-    config = transformers.LlamaConfig(vocab_size=40, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=32)
+    config = transformers.LlamaConfig(
+        vocab_size=40,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=32,
+    )
     tiny = transformers.LlamaForCausalLM(config).eval()
     monkeypatch.setattr(pretrained, "load", lambda device=None: (tiny, types.SimpleNamespace(bos_token_id=1)))
     model = pretrained.Pretrained(block_len=6, epochs=4, batch_size=3, lr=1e-2, progress=False)

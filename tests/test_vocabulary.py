@@ -69,8 +69,13 @@ def test_each_band_holds_only_words_rarer_than_the_band_before(real):
 def test_bands_follow_their_rank_edges_and_ties_share_a_band():
     # counts: a 4, b 3, c 3, d 2, e 1 -> ranks 1, 2, 2, 4, 5
     bands = voc.bands(["a a a a b b b c c c", "d d e"], edges=(1, 2, 4))
-    assert bands.labels == ("ranks 1\u20131", "ranks 2\u20132", "ranks 3\u20134", "ranks beyond 4",
-                            "not in the training text")
+    assert bands.labels == (
+        "ranks 1\u20131",
+        "ranks 2\u20132",
+        "ranks 3\u20134",
+        "ranks beyond 4",
+        "not in the training text",
+    )
     assert dict(zip(bands.vocabulary, bands.band)) == {"a": 0, "b": 1, "c": 1, "d": 2, "e": 3}
     assert bands.corpus_shares() == pytest.approx([4 / 13, 6 / 13, 2 / 13, 1 / 13, 0.0])
 

@@ -35,9 +35,25 @@ MATHJAX = ROOT / "_vendor" / "mathjax"
 TIMINGS = ROOT / "_build" / "timings"
 PROFILES = ("smoke", "default", "full")
 # the distributions whose versions decide the book's numbers and its rendering
-VERSIONS = ("numpy", "scipy", "pandas", "scikit-learn", "torch", "matplotlib", "seaborn",
-            "transformers", "tokenizers", "sentence-transformers", "prdc", "sacrebleu",
-            "papermill", "jupyter-book", "myst-nb", "sphinx", "sphinx-exercise")
+VERSIONS = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "torch",
+    "matplotlib",
+    "seaborn",
+    "transformers",
+    "tokenizers",
+    "sentence-transformers",
+    "prdc",
+    "sacrebleu",
+    "papermill",
+    "jupyter-book",
+    "myst-nb",
+    "sphinx",
+    "sphinx-exercise",
+)
 
 
 def cli_help() -> str:
@@ -48,8 +64,9 @@ def cli_help() -> str:
     commands = [["--help"]] + [[name, "--help"] for name in sub.choices] + [["list"]]
     parts = []
     for args in commands:
-        done = subprocess.run([sys.executable, "-m", "autophagy.cli", *args], capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "autophagy.cli", *args], capture_output=True, text=True, check=True
+        )
         parts.append((" ".join(["autophagy", *args]), done.stdout))
     return "\n".join(f"## `{title}`\n\n```text\n{text.rstrip()}\n```\n" for title, text in parts)
 
@@ -70,24 +87,59 @@ def versions() -> str:
 # ending in "."). A module is listed under the first group that names it; api_groups() places
 # every public module of the package, so a new one cannot go missing from the page.
 API_GROUPS = (
-    ("Running experiments", "`run()`, the named experiments and their parameters, sweeps and the command line.",
-     ("autophagy.runner", "autophagy.experiments", "autophagy.experiments.", "autophagy.params",
-      "autophagy.profiles", "autophagy.sweeps", "autophagy.cluster", "autophagy.sweepplots", "autophagy.cli",
-      "autophagy.recorded")),
-    ("The loop", "The self-consuming loop, the step its hooks get, the modes, the training sets, the run "
-     "directory and the records.",
-     ("autophagy.engine", "autophagy.engine.loop", "autophagy.engine.step", "autophagy.engine.modes",
-      "autophagy.engine.trainsets", "autophagy.engine.store", "autophagy.engine.history", "autophagy.files")),
-    ("Models", "What the loop refits: statistical models and neural ones, their starting weights.",
-     ("autophagy.models", "autophagy.models.", "autophagy.weights", "autophagy.pretrain")),
+    (
+        "Running experiments",
+        "`run()`, the named experiments and their parameters, sweeps and the command line.",
+        (
+            "autophagy.runner",
+            "autophagy.experiments",
+            "autophagy.experiments.",
+            "autophagy.params",
+            "autophagy.profiles",
+            "autophagy.sweeps",
+            "autophagy.cluster",
+            "autophagy.sweepplots",
+            "autophagy.cli",
+            "autophagy.recorded",
+        ),
+    ),
+    (
+        "The loop",
+        "The self-consuming loop, the step its hooks get, the modes, the training sets, the run "
+        "directory and the records.",
+        (
+            "autophagy.engine",
+            "autophagy.engine.loop",
+            "autophagy.engine.step",
+            "autophagy.engine.modes",
+            "autophagy.engine.trainsets",
+            "autophagy.engine.store",
+            "autophagy.engine.history",
+            "autophagy.files",
+        ),
+    ),
+    (
+        "Models",
+        "What the loop refits: statistical models and neural ones, their starting weights.",
+        ("autophagy.models", "autophagy.models.", "autophagy.weights", "autophagy.pretrain"),
+    ),
     ("Metrics", "What the loop records each generation.", ("autophagy.metrics", "autophagy.metrics.")),
-    ("Mitigations", "Selection, curation, filters, detectors and watermarks.",
-     ("autophagy.mitigations", "autophagy.mitigations.")),
+    (
+        "Mitigations",
+        "Selection, curation, filters, detectors and watermarks.",
+        ("autophagy.mitigations", "autophagy.mitigations."),
+    ),
     ("Data", "The real data sets and their cache.", ("autophagy.data", "autophagy.data.")),
-    ("Theory", "Closed forms the runs are held against, and the fresh-data threshold.",
-     ("autophagy.theory", "autophagy.threshold")),
-    ("Book helpers", "What the chapters use: glue, claim cards, sizes, diagrams and the figure theme.",
-     ("autophagy.book", "autophagy.book.", "autophagy.plotting")),
+    (
+        "Theory",
+        "Closed forms the runs are held against, and the fresh-data threshold.",
+        ("autophagy.theory", "autophagy.threshold"),
+    ),
+    (
+        "Book helpers",
+        "What the chapters use: glue, claim cards, sizes, diagrams and the figure theme.",
+        ("autophagy.book", "autophagy.book.", "autophagy.plotting"),
+    ),
 )
 
 
@@ -150,23 +202,30 @@ def timings_table() -> str:
     head = "| chapter | " + " | ".join(f"`{p}` (s)" for p in PROFILES) + " |"
     rows = [head, "| --- " * (len(PROFILES) + 1) + "|"]
     for stem in stems:
-        cells = [f"{measured[p]['seconds'][stem]:.0f}" if stem in measured.get(p, {}).get("seconds", {})
-                 else "not run here" for p in PROFILES]
+        cells = [
+            f"{measured[p]['seconds'][stem]:.0f}" if stem in measured.get(p, {}).get("seconds", {}) else "not run here"
+            for p in PROFILES
+        ]
         rows.append(f"| {titles.get(stem, stem)} | " + " | ".join(cells) + " |")
     machine = f"{platform.machine()}, {__import__('os').cpu_count()} CPU cores"
     return "\n".join(rows) + f"\n\nMeasured by `tools/execute_notebooks.py` on this build machine ({machine}).\n"
+
 
 def recorded_table() -> str:
     """Every recorded run the package ships: its scale, the command that re-makes it, what it cost."""
     from autophagy import recorded
 
-    rows = ["| recorded run | experiment | replicates x generations | wall time | hardware | re-made by |",
-            "| --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| recorded run | experiment | replicates x generations | wall time | hardware | re-made by |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name in recorded.names():
         run = recorded.load(name)  # checked against its checksums, as the chapters read it
         params, record = run.config["params"], run.record
-        rows.append(f"| `{name}` | `{run.config['experiment']}` | {params['replicates']} x {params['generations']} | "
-                    f"{record['wall_seconds'] / 60:.0f} min | {record['hardware']} | `{record['rebuild']}` |")
+        rows.append(
+            f"| `{name}` | `{run.config['experiment']}` | {params['replicates']} x {params['generations']} | "
+            f"{record['wall_seconds'] / 60:.0f} min | {record['hardware']} | `{record['rebuild']}` |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -184,7 +243,10 @@ def claims_page(book: Path) -> str:
         if not records:
             parts.append("This chapter states no claim cards yet.\n")
             continue
-        rows = ["| claim | source | expected | measured | evidence | verdict |", "| --- | --- | --- | --- | --- | --- |"]
+        rows = [
+            "| claim | source | expected | measured | evidence | verdict |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for r in records:
             value = "no replicate reached it" if r["value"] is None else f"{r['value']:.4g}"
             if r["low"] is not None and r["high"] is not None:
@@ -231,14 +293,15 @@ def course() -> str:
     lectures, exercises = [], []
     for i, name in enumerate(chapters, 1):
         text = markdown_text(SOURCE / f"{name}.ipynb")
-        title = next(l[2:].strip() for l in text.splitlines() if l.startswith("# "))
+        title = next(line[2:].strip() for line in text.splitlines() if line.startswith("# "))
         goals = objectives(text)
         lectures.append(f"{i}. {{doc}}`{title} </{name}>`: " + " ".join(goals))
         for options, body in EXERCISE.findall(text):
             label = re.search(r":label:\s*(\S+)", options)
             classes = re.search(r":class:([^\n]*)", options)
-            level = next((LEVELS[c] for c in (classes.group(1).split() if classes else []) if c in LEVELS),
-                         "not marked")
+            level = next(
+                (LEVELS[c] for c in (classes.group(1).split() if classes else []) if c in LEVELS), "not marked"
+            )
             first = " ".join(body.split())
             gist = first if len(first) <= 90 else first[:87].rsplit(" ", 1)[0] + " ..."
             ref = f"{{ref}}`{label.group(1)}`" if label else "(unlabelled)"
@@ -281,13 +344,16 @@ def generate(book: Path) -> None:
 # markup is not the project's own: tests/site/test_html.py and test_accessibility.py check it.
 def redirect_page(target: str) -> str:
     """The site's index.html: jupyter-book writes a bare <meta> refresh, with no doctype or title."""
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Redirecting to {target}</title>\n'
-            f'<meta http-equiv="Refresh" content="0; url={target}">\n</head>\n'
-            f'<body><p>This page has moved to <a href="{target}">{target}</a>.</p></body>\n</html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Redirecting to {target}</title>\n'
+        f'<meta http-equiv="Refresh" content="0; url={target}">\n</head>\n'
+        f'<body><p>This page has moved to <a href="{target}">{target}</a>.</p></body>\n</html>\n'
+    )
 
 
 def column_headed(table, cell) -> bool:
     """Whether another header cell of the table's head stands over the same columns as cell."""
+
     def spans(row):
         at, out = 0, []
         for th in row.find_all(["th", "td"], recursive=False):
@@ -299,8 +365,7 @@ def column_headed(table, cell) -> bool:
     head = table.find("thead")
     rows = [spans(r) for r in head.find_all("tr")] if head else []
     mine = next(cols for row in rows for th, cols in row if th is cell)
-    return any(th is not cell and th.get_text(strip=True) and set(cols) & set(mine)
-               for row in rows for th, cols in row)
+    return any(th is not cell and th.get_text(strip=True) and set(cols) & set(mine) for row in rows for th, cols in row)
 
 
 def accessible_markup(html: str) -> str:
@@ -408,8 +473,16 @@ def main() -> int:
     if not static.exists():
         shutil.copytree(MATHJAX, static)
     generate(SOURCE / "book")
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(SOURCE),
-               "--builder", "html", "-W", "-n", "--keep-going"]
+    command = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(SOURCE),
+        "--builder",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     if args.edition == "full":
         code = subprocess.call(command + ["--path-output", str(ROOT)])
         if code == 0:

@@ -62,8 +62,9 @@ def copy_sources(keep_executed: bool = False) -> list[Path]:
     OUT.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy(ROOT / name, OUT / name)
-    shutil.copytree(ROOT / "book", OUT / "book", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    shutil.copytree(
+        ROOT / "book", OUT / "book", dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints")
+    )
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     return [ROOT / f"{f}.ipynb" for f in toc_files(toc) if (ROOT / f"{f}.ipynb").exists()]
 
@@ -80,8 +81,11 @@ def tidy(path: Path) -> None:
     cells = nb["cells"]
     injected = next((c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])), None)
     if injected is not None:
-        values = {n.targets[0].id: ast.get_source_segment("".join(injected["source"]), n.value)
-                  for n in ast.parse("".join(injected["source"])).body if isinstance(n, ast.Assign)}
+        values = {
+            n.targets[0].id: ast.get_source_segment("".join(injected["source"]), n.value)
+            for n in ast.parse("".join(injected["source"])).body
+            if isinstance(n, ast.Assign)
+        }
         params = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
         lines = "".join(params["source"]).splitlines()
         for i, line in enumerate(lines):
@@ -98,9 +102,16 @@ def tidy(path: Path) -> None:
             cell["source"] = CHECK_MARKER.sub("", source)
             tags = cell["metadata"].setdefault("tags", [])
             tags.append("nbval-check-output")
-        cell["outputs"] = [o for o in cell["outputs"] if WIDGET_VIEW not in o.get("data", {}) and not (
-            o.get("output_type") == "execute_result" and set(o.get("data", {})) == {"text/plain"}
-            and BARE_REPR.match("".join(o["data"]["text/plain"]).strip()))]
+        cell["outputs"] = [
+            o
+            for o in cell["outputs"]
+            if WIDGET_VIEW not in o.get("data", {})
+            and not (
+                o.get("output_type") == "execute_result"
+                and set(o.get("data", {})) == {"text/plain"}
+                and BARE_REPR.match("".join(o["data"]["text/plain"]).strip())
+            )
+        ]
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
@@ -122,8 +133,12 @@ def main() -> int:
         start = time.perf_counter()
         try:
             papermill.execute_notebook(
-                str(nb), str(target), parameters={"PROFILE": args.profile},
-                kernel_name="python3", cwd=str(nb.parent), progress_bar=False,
+                str(nb),
+                str(target),
+                parameters={"PROFILE": args.profile},
+                kernel_name="python3",
+                cwd=str(nb.parent),
+                progress_bar=False,
             )
         except papermill.PapermillExecutionError as err:
             failed.append(nb.name)

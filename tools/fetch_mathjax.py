@@ -33,8 +33,9 @@ def npm_unpack(package: str, version: str, target: Path, rename: Callable[[str],
         print(f"npm is needed once to fetch {package} (Debian: apt-get install npm)", file=sys.stderr)
         return False
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([npm, "pack", f"{package}@{version}", "--silent"], cwd=tmp, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [npm, "pack", f"{package}@{version}", "--silent"], cwd=tmp, check=True, stdout=subprocess.DEVNULL
+        )
         tgz = next(Path(tmp).glob("*.tgz"))
         if target.exists():
             shutil.rmtree(target)

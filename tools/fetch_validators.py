@@ -7,7 +7,6 @@ Idempotent: does nothing when the pinned versions are already unpacked.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from fetch_mathjax import ROOT, is_unpacked, npm_unpack
 

@@ -55,8 +55,13 @@ def sweep_config(folder: Path) -> dict:
     spec = json.loads((folder / "sweep.json").read_text())
     params = resolve_config(spec["experiment"], spec["profile"], 0, **spec["settings"])[1]["params"]
     shared = {k: v for k, v in params.items() if k not in spec["grid"]}
-    return {"experiment": spec["experiment"], "profile": spec["profile"], "grid": spec["grid"],
-            "seeds": spec["seeds"], "params": shared}
+    return {
+        "experiment": spec["experiment"],
+        "profile": spec["profile"],
+        "grid": spec["grid"],
+        "seeds": spec["seeds"],
+        "params": shared,
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -72,11 +77,35 @@ def main(argv: list[str]) -> int:
     scratch = Path(os.environ.get("AUTOPHAGY_RECORD_SCRATCH", ROOT / "runs" / "recording")) / args.name
     settings = [x for pair in args.set for x in ("--set", pair)]
     if args.grid:
-        command = ["autophagy", "sweep", args.experiment, "--out", str(scratch), "--profile", args.profile,
-                   "--seeds", args.seeds, "--workers", "1"] + [x for g in args.grid for x in ("--grid", g)] + settings
+        command = (
+            [
+                "autophagy",
+                "sweep",
+                args.experiment,
+                "--out",
+                str(scratch),
+                "--profile",
+                args.profile,
+                "--seeds",
+                args.seeds,
+                "--workers",
+                "1",
+            ]
+            + [x for g in args.grid for x in ("--grid", g)]
+            + settings
+        )
     else:
-        command = ["autophagy", "run", args.experiment, "--out", str(scratch), "--profile", args.profile,
-                   "--seed", args.seed] + settings
+        command = [
+            "autophagy",
+            "run",
+            args.experiment,
+            "--out",
+            str(scratch),
+            "--profile",
+            args.profile,
+            "--seed",
+            args.seed,
+        ] + settings
     from autophagy.cli import main as cli
     from autophagy.models.device import describe
 

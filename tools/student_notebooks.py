@@ -44,8 +44,7 @@ def without_solutions(text: str) -> str:
 
 def expected() -> dict[Path, str]:
     """student/book/NAME.ipynb -> the text it should hold, for every chapter of book/."""
-    return {STUDENT / nb.name: without_solutions(nb.read_text(encoding="utf-8"))
-            for nb in sorted(BOOK.glob("*.ipynb"))}
+    return {STUDENT / nb.name: without_solutions(nb.read_text(encoding="utf-8")) for nb in sorted(BOOK.glob("*.ipynb"))}
 
 
 def differences() -> list[str]:
@@ -54,8 +53,9 @@ def differences() -> list[str]:
     have = set(STUDENT.glob("*.ipynb")) if STUDENT.exists() else set()
     out = [f"missing: {p.relative_to(ROOT)}" for p in sorted(set(want) - have)]
     out += [f"not a chapter of book/: {p.relative_to(ROOT)}" for p in sorted(have - set(want))]
-    out += [f"stale: {p.relative_to(ROOT)}" for p in sorted(set(want) & have)
-            if p.read_text(encoding="utf-8") != want[p]]
+    out += [
+        f"stale: {p.relative_to(ROOT)}" for p in sorted(set(want) & have) if p.read_text(encoding="utf-8") != want[p]
+    ]
     return out
 
 

@@ -15,8 +15,13 @@ starts without loading every experiment (and a Ctrl-C while it starts is one lin
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "run": "runner", "sweep": "sweeps", "ParameterError": "params",
-    "LoopSpec": "engine.loop", "LoopSettings": "engine.loop", "run_loop": "engine.loop", "Step": "engine.step",
+    "run": "runner",
+    "sweep": "sweeps",
+    "ParameterError": "params",
+    "LoopSpec": "engine.loop",
+    "LoopSettings": "engine.loop",
+    "run_loop": "engine.loop",
+    "Step": "engine.step",
 }
 __all__ = sorted(_PUBLIC)
 

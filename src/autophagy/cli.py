@@ -34,14 +34,18 @@ def _parser():
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set a parameter")
     spread = run.add_mutually_exclusive_group()
     spread.add_argument("--workers", help="sweeps and the arena: run their runs on this many local Dask workers")
-    spread.add_argument("--scheduler", metavar="ADDRESS", help="sweeps and the arena: run their runs on this Dask cluster")
+    spread.add_argument(
+        "--scheduler", metavar="ADDRESS", help="sweeps and the arena: run their runs on this Dask cluster"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     show = sub.add_parser("show", help="print the summary table of a finished run or sweep")
     show.add_argument("dir")
     exp = sub.add_parser("export", help="write a run's or sweep's record as CSV (default: DIR/metrics.csv)")
     exp.add_argument("dir")
     exp.add_argument("--format", default="csv", help="csv (the only format)")
-    exp.add_argument("--out", metavar="FILE", help="where to write it: a file, or - for stdout (default: DIR/metrics.csv)")
+    exp.add_argument(
+        "--out", metavar="FILE", help="where to write it: a file, or - for stdout (default: DIR/metrics.csv)"
+    )
     swp = sub.add_parser("sweep", help="run a grid of runs as Dask tasks (resumes if interrupted)")
     swp.add_argument("experiment")
     swp.add_argument("--out", required=True, help="sweep directory")
@@ -65,8 +69,10 @@ def cmd_pretrain(args) -> None:
 
     card = pretrain(args.name, args.out, progress=not args.quiet)
     quality = ", ".join(f"{k} {v}" for k, v in card["quality"].items())
-    print(f"{card['name']}: {card['parameters']:,} parameters, {card['wall_seconds']:.0f} s on {card['hardware']}; "
-          f"held-out quality: {quality}")
+    print(
+        f"{card['name']}: {card['parameters']:,} parameters, {card['wall_seconds']:.0f} s on {card['hardware']}; "
+        f"held-out quality: {quality}"
+    )
 
 
 def _pairs(pairs: list[str], flag: str = "--set", form: str = "KEY=VALUE") -> dict[str, str]:
@@ -101,11 +107,18 @@ def _seed(text: str) -> int:
 def cmd_list(name: str | None) -> None:
     import textwrap
 
-    from .experiments import all_experiments, get
     from .engine.history import KEY_DOCS, KEYS
+    from .experiments import all_experiments, get
 
-    print(textwrap.fill("Every loop's record (metrics.parquet) has the key columns " + "; ".join(
-        f"{k} ({v})" for k, v in KEY_DOCS.items()) + ", then the columns listed below.", width=96) + "\n")
+    print(
+        textwrap.fill(
+            "Every loop's record (metrics.parquet) has the key columns "
+            + "; ".join(f"{k} ({v})" for k, v in KEY_DOCS.items())
+            + ", then the columns listed below.",
+            width=96,
+        )
+        + "\n"
+    )
     experiments = [get(name)] if name else all_experiments()
     params = [p for exp in experiments for p in exp.params]  # columns aligned across the listing
     name_width = max([len(p.name) for p in params], default=0) + 2
@@ -134,10 +147,19 @@ def cmd_run(args) -> None:
     overrides = _pairs(args.set)
     for key in sorted(set(overrides) & {"name", "out", "profile", "seed", "progress", "workers", "scheduler"}):
         # run() takes these as arguments: passed as parameters they would raise a TypeError
-        raise ParameterError(f"unknown parameter {key!r}: use --out, --profile, --seed, --workers, --scheduler or --quiet")
-    history = run(args.experiment, out=args.out, profile=args.profile, seed=_seed(args.seed),
-                  progress=not args.quiet, workers=_count(args.workers, "--workers"), scheduler=args.scheduler,
-                  **overrides)
+        raise ParameterError(
+            f"unknown parameter {key!r}: use --out, --profile, --seed, --workers, --scheduler or --quiet"
+        )
+    history = run(
+        args.experiment,
+        out=args.out,
+        profile=args.profile,
+        seed=_seed(args.seed),
+        progress=not args.quiet,
+        workers=_count(args.workers, "--workers"),
+        scheduler=args.scheduler,
+        **overrides,
+    )
     print(f"wrote {args.out}/metrics.parquet ({len(history.frame)} rows), config.json and figures/")
 
 
@@ -157,13 +179,25 @@ def cmd_sweep(args) -> None:
     from .sweeps import sweep
 
     overrides = _pairs(args.set)
-    for key in sorted(set(overrides) & {"experiment", "out", "grid", "seeds", "profile", "workers", "scheduler", "progress"}):
+    for key in sorted(
+        set(overrides) & {"experiment", "out", "grid", "seeds", "profile", "workers", "scheduler", "progress"}
+    ):
         raise ParameterError(f"unknown parameter {key!r}: use the option --{key} (or --quiet)")
-    result = sweep(args.experiment, args.out, _grid(args.grid), seeds=_count(args.seeds, "--seeds"),
-                   profile=args.profile, workers=_count(args.workers, "--workers"), scheduler=args.scheduler,
-                   progress=not args.quiet, **overrides)
-    print(f"wrote {args.out}/metrics.parquet ({len(result.frame)} rows from {len(result.spec.cells())} cells), "
-          "manifest.json, figures/ and cells/")
+    result = sweep(
+        args.experiment,
+        args.out,
+        _grid(args.grid),
+        seeds=_count(args.seeds, "--seeds"),
+        profile=args.profile,
+        workers=_count(args.workers, "--workers"),
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        **overrides,
+    )
+    print(
+        f"wrote {args.out}/metrics.parquet ({len(result.frame)} rows from {len(result.spec.cells())} cells), "
+        "manifest.json, figures/ and cells/"
+    )
 
 
 def cmd_show_sweep(path: str) -> None:
@@ -174,10 +208,14 @@ def cmd_show_sweep(path: str) -> None:
     grid = "; ".join(f"{k}={','.join(map(str, v))}" for k, v in spec.grid.items()) or "no grid"
     settings = ", ".join(f"{k}={v}" for k, v in spec.settings.items())
     done = sum(c["status"] == "finished" for c in result.manifest.get("cells", []))
-    print(f"sweep of {spec.experiment} (profile {spec.profile}): {grid}; seeds {spec.seeds}"
-          + (f"; {settings}" if settings else ""))
-    print(f"{done} of {len(spec.cells())} cells finished" + ("" if result.manifest.get("finished") else
-                                                               " (run the same command again to finish)"))
+    print(
+        f"sweep of {spec.experiment} (profile {spec.profile}): {grid}; seeds {spec.seeds}"
+        + (f"; {settings}" if settings else "")
+    )
+    print(
+        f"{done} of {len(spec.cells())} cells finished"
+        + ("" if result.manifest.get("finished") else " (run the same command again to finish)")
+    )
     if not result.frame.empty:
         print(result.summary().to_string(float_format=lambda x: f"{x:.4g}"))
 
@@ -192,7 +230,9 @@ def _load_run(path: str):
 
     folder = Path(path)
     try:
-        if not (folder / "config.json").is_file() or not ((folder / "manifest.json").is_file() or (folder / RECORDS).is_file()):
+        if not (folder / "config.json").is_file() or not (
+            (folder / "manifest.json").is_file() or (folder / RECORDS).is_file()
+        ):
             raise ParameterError(f"{path} holds no run (no config.json and {RECORDS} or manifest.json)")
         history = History.load(folder)
     except OSError as err:  # a name too long, a file we may not read
@@ -202,7 +242,9 @@ def _load_run(path: str):
     except ParameterError:
         raise
     except ValueError as err:  # damaged records or config.json, checksum mismatch
-        raise ParameterError(f"{path} holds a damaged run: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        raise ParameterError(
+            f"{path} holds a damaged run: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        ) from None
     problem = history.problem()
     if problem:
         raise ParameterError(f"{path} holds a damaged run: {problem}")

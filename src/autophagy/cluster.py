@@ -15,9 +15,10 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from .params import ParameterError
 
@@ -69,7 +70,9 @@ class Cluster:
         workers = self.workers
         if workers is not None and self.scheduler is not None:
             raise ParameterError("give --workers or --scheduler, not both")
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024):
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024
+        ):
             raise ParameterError(f"--workers {workers!r} is invalid: expected an integer in [1, 1024]")
 
     @contextlib.contextmanager
@@ -91,9 +94,15 @@ class Cluster:
                 _announce(client, progress)
                 yield client
             return
-        cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0",
-                               silence_logs=logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=self.workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            scheduler_port=0,
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        )
         with cluster, Client(cluster) as client:
             _announce(client, progress)
             yield client
@@ -108,9 +117,18 @@ class Cluster:
         token = uuid.uuid4().hex[:8]  # task keys unique on a shared cluster
         futures = {}
         for task in tasks:
-            future = client.submit(self.execute, task.experiment, task.folder, task.profile, task.seed,
-                                   task.overrides, key=f"autophagy-run-{token}-{Path(task.folder).name}",
-                                   pure=False, retries=2, resources={"GPU": 1} if gpu and task.gpu else None)
+            future = client.submit(
+                self.execute,
+                task.experiment,
+                task.folder,
+                task.profile,
+                task.seed,
+                task.overrides,
+                key=f"autophagy-run-{token}-{Path(task.folder).name}",
+                pure=False,
+                retries=2,
+                resources={"GPU": 1} if gpu and task.gpu else None,
+            )
             futures[future] = task
         for future in as_completed(futures):
             future.result()

@@ -9,8 +9,9 @@ and the allowed values, raised before any work is done.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 
 class ParameterError(ValueError):
@@ -67,6 +68,7 @@ class Param:
             return "one of " + ", ".join(self.choices)
         if self.kind is bool:
             return "true or false"
+
         def bound(x: float) -> str:  # integers in full: 100000000, not 1e+08
             return str(int(x)) if self.kind is int and float(x).is_integer() else f"{x:g}"
 
@@ -124,8 +126,13 @@ def integer(name: str, default: int | Derived, help: str, low: int | None = None
 
 
 def number(
-    name: str, default: float, help: str, low: float | None = None, high: float | None = None,
-    low_open: bool = False, high_open: bool = False,
+    name: str,
+    default: float,
+    help: str,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
 ) -> Param:
     """A real parameter between low and high (either end may be open)."""
     return Param(name, float, default, help, low=low, high=high, low_open=low_open, high_open=high_open)
@@ -155,9 +162,7 @@ def resolve(
     by_name = {p.name: p for p in params}
     unknown = sorted(set(overrides) - set(by_name), key=str)
     if unknown:
-        raise ParameterError(
-            f"unknown parameter {unknown[0]!r}: expected one of {', '.join(by_name)}"
-        )
+        raise ParameterError(f"unknown parameter {unknown[0]!r}: expected one of {', '.join(by_name)}")
     config = {p.name: p.default for p in params}
     config.update(profile_values)
     for name, value in overrides.items():

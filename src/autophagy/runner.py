@@ -14,8 +14,14 @@ from .params import ParameterError
 
 
 def run(
-    name: str, out: str | os.PathLike | None = None, profile: str = "default", seed: int = 0,
-    progress: bool = True, workers: int | None = None, scheduler: str | None = None, figures: bool = True,
+    name: str,
+    out: str | os.PathLike | None = None,
+    profile: str = "default",
+    seed: int = 0,
+    progress: bool = True,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    figures: bool = True,
     **overrides: Any,
 ) -> History:
     """Run experiment ``name`` and return its :class:`History`.
@@ -32,15 +38,20 @@ def run(
     if workers is not None or scheduler is not None:
         cluster = Cluster(run_in_folder, workers, scheduler)
         if experiment.stages is None:
-            raise ParameterError(f"{name} is one loop: --workers and --scheduler spread the runs of the sweeps "
-                                 "and the arena (autophagy sweep spreads a grid of any experiment)")
+            raise ParameterError(
+                f"{name} is one loop: --workers and --scheduler spread the runs of the sweeps "
+                "and the arena (autophagy sweep spreads a grid of any experiment)"
+            )
     if experiment.prepare is not None:  # missing or damaged data: refused before out is written
         experiment.prepare(config["params"])
     if out is None:
         return History(experiment.run_records(config["params"], seed, progress=progress, cluster=cluster), config)
     with RunDir(out, config) as store:
-        history = History(experiment.run_records(config["params"], seed, store=store, progress=progress,
-                                                 cluster=cluster), config, store.path)
+        history = History(
+            experiment.run_records(config["params"], seed, store=store, progress=progress, cluster=cluster),
+            config,
+            store.path,
+        )
         if figures and experiment.figures is not None:
             save_figures(experiment.figures(history), store.path / "figures")
     return history

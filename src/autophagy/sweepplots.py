@@ -27,7 +27,10 @@ def line_figure(result, key: str) -> Any:
         stats = per_seed.groupby(key).agg(["mean", "std", "count"])
         se = stats["std"].fillna(0) / np.sqrt(stats["count"])
         order = list(result.spec.grid[key])
-        stats, se = stats.reindex([v for v in order if v in stats.index]), se.reindex([v for v in order if v in se.index])
+        stats, se = (
+            stats.reindex([v for v in order if v in stats.index]),
+            se.reindex([v for v in order if v in se.index]),
+        )
         numeric = all(isinstance(v, (int, float)) for v in stats.index)
         x = stats.index.to_numpy(dtype=float) if numeric else np.arange(len(stats))
         ax.errorbar(x, stats["mean"], yerr=se, marker="o", color=plotting.color(0), capsize=3)
@@ -49,8 +52,10 @@ def heatmap_figure(result, rows: str, cols: str) -> Any:
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         table = _cell_means(result, [rows, cols], metric).groupby([rows, cols]).mean().unstack(cols)
-        table = table.reindex(index=[v for v in result.spec.grid[rows] if v in table.index],
-                              columns=[v for v in result.spec.grid[cols] if v in table.columns])
+        table = table.reindex(
+            index=[v for v in result.spec.grid[rows] if v in table.index],
+            columns=[v for v in result.spec.grid[cols] if v in table.columns],
+        )
         sns.heatmap(table, ax=ax, annot=table.size <= 36, fmt=".3g", cmap="viridis", cbar=True)
         ax.set_title(f"{metric} (last generation)", fontsize=10)
     fig.tight_layout()

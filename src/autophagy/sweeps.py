@@ -27,9 +27,10 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -43,7 +44,7 @@ from .runner import run_in_folder, save_figures
 
 SPEC = "sweep.json"
 MANIFEST = "manifest.json"
-MANIFEST_EVERY_S = 1.0  # the manifest's statuses lag the cells by at most this (a rerun reads the cells)  # a cell whose previous worker is still dying waits this long for its lock
+MANIFEST_EVERY_S = 1.0  # the manifest's statuses lag the cells by at most this (a rerun reads the cells)
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,22 @@ class Spec:
         return {**self.settings, **cell.values}
 
     def as_json(self) -> dict[str, Any]:
-        return {"experiment": self.experiment, "profile": self.profile, "grid": self.grid,
-                "seeds": self.seeds, "settings": self.settings}
+        return {
+            "experiment": self.experiment,
+            "profile": self.profile,
+            "grid": self.grid,
+            "seeds": self.seeds,
+            "settings": self.settings,
+        }
 
 
-def make_spec(experiment: str, grid: dict[str, Sequence[Any]] | None = None, seeds: int = 1,
-              profile: str = "default", settings: dict[str, Any] | None = None) -> Spec:
+def make_spec(
+    experiment: str,
+    grid: dict[str, Sequence[Any]] | None = None,
+    seeds: int = 1,
+    profile: str = "default",
+    settings: dict[str, Any] | None = None,
+) -> Spec:
     """A checked :class:`Spec`: every cell's configuration is resolved here, so bad input (an
     unknown key, an empty value list, a value out of range in any cell) raises a
     :class:`ParameterError` before anything runs or is written."""
@@ -124,6 +135,7 @@ def make_spec(experiment: str, grid: dict[str, Sequence[Any]] | None = None, see
 
 # -- the sweep directory ------------------------------------------------------------------
 
+
 def _lock_owner(lock: Path) -> str:
     try:
         pid = lock.read_text().strip()
@@ -158,12 +170,16 @@ class SweepDir:
             try:
                 old = json.loads((path / SPEC).read_text())
             except ValueError:
-                raise ParameterError(f"--out {display_path(path)} holds an unreadable {SPEC}: choose a new directory") from None
+                raise ParameterError(
+                    f"--out {display_path(path)} holds an unreadable {SPEC}: choose a new directory"
+                ) from None
             old = {k: old.get(k) for k in self.spec.as_json()} if isinstance(old, dict) else {}
             if old != json.loads(json.dumps(self.spec.as_json())):
                 changed = [k for k, v in json.loads(json.dumps(self.spec.as_json())).items() if old.get(k) != v]
-                raise ParameterError(f"--out {display_path(path)} holds another sweep (its {', '.join(changed)} differ): "
-                                     "choose a new directory")
+                raise ParameterError(
+                    f"--out {display_path(path)} holds another sweep (its {', '.join(changed)} differ): "
+                    "choose a new directory"
+                )
         elif (path / "config.json").exists():
             raise ParameterError(f"--out {display_path(path)} holds a run, not a sweep: choose a new directory")
         elif path.is_dir() and not holds_only_leftovers(path):
@@ -174,10 +190,12 @@ class SweepDir:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    raise ParameterError(f"--out {display_path(path)} is being run by another client{_lock_owner(lock)}: "
-                                         "wait for it to end") from None
+                    raise ParameterError(
+                        f"--out {display_path(path)} is being run by another client{_lock_owner(lock)}: "
+                        "wait for it to end"
+                    ) from None
 
-    def __enter__(self) -> "SweepDir":
+    def __enter__(self) -> SweepDir:
         self.check()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -189,8 +207,10 @@ class SweepDir:
         except BlockingIOError:
             self._lock.close()
             self._lock = None
-            raise ParameterError(f"--out {display_path(self.path)} is being run by another client"
-                                 f"{_lock_owner(self.path / '.lock')}: wait for it to end") from None
+            raise ParameterError(
+                f"--out {display_path(self.path)} is being run by another client"
+                f"{_lock_owner(self.path / '.lock')}: wait for it to end"
+            ) from None
         self._lock.truncate(0)
         self._lock.write(str(os.getpid()))
         self._lock.flush()
@@ -223,14 +243,28 @@ class SweepDir:
     def write_manifest(self, done: dict[str, str], combined: bytes | None = None) -> None:
         """The manifest: each cell's status and checksum (``done``: name -> SHA-256 of its
         vouched records), and once every cell finished, the combined record's length and hash."""
-        cells = [{"name": c.name, **c.values, "seed": c.seed,
-                  "status": "finished" if c.name in done else self.status(c),
-                  "metrics_sha256": done.get(c.name)} for c in self.spec.cells()]
-        manifest = {"experiment": self.spec.experiment, "finished": combined is not None,
-                    "cells_finished": len(done), "cells": cells, "autophagy_version": __version__,
-                    "git_revision": git_revision()}
+        cells = [
+            {
+                "name": c.name,
+                **c.values,
+                "seed": c.seed,
+                "status": "finished" if c.name in done else self.status(c),
+                "metrics_sha256": done.get(c.name),
+            }
+            for c in self.spec.cells()
+        ]
+        manifest = {
+            "experiment": self.spec.experiment,
+            "finished": combined is not None,
+            "cells_finished": len(done),
+            "cells": cells,
+            "autophagy_version": __version__,
+            "git_revision": git_revision(),
+        }
         if combined is not None:
-            manifest.update(records=RECORDS, metrics_bytes=len(combined), metrics_sha256=hashlib.sha256(combined).hexdigest())
+            manifest.update(
+                records=RECORDS, metrics_bytes=len(combined), metrics_sha256=hashlib.sha256(combined).hexdigest()
+            )
         atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2).encode())
 
     def cell_frame(self, cell: Cell) -> pd.DataFrame:
@@ -250,14 +284,21 @@ class SweepDir:
 def git_revision() -> str | None:
     """The git commit of the package's source tree, or None when it is not a git checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                             text=True, timeout=5, check=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return out or None
 
 
 # -- the executor -------------------------------------------------------------------------
+
 
 def execute(folder: SweepDir, cluster: Cluster, client, progress: bool = True) -> dict[str, str]:
     """Run every unfinished cell of ``folder`` on ``client`` (connected to ``cluster``); returns
@@ -273,8 +314,16 @@ def execute(folder: SweepDir, cluster: Cluster, client, progress: bool = True) -
     tasks = []
     for path, cell in by_folder.items():
         params = resolve_config(spec.experiment, spec.profile, cell.seed, **spec.overrides(cell))[1]["params"]
-        tasks.append(Task(spec.experiment, path, spec.profile, cell.seed, spec.overrides(cell),
-                          gpu=bool(experiment.neural(params))))
+        tasks.append(
+            Task(
+                spec.experiment,
+                path,
+                spec.profile,
+                cell.seed,
+                spec.overrides(cell),
+                gpu=bool(experiment.neural(params)),
+            )
+        )
 
     written = time.monotonic()
 
@@ -328,7 +377,11 @@ class SweepResult:
         replicates), with the number of seeds finished."""
         labels = [c for c in get(self.spec.experiment).labels if c in self.frame.columns]
         final = self.final()
-        groups = final.groupby([*self.spec.grid, *labels], sort=False) if self.spec.grid or labels else final.groupby(lambda _: "all")
+        groups = (
+            final.groupby([*self.spec.grid, *labels], sort=False)
+            if self.spec.grid or labels
+            else final.groupby(lambda _: "all")
+        )
         table = groups[self.metrics].mean()
         table.columns = [f"{m} mean" for m in table.columns]
         table.insert(0, "seeds", groups["seed"].nunique())
@@ -351,19 +404,34 @@ def load(path: str | os.PathLike) -> SweepResult:
             frame = read_records(path)
         else:
             frames = [folder.cell_frame(c) for c in spec.cells() if c.name in names]
-            frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*spec.grid, "seed", "generation"])
+            frame = (
+                pd.concat(frames, ignore_index=True)
+                if frames
+                else pd.DataFrame(columns=[*spec.grid, "seed", "generation"])
+            )
     except FileNotFoundError:
         raise ParameterError(f"{display_path(path)} holds no sweep (no {SPEC})") from None
     except OSError as err:
         raise ParameterError(f"{display_path(path)} cannot be read: {err.strerror or err}") from None
     except (ValueError, KeyError, TypeError) as err:
-        raise ParameterError(f"{display_path(path)} holds a damaged sweep: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        raise ParameterError(
+            f"{display_path(path)} holds a damaged sweep: "
+            f"{str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        ) from None
     return SweepResult(frame, spec, manifest)
 
 
-def sweep(experiment: str, out: str | os.PathLike, grid: dict[str, Sequence[Any]] | None = None, seeds: int = 1,
-          profile: str = "default", workers: int | None = None, scheduler: str | None = None,
-          progress: bool = True, **settings: Any) -> SweepResult:
+def sweep(
+    experiment: str,
+    out: str | os.PathLike,
+    grid: dict[str, Sequence[Any]] | None = None,
+    seeds: int = 1,
+    profile: str = "default",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    **settings: Any,
+) -> SweepResult:
     """Run ``experiment`` for every combination of ``grid`` values and seeds 0 .. ``seeds`` - 1
     into ``out`` (see the module's docstring), on a LocalCluster of ``workers`` processes or
     the Dask cluster at ``scheduler``; ``settings`` set the other parameters. Run it again to

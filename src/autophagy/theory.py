@@ -196,6 +196,7 @@ def time_to_one_symbol(p, n: int) -> float:
     q = q[q > 0]
     return float(-2 * n * (q * np.log(q)).sum())
 
+
 # A rare class among N labels, each generation's labels drawn from the last one's shares (neutral
 # Wright-Fisher drift of its count): lost for good with probability 1 - p, the time to loss from
 # the exact chain or, for large N, Kimura and Ohta's diffusion approximation.
@@ -345,8 +346,11 @@ def strong_collapse_error(n, share, d: int, noise: float, shift_norm: float):
     """The test error of least squares on n rows with a synthetic share s (first order in d/n
     for the mixing term; exact for the plateau and the noise)."""
     n, share = np.asarray(n, dtype=float), np.asarray(share, dtype=float)
-    return (strong_collapse_plateau(share, shift_norm) + noise**2 * d / (n - d - 1)
-            + share * (1 - share) * (d + 1) * shift_norm**2 / n)
+    return (
+        strong_collapse_plateau(share, shift_norm)
+        + noise**2 * d / (n - d - 1)
+        + share * (1 - share) * (d + 1) * shift_norm**2 / n
+    )
 
 
 # -- self-correction (Gillman et al. 2024) --------------------------------------------------
@@ -402,8 +406,9 @@ def kept_label_noise(label_noise: float, accuracy: float) -> float:
     return wrong / (wrong + right)
 
 
-def verified_classifier_accuracy(n: int, accuracy: float, label_noise: float, d: int, r: float,
-                                 nodes: int = 64) -> float:
+def verified_classifier_accuracy(
+    n: int, accuracy: float, label_noise: float, d: int, r: float, nodes: int = 64
+) -> float:
     """E[test accuracy] of the mean-difference classifier on n verified examples (d > 1): exact
     over S, Gauss-Hermite over G1 and generalised Gauss-Laguerre over the chi^2, ``nodes`` each."""
     from scipy import special, stats

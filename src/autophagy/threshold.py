@@ -60,8 +60,16 @@ def crossing(alphas, retention, level: float) -> float:
 LOOP = ["seed", "replicate"]  # what names one independent loop
 
 
-def fresh_grid(experiment: str, alphas, sizes, generations: int, replicates: int, seed: int = 0,
-               profile: str = "default", **settings) -> pd.DataFrame:
+def fresh_grid(
+    experiment: str,
+    alphas,
+    sizes,
+    generations: int,
+    replicates: int,
+    seed: int = 0,
+    profile: str = "default",
+    **settings,
+) -> pd.DataFrame:
     """The last generation of ``experiment`` in ``fresh`` mode at every (alpha, n) of the grid,
     run here, in memory: the rows :meth:`autophagy.sweeps.SweepResult.final` gives for the sweep
     ``--grid real_fraction=... --grid samples=...`` with one seed, without writing the run
@@ -71,8 +79,18 @@ def fresh_grid(experiment: str, alphas, sizes, generations: int, replicates: int
     frames = []
     for n in sizes:
         for alpha in alphas:
-            history = run(experiment, profile=profile, seed=seed, progress=False, mode="fresh", real_fraction=alpha,
-                          samples=n, generations=generations, replicates=replicates, **settings)
+            history = run(
+                experiment,
+                profile=profile,
+                seed=seed,
+                progress=False,
+                mode="fresh",
+                real_fraction=alpha,
+                samples=n,
+                generations=generations,
+                replicates=replicates,
+                **settings,
+            )
             final = history.at(generations)
             frames.append(final.assign(**{ALPHA: alpha, SIZE: n, "seed": seed}))
     return pd.concat(frames, ignore_index=True)
@@ -103,12 +121,22 @@ def estimate(final: pd.DataFrame, metric: str, tolerance: float = 0.05, resample
         boot = np.array([crossing(alphas, values[:, p].mean(axis=1) / values[-1, p].mean(), level) for p in picks])
         censored = np.isnan(boot)
         boot = np.where(censored, alphas[0], boot)  # below the grid: bounded by its smallest alpha
-        rows[n] = {"alpha_star": crossing(alphas, ratio, level), "low": np.quantile(boot, 0.025),
-                   "high": np.quantile(boot, 0.975), "se": boot.std(ddof=1), "loops": loops,
-                   "censored": censored.mean()}
+        rows[n] = {
+            "alpha_star": crossing(alphas, ratio, level),
+            "low": np.quantile(boot, 0.025),
+            "high": np.quantile(boot, 0.975),
+            "se": boot.std(ddof=1),
+            "loops": loops,
+            "censored": censored.mean(),
+        }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis(SIZE)
-    return Threshold(table, pd.DataFrame(retention).T.rename_axis(index=SIZE, columns=ALPHA), metric,
-                     tolerance, int(final["generation"].max()))
+    return Threshold(
+        table,
+        pd.DataFrame(retention).T.rename_axis(index=SIZE, columns=ALPHA),
+        metric,
+        tolerance,
+        int(final["generation"].max()),
+    )
 
 
 def realised(alpha: float, n: int) -> float:
@@ -148,8 +176,9 @@ def phase_diagram(threshold: Threshold, ax, exact=None, label: str = r"measured 
     ``exact`` (a function n -> alpha*) as a line when given. Returns the colour mesh."""
     ret = threshold.retention
     sizes, alphas = ret.index.to_numpy(float), ret.columns.to_numpy(float)
-    mesh = ax.pcolormesh(_edges(sizes), _edges(alphas), ret.to_numpy().T, cmap="viridis", shading="flat",
-                         vmin=0.0, vmax=1.0)
+    mesh = ax.pcolormesh(
+        _edges(sizes), _edges(alphas), ret.to_numpy().T, cmap="viridis", shading="flat", vmin=0.0, vmax=1.0
+    )
     t = threshold.table
     found = t[np.isfinite(t["alpha_star"])]
     ax.vlines(found.index, found["low"], found["high"], color="white", lw=1.5)

@@ -51,9 +51,13 @@ def test_failed_closed_forms_picks_only_targets_that_do_not_hold():
 
 
 def test_records_reads_the_cards_a_notebook_stores(tmp_path):
-    cell = {"cell_type": "code", "outputs": [
-        {"output_type": "display_data", "data": {}, "metadata": {"autophagy/claim": card(HOLDS, target=0.5)}},
-        {"output_type": "stream", "text": "no card"}]}
+    cell = {
+        "cell_type": "code",
+        "outputs": [
+            {"output_type": "display_data", "data": {}, "metadata": {"autophagy/claim": card(HOLDS, target=0.5)}},
+            {"output_type": "stream", "text": "no card"},
+        ],
+    }
     path = tmp_path / "01_x.ipynb"
     path.write_text(json.dumps({"cells": [cell, {"cell_type": "markdown", "source": ""}]}))
     assert records(path) == [card(HOLDS, target=0.5)]
@@ -69,8 +73,10 @@ def test_chapter_shows_at_least_one_claim_card(chapter):
 
 @pytest.mark.parametrize("path", EXECUTED, ids=lambda p: p.name)
 def test_no_closed_form_claim_does_not_hold(path):
-    bad = {r["name"]: f"{r['value']} against {r['target']} (se {r['se']}, n {r['n']})"
-           for r in failed_closed_forms(records(path))}
+    bad = {
+        r["name"]: f"{r['value']} against {r['target']} (se {r['se']}, n {r['n']})"
+        for r in failed_closed_forms(records(path))
+    }
     assert not bad, f"{path.name}: closed forms that do not hold: {bad}"
 
 

@@ -8,7 +8,6 @@ _build/screenshots/axe/. axe.min.js is the pinned copy in _vendor/axe-core
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import pytest
 from test_browser import DESKTOP, EDITIONS, PHONE, ROOT, keep_findings, on_page, site_pages
@@ -43,8 +42,9 @@ def run_axe(page) -> list[dict]:
 
 def summary(violations: list[dict]) -> list[str]:
     """One line per rule: impact, rule, what it asks, how many nodes and the first of them."""
-    return [f"{v['impact']} {v['rule']} ({v['help']}): {len(v['nodes'])} nodes, e.g. {v['nodes'][0]}"
-            for v in violations]
+    return [
+        f"{v['impact']} {v['rule']} ({v['help']}): {len(v['nodes'])} nodes, e.g. {v['nodes'][0]}" for v in violations
+    ]
 
 
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])

@@ -29,8 +29,10 @@ SHOTS = ROOT / "_build" / "screenshots"
 # second `const` declaration throws; the first one is in effect and thebe is not used here.
 # sphinx-book-theme 1.3 renders pydata-sphinx-theme 0.17's layout without its `default_mode`
 # (and rejects the option), so the theme logs an empty mode once and falls back to "auto".
-KNOWN_UPSTREAM = ("page error: Identifier 'THEBE_JS_URL' has already been declared",
-                  "console error: Got invalid theme mode: . Resetting to auto.")
+KNOWN_UPSTREAM = (
+    "page error: Identifier 'THEBE_JS_URL' has already been declared",
+    "console error: Got invalid theme mode: . Resetting to auto.",
+)
 SKIP_DIRS = {"_static", "_sources", "_images", "_downloads", "jupyter_execute"}
 
 
@@ -53,8 +55,7 @@ def toc_pages() -> list[str]:
 
 def chapter_pages() -> set[str]:
     """Pages rendered from notebooks: those whose source the site ships as .ipynb."""
-    return {str(p.relative_to(SITE / "_sources").with_suffix(".html"))
-            for p in (SITE / "_sources").rglob("*.ipynb")}
+    return {str(p.relative_to(SITE / "_sources").with_suffix(".html")) for p in (SITE / "_sources").rglob("*.ipynb")}
 
 
 def test_every_toc_entry_is_built():
@@ -96,7 +97,7 @@ def test_page_in_browser(rel, browser, site_url):
             return imgs.map(i => ({src: i.getAttribute('src') || '', alt: (i.getAttribute('alt') || '').trim(),
                                   width: i.naturalWidth,
                                   caption: !!(i.closest('figure') && i.closest('figure').querySelector('figcaption'))}));
-        }""")
+        }""")  # noqa: E501
         for img in images:
             if img["width"] == 0:
                 problems.append(f"image not loaded: {img['src']}")
@@ -154,7 +155,7 @@ MEASURE = """async () => {
                     tex: tex(e)};
         }),
     };
-}"""
+}"""  # noqa: E501
 
 
 def layout_problems(m: dict, width: int) -> list[str]:
@@ -168,8 +169,10 @@ def layout_problems(m: dict, width: int) -> list[str]:
             problems.append(f"figure shown at {f['shown']:.0f} px, wider than its {f['natural']} px: {f['src']}")
     for e in m["equations"]:
         if e["left"] < m["column"]["left"] - 1 or e["right"] > m["column"]["right"] + 1:
-            problems.append(f"equation box {e['left']:.0f}-{e['right']:.0f} px outside the column "
-                            f"{m['column']['left']:.0f}-{m['column']['right']:.0f} px")
+            problems.append(
+                f"equation box {e['left']:.0f}-{e['right']:.0f} px outside the column "
+                f"{m['column']['left']:.0f}-{m['column']['right']:.0f} px"
+            )
         # on a phone a formula may scroll in its own box; on a desktop it fits the column
         if width >= DESKTOP and e["content"] > column + 1:
             problems.append(f"equation {e['content']} px wide in a {column:.0f} px column: {e['tex']!r}")

@@ -19,8 +19,12 @@ VNU = ROOT / "_vendor" / "vnu" / "vnu.jar"
 def vnu_errors(files: list[str]) -> list[dict]:
     """vnu's messages for the given HTML files, errors only (and any file it could not read),
     each with the file's "url"."""
-    done = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json", "--exit-zero-always",
-                           *files], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", "--exit-zero-always", *files],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stderr)["messages"]
 
 
@@ -37,5 +41,7 @@ def test_every_page_is_valid_html(edition):
     errors = vnu_errors(files)
     counts = Counter((m.get("url", "").rsplit(str(site) + "/", 1)[-1], m["message"]) for m in errors)
     if counts:
-        pytest.fail(f"{edition}: {len(errors)} HTML errors on {len({p for p, _ in counts})} pages:\n  "
-                    + "\n  ".join(f"{page}: {message} (x{n})" for (page, message), n in sorted(counts.items())))
+        pytest.fail(
+            f"{edition}: {len(errors)} HTML errors on {len({p for p, _ in counts})} pages:\n  "
+            + "\n  ".join(f"{page}: {message} (x{n})" for (page, message), n in sorted(counts.items()))
+        )

@@ -4,7 +4,7 @@ HTML files, no server and no network; links to other hosts are not followed."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -14,18 +14,20 @@ from test_browser import EDITIONS, ROOT, html_files
 BASE = "http://site.invalid/"  # a stand-in origin, to resolve relative links with urljoin
 
 
-@lru_cache(maxsize=None)
+@cache
 def parsed(path: Path):
     from bs4 import BeautifulSoup
 
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
-@lru_cache(maxsize=None)
+@cache
 def anchors(path: Path) -> frozenset[str]:
     """What a fragment may name in a page: an element's id or an <a>'s name."""
     soup = parsed(path)
-    return frozenset([t["id"] for t in soup.find_all(id=True)] + [a["name"] for a in soup.find_all("a", attrs={"name": True})])
+    return frozenset(
+        [t["id"] for t in soup.find_all(id=True)] + [a["name"] for a in soup.find_all("a", attrs={"name": True})]
+    )
 
 
 def dead_links(site: Path, page: Path) -> list[str]:
@@ -48,14 +50,18 @@ def dead_links(site: Path, page: Path) -> list[str]:
 
 def test_dead_links_names_a_missing_page_and_a_missing_anchor(tmp_path):
     (tmp_path / "book").mkdir()
-    (tmp_path / "book" / "a.html").write_text('<h1 id="top">A</h1><a href="b.html#top">b</a><a href="#gone">x</a>'
-                                             '<a href="../book/a.html#top">a</a><a href="https://example.org/">e</a>')
+    (tmp_path / "book" / "a.html").write_text(
+        '<h1 id="top">A</h1><a href="b.html#top">b</a><a href="#gone">x</a>'
+        '<a href="../book/a.html#top">a</a><a href="https://example.org/">e</a>'
+    )
     (tmp_path / "book" / "b.html").write_text('<a name="top">B</a>')
     assert dead_links(tmp_path, tmp_path / "book" / "a.html") == ["#gone: no #gone in book/a.html"]
     assert dead_links(tmp_path, tmp_path / "book" / "b.html") == []
     (tmp_path / "book" / "b.html").unlink()
-    assert dead_links(tmp_path, tmp_path / "book" / "a.html") == ["b.html#top: no file book/b.html",
-                                                                 "#gone: no #gone in book/a.html"]
+    assert dead_links(tmp_path, tmp_path / "book" / "a.html") == [
+        "b.html#top: no file book/b.html",
+        "#gone: no #gone in book/a.html",
+    ]
 
 
 @pytest.mark.slow

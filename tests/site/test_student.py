@@ -111,7 +111,7 @@ def stems(text: str) -> set[str]:
 def search_terms(site: Path) -> dict[str, set[str]]:
     """docname -> the terms (body and title) the site's searchindex.js lists for it."""
     text = (site / "searchindex.js").read_text(encoding="utf-8")
-    data = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    data = json.loads(text[text.index("(") + 1 : text.rindex(")")])
     out: dict[str, set[str]] = {name: set() for name in data["docnames"]}
     for key in ("terms", "titleterms"):
         for term, docs in data[key].items():
@@ -153,10 +153,14 @@ def student_tool():
 
 def test_committed_student_notebooks_are_what_the_tool_makes_of_the_chapters():
     tool = student_tool()
-    assert sorted(p.name for p in tool.STUDENT.glob("*.ipynb")) == sorted(p.name for p in (ROOT / "book").glob("*.ipynb"))
+    assert sorted(p.name for p in tool.STUDENT.glob("*.ipynb")) == sorted(
+        p.name for p in (ROOT / "book").glob("*.ipynb")
+    )
     diff = tool.differences()
-    assert not diff, "student/book/ is not what tools/student_notebooks.py makes of book/ " \
-                     "(run it and commit the result):\n" + "\n".join(diff)
+    assert not diff, (
+        "student/book/ is not what tools/student_notebooks.py makes of book/ "
+        "(run it and commit the result):\n" + "\n".join(diff)
+    )
 
 
 def test_student_notebooks_keep_every_exercise_and_every_code_cell_and_drop_every_solution():
@@ -188,8 +192,11 @@ def test_student_launch_buttons_open_solution_free_notebooks_of_the_repository()
             assert found, f"{page.name}: no launch button for {service}"
             for href in found:
                 # Binder: ...?urlpath=lab/tree/PATH; Colab: .../blob/BRANCH/PATH
-                path = href.split("lab/tree/", 1)[1] if "lab/tree/" in href else \
-                    urlsplit(href).path.split("/blob/", 1)[1].split("/", 1)[1]
+                path = (
+                    href.split("lab/tree/", 1)[1]
+                    if "lab/tree/" in href
+                    else urlsplit(href).path.split("/blob/", 1)[1].split("/", 1)[1]
+                )
                 target = ROOT / path
                 assert path == f"student/book/{chapter.name}", f"{page.name}: {href}"
                 assert target.exists(), f"{page.name}: {href} opens {path}, not in the repository"

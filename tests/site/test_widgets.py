@@ -19,17 +19,24 @@ STATE = "application/vnd.jupyter.widget-state+json"
 
 
 def test_ipywidgets_is_pinned_for_interactive_progress_bars():
-    pins = [line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
-            if line.startswith("ipywidgets==")]
+    pins = [
+        line.split("==")
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.startswith("ipywidgets==")
+    ]
     assert len(pins) == 1 and pins[0][1].strip()
 
 
 def test_tidy_drops_widget_views_and_state_and_keeps_the_rest(tmp_path):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("run(progress=True)")
-    bar = nbformat.v4.new_output("display_data", {
-        "text/plain": "  0%|          | 0/5 [00:00<?, ?gen/s]",
-        WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": "f00"}})
+    bar = nbformat.v4.new_output(
+        "display_data",
+        {
+            "text/plain": "  0%|          | 0/5 [00:00<?, ?gen/s]",
+            WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": "f00"},
+        },
+    )
     printed = nbformat.v4.new_output("stream", name="stdout", text="done\n")
     figure = nbformat.v4.new_output("display_data", {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
     cell.outputs = [bar, printed, figure]

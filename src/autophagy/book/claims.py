@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import stats
@@ -79,8 +79,9 @@ def estimate(samples, statistic: str | Callable = "mean", resamples: int = 1000)
     if statistic == "mean":
         se = float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
         return Estimate(float(x.mean()), se, n)
-    stat = {"median": np.median, "std": lambda a: np.std(a, ddof=1),
-            "var": lambda a: np.var(a, ddof=1)}.get(statistic, statistic)
+    stat = {"median": np.median, "std": lambda a: np.std(a, ddof=1), "var": lambda a: np.var(a, ddof=1)}.get(
+        statistic, statistic
+    )
     if n < 2:
         return Estimate(float(stat(x)), math.nan, n)
     rng = np.random.default_rng(0)  # the same interval on every build of the same run
@@ -164,8 +165,16 @@ class Claim:
         """Everything on the card, as plain JSON values (the claims page reads it)."""
         lo, hi = self.estimate.interval
         out = {k: v for k, v in asdict(self).items() if k != "estimate"}
-        out.update(value=self.estimate.value, se=self.estimate.se, n=self.estimate.n, df=self.estimate.dof,
-                   low=lo, high=hi, expected=self.expected(), verdict=self.verdict)
+        out.update(
+            value=self.estimate.value,
+            se=self.estimate.se,
+            n=self.estimate.n,
+            df=self.estimate.dof,
+            low=lo,
+            high=hi,
+            expected=self.expected(),
+            verdict=self.verdict,
+        )
         return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
 
     def summary(self) -> str:
@@ -182,20 +191,24 @@ class Claim:
 
     def _repr_markdown_(self) -> str:
         note = f" ({self.untestable})" if self.untestable else ""
-        return (f"> **Claim.** {self.statement} *({self.source})*  \n"
-                f"> Expected: {self.expected()}. {self._evidence()}: {self.summary()}.  \n"
-                f"> **{SYMBOL[self.verdict]} {self.verdict}**{note}")
+        return (
+            f"> **Claim.** {self.statement} *({self.source})*  \n"
+            f"> Expected: {self.expected()}. {self._evidence()}: {self.summary()}.  \n"
+            f"> **{SYMBOL[self.verdict]} {self.verdict}**{note}"
+        )
 
     def _repr_html_(self) -> str:
         esc = html.escape
         note = f" <span>({esc(self.untestable)})</span>" if self.untestable else ""
         z = f", {self.z:.1f} standard errors from it" if math.isfinite(self.z) else ""
-        return (f'<div class="claim-card claim-{self.verdict.split()[0]}" style="border-left:4px solid '
-                f'{COLOUR[self.verdict]};padding:0.35em 0.8em;margin:0.4em 0 1em;font-size:0.9em;'
-                f'background:rgba(127,127,127,0.07)">'
-                f"<strong>Claim.</strong> {esc(self.statement)} <em>({esc(self.source)})</em><br>"
-                f"Expected: {esc(self.expected())}. {esc(self._evidence())}: {esc(self.summary())}{z}.<br>"
-                f"<strong>{SYMBOL[self.verdict]} {esc(self.verdict)}</strong>{note}</div>")
+        return (
+            f'<div class="claim-card claim-{self.verdict.split()[0]}" style="border-left:4px solid '
+            f"{COLOUR[self.verdict]};padding:0.35em 0.8em;margin:0.4em 0 1em;font-size:0.9em;"
+            f'background:rgba(127,127,127,0.07)">'
+            f"<strong>Claim.</strong> {esc(self.statement)} <em>({esc(self.source)})</em><br>"
+            f"Expected: {esc(self.expected())}. {esc(self._evidence())}: {esc(self.summary())}{z}.<br>"
+            f"<strong>{SYMBOL[self.verdict]} {esc(self.verdict)}</strong>{note}</div>"
+        )
 
 
 SYMBOL = {HOLDS: "\u2713", FAILS: "\u2717", UNCLEAR: "?"}
@@ -206,10 +219,21 @@ def _fmt(x: float) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.4g}"
 
 
-def check(name: str, statement: str, source: str, samples, *, statistic: str | Callable = "mean",
-          target: float | None = None, below: float | None = None, above: float | None = None,
-          precision: float | None = None, untestable: str | None = None, evidence: str = THIS_RUN,
-          show: bool = True) -> Claim:
+def check(
+    name: str,
+    statement: str,
+    source: str,
+    samples,
+    *,
+    statistic: str | Callable = "mean",
+    target: float | None = None,
+    below: float | None = None,
+    above: float | None = None,
+    precision: float | None = None,
+    untestable: str | None = None,
+    evidence: str = THIS_RUN,
+    show: bool = True,
+) -> Claim:
     """State a claim, measure it on ``samples`` (one value per replicate, or an
     :class:`Estimate` such as :func:`difference`'s), show its card and glue ``NAME`` (the
     value), ``NAME_low``/``NAME_high`` (95% interval; each only when finite) and ``NAME_verdict``.
@@ -217,14 +241,29 @@ def check(name: str, statement: str, source: str, samples, *, statistic: str | C
     from .glue import glue
 
     measured = samples if isinstance(samples, Estimate) else estimate(samples, statistic)
-    claim = Claim(name, statement, source, measured, target=target,
-                  below=below, above=above, precision=precision, untestable=untestable, evidence=evidence)
+    claim = Claim(
+        name,
+        statement,
+        source,
+        measured,
+        target=target,
+        below=below,
+        above=above,
+        precision=precision,
+        untestable=untestable,
+        evidence=evidence,
+    )
     if show:
         from IPython.display import publish_display_data
 
-        publish_display_data({"text/html": claim._repr_html_(), "text/markdown": claim._repr_markdown_(),
-                              "text/plain": f"{claim.statement}: {claim.verdict}"},
-                             metadata={METADATA_KEY: claim.record()})
+        publish_display_data(
+            {
+                "text/html": claim._repr_html_(),
+                "text/markdown": claim._repr_markdown_(),
+                "text/plain": f"{claim.statement}: {claim.verdict}",
+            },
+            metadata={METADATA_KEY: claim.record()},
+        )
         low, high = claim.estimate.interval
         for key, value in ((name, claim.estimate.value), (f"{name}_low", low), (f"{name}_high", high)):
             if math.isfinite(value):  # no interval from one replicate: nothing to print
@@ -235,5 +274,9 @@ def check(name: str, statement: str, source: str, samples, *, statistic: str | C
 
 def collected(cells: list[dict]) -> list[dict]:
     """The claim records in a notebook's cells (as stored by :func:`check`), in order."""
-    return [out["metadata"][METADATA_KEY] for cell in cells for out in cell.get("outputs", [])
-            if METADATA_KEY in out.get("metadata", {})]
+    return [
+        out["metadata"][METADATA_KEY]
+        for cell in cells
+        for out in cell.get("outputs", [])
+        if METADATA_KEY in out.get("metadata", {})
+    ]

@@ -49,8 +49,7 @@ class _Labeller:
         self.generation = int(state["generation"])
 
 
-def compositions(mode: str, generations: int = 4, samples: int = 1000, seed: int = 0,
-                 **settings) -> np.ndarray:
+def compositions(mode: str, generations: int = 4, samples: int = 1000, seed: int = 0, **settings) -> np.ndarray:
     """What the training set of each generation is made of, under ``mode``.
 
     Returns an integer array shaped (generations, generations): row ``t - 1`` counts the
@@ -59,23 +58,43 @@ def compositions(mode: str, generations: int = 4, samples: int = 1000, seed: int
     :class:`autophagy.engine.loop.LoopSettings` (e.g. ``real_fraction``, ``synthetic_ratio``).
     """
     model = _Labeller(generations)
-    spec = LoopSpec(make_model=lambda: model, real=lambda n, rng: np.zeros(n, dtype=int),
-                    metrics=lambda m, rng: {}, truth=None)
+    spec = LoopSpec(
+        make_model=lambda: model, real=lambda n, rng: np.zeros(n, dtype=int), metrics=lambda m, rng: {}, truth=None
+    )
     run_loop(spec, LoopSettings(generations, samples, mode=mode, seed=seed, **settings), progress=False)
     return np.array(model.seen)
 
 
 def _box(ax, xy, text, color, width=0.62, height=0.12):
     x, y = xy
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                boxstyle="round,pad=0.012,rounding_size=0.03",
-                                fc=to_rgba(color, 0.18), ec=color, lw=1.6))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - width / 2, y - height / 2),
+            width,
+            height,
+            boxstyle="round,pad=0.012,rounding_size=0.03",
+            fc=to_rgba(color, 0.18),
+            ec=color,
+            lw=1.6,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=8, linespacing=1.3)
 
 
 def _arrow(ax, start, end, text="", rad=0.0):
-    ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
-                                 mutation_scale=14, lw=1.4, color="0.25", shrinkA=3, shrinkB=3))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            connectionstyle=f"arc3,rad={rad}",
+            arrowstyle="-|>",
+            mutation_scale=14,
+            lw=1.4,
+            color="0.25",
+            shrinkA=3,
+            shrinkB=3,
+        )
+    )
     if text:
         at = (start[0] + 0.04, (start[1] + end[1]) / 2)
         ax.text(*at, text, ha="left", va="center", fontsize=8, color="0.2", style="italic")
@@ -93,8 +112,16 @@ def draw_loop(ax) -> None:
         _arrow(ax, (x, top - i * step - half), (x, top - (i + 1) * step + half), text)
     right = x + 0.33
     _arrow(ax, (right, top - 3 * step), (right, top - step), rad=0.3)
-    ax.text(right + 0.25, top - 2 * step, "select,\nfilter,\nmix:\nnext\ntraining\nset",
-            ha="center", va="center", fontsize=8, color="0.2", style="italic")
+    ax.text(
+        right + 0.25,
+        top - 2 * step,
+        "select,\nfilter,\nmix:\nnext\ntraining\nset",
+        ha="center",
+        va="center",
+        fontsize=8,
+        color="0.2",
+        style="italic",
+    )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_axis_off()
@@ -121,8 +148,16 @@ def draw_mode(ax, mode: str, counts: np.ndarray, samples: int, colors: list) -> 
     ax.tick_params(labelsize=8)
     ax.set_xlabel("size / $n$", fontsize=8, labelpad=1)
     ax.set_title(mode, fontsize=10.5, family="monospace")
-    ax.text(0.0, -0.36, textwrap.fill(MODES[mode].description, 25), transform=ax.transAxes, ha="left",
-            va="top", fontsize=8, color="0.25")
+    ax.text(
+        0.0,
+        -0.36,
+        textwrap.fill(MODES[mode].description, 25),
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=8,
+        color="0.25",
+    )
 
 
 def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **settings) -> plt.Figure:
@@ -135,8 +170,17 @@ def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **set
     rows = max(2, math.ceil(panels / 4))
     cols = math.ceil(panels / rows)
     fig = plt.figure(figsize=(2.7 + 1.85 * cols, 1.0 + 2.5 * rows))
-    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1.45] + [1] * cols, hspace=1.2, wspace=0.45,
-                            left=0.02, right=0.99, top=0.88, bottom=0.17)
+    grid = fig.add_gridspec(
+        rows,
+        cols + 1,
+        width_ratios=[1.45] + [1] * cols,
+        hspace=1.2,
+        wspace=0.45,
+        left=0.02,
+        right=0.99,
+        top=0.88,
+        bottom=0.17,
+    )
     draw_loop(fig.add_subplot(grid[:, 0]))
     colors = _origin_colors(generations)
     axes = [fig.add_subplot(grid[i // cols, 1 + i % cols]) for i in range(panels)]
@@ -144,12 +188,18 @@ def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **set
         ax.sharex(axes[0])
     for ax, mode in zip(axes, modes):
         draw_mode(ax, mode, compositions(mode, generations, samples, seed, **settings), samples, colors)
-    for ax in axes[len(modes):]:
+    for ax in axes[len(modes) :]:
         ax.set_axis_off()
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors]
     labels = ["real data"] + [f"model {k}'s samples" for k in range(1, generations)]
-    axes[-1].legend(handles, labels, loc="center", frameon=False, fontsize=8.5,
-                    title=f"training set of\ngeneration $t$;\n$n$ = {samples} samples",
-                    title_fontsize=8.5)
+    axes[-1].legend(
+        handles,
+        labels,
+        loc="center",
+        frameon=False,
+        fontsize=8.5,
+        title=f"training set of\ngeneration $t$;\n$n$ = {samples} samples",
+        title_fontsize=8.5,
+    )
     fig.suptitle("AI autophagy: the loop, and what each mode feeds the next model", fontweight="bold")
     return fig

@@ -21,10 +21,14 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # chapter 1: the closed forms at N = 10^4 and N = 100 (the replicates the theory checks need)
     "statistical-collapse/replicates": {
-        "smoke": {"replicates": 300}, "default": {"replicates": 1000}, "full": {"replicates": 1000},
+        "smoke": {"replicates": 300},
+        "default": {"replicates": 1000},
+        "full": {"replicates": 1000},
     },
     "statistical-collapse/small-sample": {
-        "smoke": {"generations": 400}, "default": {"generations": 2000}, "full": {"generations": 2000},
+        "smoke": {"generations": 400},
+        "default": {"generations": 2000},
+        "full": {"generations": 2000},
     },
     "statistical-collapse/modes": {
         "smoke": {"generations": 60, "replicates": 150},
@@ -39,10 +43,14 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # chapter 2: generations of each model's loop
     "beyond-the-gaussian/tails": {
-        "smoke": {"generations": 100}, "default": {"generations": 1000}, "full": {"generations": 5000},
+        "smoke": {"generations": 100},
+        "default": {"generations": 1000},
+        "full": {"generations": 5000},
     },
     "beyond-the-gaussian/fixation": {
-        "smoke": {"generations": 150}, "default": {"generations": 1500}, "full": {"generations": 7500},
+        "smoke": {"generations": 150},
+        "default": {"generations": 1500},
+        "full": {"generations": 7500},
     },
     "beyond-the-gaussian/mixture": {
         "smoke": {"generations": 30, "replicates": 4},
@@ -50,10 +58,14 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"generations": 1500, "replicates": 8},
     },
     "beyond-the-gaussian/kde": {
-        "smoke": {"generations": 50}, "default": {"generations": 500}, "full": {"generations": 2500},
+        "smoke": {"generations": 50},
+        "default": {"generations": 500},
+        "full": {"generations": 2500},
     },
     "beyond-the-gaussian/regression": {
-        "smoke": {"generations": 6}, "default": {"generations": 60}, "full": {"generations": 300},
+        "smoke": {"generations": 6},
+        "default": {"generations": 60},
+        "full": {"generations": 300},
     },
     "beyond-the-gaussian/strong-collapse": {
         "smoke": {"largest": 6400, "replicates": 50},
@@ -61,7 +73,9 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"largest": 409_600, "replicates": 1000},
     },
     "beyond-the-gaussian/gaussian-modes": {
-        "smoke": {"generations": 20}, "default": {"generations": 200}, "full": {"generations": 1000},
+        "smoke": {"generations": 20},
+        "default": {"generations": 200},
+        "full": {"generations": 1000},
     },
     "beyond-the-gaussian/own-model": {
         "smoke": {"generations": 50, "samples": 100, "replicates": 300},
@@ -107,7 +121,9 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"samples": 100, "replicates": 5000, "generations": 200},
     },
     "mitigations/watermark": {
-        "smoke": {"texts": 100}, "default": {"texts": 400}, "full": {"texts": 2000},
+        "smoke": {"texts": 100},
+        "default": {"texts": 400},
+        "full": {"texts": 2000},
     },
     "mitigations/text-detector": {
         "smoke": {"reference": 1500, "detector": 300},
@@ -115,7 +131,9 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"reference": 8000, "detector": 2000},
     },
     "mitigations/image-detector": {
-        "smoke": {"images": 200}, "default": {"images": 1000}, "full": {"images": 5000},
+        "smoke": {"images": 200},
+        "default": {"images": 1000},
+        "full": {"images": 5000},
     },
     # chapter 5: a rare class under neutral drift, its labels kept or given by argmax
     "who-disappears-first/rare-class": {

@@ -19,13 +19,23 @@ SOURCE = "Alemohammad et al. (2024), Figs. 11-12; Bertrand et al. (2024)"
 
 def _gap(a, b, at_a, at_b) -> claims.Estimate:
     """alpha*(a at at_a) - alpha*(b at at_b), with the standard error of a difference of independent estimates."""
-    return claims.Estimate(a.at[at_a, "alpha_star"] - b.at[at_b, "alpha_star"],
-                           float(np.hypot(a.at[at_a, "se"], b.at[at_b, "se"])), int(min(a["loops"].min(), b["loops"].min())))
+    return claims.Estimate(
+        a.at[at_a, "alpha_star"] - b.at[at_b, "alpha_star"],
+        float(np.hypot(a.at[at_a, "se"], b.at[at_b, "se"])),
+        int(min(a["loops"].min(), b["loops"].min())),
+    )
 
 
-def threshold_verdicts(gaussian: threshold.Threshold, symbols: threshold.Threshold, diversity: threshold.Threshold,
-                       generations: int, tolerance: float, alphas, loops: dict[str, int],
-                       show: bool = True) -> dict[str, Any]:
+def threshold_verdicts(
+    gaussian: threshold.Threshold,
+    symbols: threshold.Threshold,
+    diversity: threshold.Threshold,
+    generations: int,
+    tolerance: float,
+    alphas,
+    loops: dict[str, int],
+    show: bool = True,
+) -> dict[str, Any]:
     """Check the chapter's threshold claims and return the values its prose glues (by name).
 
     ``gaussian`` is the Gaussian loop's threshold on its variance, ``symbols`` and ``diversity``
@@ -34,20 +44,42 @@ def threshold_verdicts(gaussian: threshold.Threshold, symbols: threshold.Thresho
     independent loops per grid point ("gaussian", "categorical").
     """
     gt, ct, cg = gaussian.table, symbols.table, diversity.table
-    exact = [claims.check(f"alpha_star_{n}", f"Gaussian, n = {n}: the measured threshold alpha* is the exact one",
-                          SOURCE, claims.Estimate(row["alpha_star"], row["se"], int(row["loops"])),
-                          target=threshold.gaussian_threshold(n, generations, tolerance, alphas=alphas), show=show)
-             for n, row in gt.iterrows()]
+    exact = [
+        claims.check(
+            f"alpha_star_{n}",
+            f"Gaussian, n = {n}: the measured threshold alpha* is the exact one",
+            SOURCE,
+            claims.Estimate(row["alpha_star"], row["se"], int(row["loops"])),
+            target=threshold.gaussian_threshold(n, generations, tolerance, alphas=alphas),
+            show=show,
+        )
+        for n, row in gt.iterrows()
+    ]
     small, large = gt.index.min(), gt.index.max()
-    falls = claims.check("alpha_star_falls", f"Gaussian: alpha* is smaller at n = {large} than at n = {small}",
-                         SOURCE, _gap(gt, gt, small, large), above=0.0, show=show)
+    falls = claims.check(
+        "alpha_star_falls",
+        f"Gaussian: alpha* is smaller at n = {large} than at n = {small}",
+        SOURCE,
+        _gap(gt, gt, small, large),
+        above=0.0,
+        show=show,
+    )
     n_cat = ct.index.min()
-    tails = claims.check("tails_need_more", f"categorical, n = {n_cat}: keeping the symbols needs more real data "
-                         "than keeping the Gini-Simpson diversity", "Shumailov et al. (2024)",
-                         _gap(ct, cg, n_cat, n_cat), above=0.0, show=show)
-    out: dict[str, Any] = {"mix_T": generations, "mix_tol": round(100 * tolerance),
-                           "mix_loops_g": loops["gaussian"], "mix_loops_c": loops["categorical"],
-                           "mix_tolerance_se": claims.TOLERANCE}
+    tails = claims.check(
+        "tails_need_more",
+        f"categorical, n = {n_cat}: keeping the symbols needs more real data than keeping the Gini-Simpson diversity",
+        "Shumailov et al. (2024)",
+        _gap(ct, cg, n_cat, n_cat),
+        above=0.0,
+        show=show,
+    )
+    out: dict[str, Any] = {
+        "mix_T": generations,
+        "mix_tol": round(100 * tolerance),
+        "mix_loops_g": loops["gaussian"],
+        "mix_loops_c": loops["categorical"],
+        "mix_tolerance_se": claims.TOLERANCE,
+    }
     for name, table in (("g", gt), ("c", ct)):
         for end, n in (("small", table.index.min()), ("large", table.index.max())):
             out[f"mix_{name}_{end}_n"] = int(n)
@@ -55,12 +87,19 @@ def threshold_verdicts(gaussian: threshold.Threshold, symbols: threshold.Thresho
                 out[f"mix_{name}_{end}{suffix}"] = table.at[n, column]
     out["mix_g_exact_large"] = threshold.gaussian_threshold(int(large), generations, tolerance)
     real_small, real_large = gt.at[small, "alpha_star"] * small, gt.at[large, "alpha_star"] * large
-    out.update(mix_real_small=real_small, mix_real_large=real_large, mix_real_growth=real_large / real_small,
-               mix_n_growth=int(large // small), mix_gs_small=cg.at[n_cat, "alpha_star"])
+    out.update(
+        mix_real_small=real_small,
+        mix_real_large=real_large,
+        mix_real_growth=real_large / real_small,
+        mix_n_growth=int(large // small),
+        mix_gs_small=cg.at[n_cat, "alpha_star"],
+    )
     held = sum(c.verdict == claims.HOLDS for c in exact)
     out["mix_held"] = f"{held} of {len(exact)}"
-    out["mix_falls_word"] = falls.word("falls as n grows", "does not fall as n grows",
-                                       "may fall as n grows (this run's intervals cannot tell)")
-    out["mix_tails_word"] = tails.word("far more real data than", "no more real data than",
-                                       "a real share this run cannot tell apart from")
+    out["mix_falls_word"] = falls.word(
+        "falls as n grows", "does not fall as n grows", "may fall as n grows (this run's intervals cannot tell)"
+    )
+    out["mix_tails_word"] = tails.word(
+        "far more real data than", "no more real data than", "a real share this run cannot tell apart from"
+    )
     return out

@@ -48,7 +48,9 @@ def _verdict(path: Path, expected: str) -> Path | None:
         return None
 
 
-def check_sha256(path: str | os.PathLike, expected: str, fix: str, what: str = "file", data: bytes | None = None) -> None:
+def check_sha256(
+    path: str | os.PathLike, expected: str, fix: str, what: str = "file", data: bytes | None = None
+) -> None:
     """Raise :class:`DataError` naming ``path`` and ending with ``fix`` (how to reinstall the
     package it comes from) unless the file, or ``data`` (its contents as read, or decoded),
     has the SHA-256 ``expected``.

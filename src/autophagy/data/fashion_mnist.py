@@ -19,10 +19,14 @@ from .cache import cache_dir, check_sha256, save_npy
 
 SPLITS = ("train", "test")
 FOLDER = Path("/usr/share/datasets/fashion-mnist")
-FIX = ("install the Debian package dataset-fashion-mnist (`make system`, or apt-get install "
-       "dataset-fashion-mnist), or point AUTOPHAGY_FASHION_MNIST at a folder with its four IDX .gz files")
-REINSTALL = ("reinstall the Debian package dataset-fashion-mnist (apt-get install --reinstall "
-             "dataset-fashion-mnist), or point AUTOPHAGY_FASHION_MNIST at a folder with its four IDX .gz files")
+FIX = (
+    "install the Debian package dataset-fashion-mnist (`make system`, or apt-get install "
+    "dataset-fashion-mnist), or point AUTOPHAGY_FASHION_MNIST at a folder with its four IDX .gz files"
+)
+REINSTALL = (
+    "reinstall the Debian package dataset-fashion-mnist (apt-get install --reinstall "
+    "dataset-fashion-mnist), or point AUTOPHAGY_FASHION_MNIST at a folder with its four IDX .gz files"
+)
 SHA256 = {  # of the decompressed IDX files of dataset-fashion-mnist 0.0~git20200523.55506a9-1
     "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
@@ -41,7 +45,7 @@ def _idx(path: Path, magic: int) -> np.ndarray:
     if int.from_bytes(data[:4], "big") != magic:
         raise DataError(f"{path} is not an IDX file of the expected kind: {FIX}")
     ndim = magic & 0xFF
-    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     return values.reshape(shape)
 

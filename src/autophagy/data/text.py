@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import DataMissing
 from ..files import atomic_write
+from . import DataMissing
 from .cache import cache_dir, check_sha256
 
 FILENAME = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
@@ -30,8 +30,17 @@ PACKAGE_HINT = "reinstall it with `pip install --force-reinstall gensim==4.4.0`"
 CLEAN_VERSION = 1
 TEST_EVERY = 10  # every tenth article (in file order) is held out
 MIN_WORDS = 12  # shorter paragraphs (captions, list debris) are dropped
-END_SECTIONS = ("references", "external links", "see also", "further reading", "notes",
-                "bibliography", "sources", "footnotes", "citations")
+END_SECTIONS = (
+    "references",
+    "external links",
+    "see also",
+    "further reading",
+    "notes",
+    "bibliography",
+    "sources",
+    "footnotes",
+    "citations",
+)
 
 
 def corpus_path() -> Path:
@@ -47,9 +56,9 @@ def corpus_path() -> Path:
 
 
 _RULES = [
-    (re.compile(r"'{2,}"), ""),                       # bold and italics
-    (re.compile(r"<[^>]*>"), " "),                    # leftover tags
-    (re.compile(r"\[\[|\]\]|\{\{|\}\}"), " "),        # unmatched link and template brackets
+    (re.compile(r"'{2,}"), ""),  # bold and italics
+    (re.compile(r"<[^>]*>"), " "),  # leftover tags
+    (re.compile(r"\[\[|\]\]|\{\{|\}\}"), " "),  # unmatched link and template brackets
     (re.compile(r"\(\s*[;,:]?\s*(?:[;,:]\s*)*\)"), ""),  # parentheses emptied by filter_wiki
     (re.compile(r"\(\s*[;,]\s*"), "("),
     (re.compile(r"\s+([,.;:!?)])"), r"\1"),
@@ -101,7 +110,7 @@ def articles() -> list[tuple[str, str]]:
 def split() -> tuple[list[str], list[str]]:
     """(train texts, test texts): every tenth article is test, the rest train."""
     texts = [text for _, text in articles()]
-    test = texts[TEST_EVERY - 1:: TEST_EVERY]
+    test = texts[TEST_EVERY - 1 :: TEST_EVERY]
     train = [t for i, t in enumerate(texts) if i % TEST_EVERY != TEST_EVERY - 1]
     return train, test
 
@@ -118,7 +127,8 @@ def tokenizer(vocab_size: int = 2048):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        vocab_size=vocab_size,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tok.train_from_iterator(split()[0], trainer=trainer)
@@ -171,5 +181,10 @@ def corpus(block_len: int = 64, vocab_size: int = 2048) -> Corpus:
     def decode(ids) -> str:
         return tok.decode(list(ids))
 
-    return Corpus(blocks(_ids(train, encode), block_len), blocks(_ids(test, encode), block_len),
-                  tok.get_vocab_size(), encode, decode)
+    return Corpus(
+        blocks(_ids(train, encode), block_len),
+        blocks(_ids(test, encode), block_len),
+        tok.get_vocab_size(),
+        encode,
+        decode,
+    )

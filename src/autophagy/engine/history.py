@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ class History:
     path: Path | None = None
 
     @classmethod
-    def load(cls, path: str | Path) -> "History":
+    def load(cls, path: str | Path) -> History:
         """The run saved in folder ``path``: only the rows that its manifest vouches for
         (metrics.parquet, or an unfinished run's metrics.arrows; length and SHA-256). A
         damaged run raises ValueError (OSError when a file cannot be read)."""
@@ -87,14 +88,17 @@ class History:
         generation = self.frame["generation"].to_numpy()
         starts = np.flatnonzero(np.r_[True, generation[1:] != generation[:-1]])
         rows = len(generation) // max(len(starts), 1)
-        if len(starts) and (np.diff(generation[starts]) > 0).all() and (starts == np.arange(len(starts)) * rows).all() \
-                and rows * len(starts) == len(generation):  # a loop's record: generations in order, equal blocks
+        if (
+            len(starts)
+            and (np.diff(generation[starts]) > 0).all()
+            and (starts == np.arange(len(starts)) * rows).all()
+            and rows * len(starts) == len(generation)
+        ):  # a loop's record: generations in order, equal blocks
             values = self.frame[metric].to_numpy(dtype=float).reshape(len(starts), rows)
             with warnings.catch_warnings():  # a generation with no value has NaN quantiles, as in pandas
                 warnings.simplefilter("ignore", RuntimeWarning)
                 found = (np.nanquantile if np.isnan(values).any() else np.quantile)(values, qs, axis=1)
-            return pd.DataFrame(found.T, index=pd.Index(generation[starts], name="generation"),
-                                columns=columns)
+            return pd.DataFrame(found.T, index=pd.Index(generation[starts], name="generation"), columns=columns)
         out = self.frame.groupby("generation")[metric].quantile(list(qs)).unstack()
         out.columns = columns
         return out

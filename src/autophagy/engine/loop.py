@@ -23,9 +23,10 @@ watermark test) screens the whole scrape, real samples included, so its errors c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -104,11 +105,17 @@ class LoopSettings:
         modes.get(self.mode)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], seed: int) -> "LoopSettings":
+    def from_config(cls, config: dict[str, Any], seed: int) -> LoopSettings:
         """The settings named in an experiment's resolved parameters."""
         known = ("real_fraction", "synthetic_ratio", "web_start", "web_growth", "web_max")
-        return cls(generations=config["generations"], samples=config["samples"], mode=config["mode"],
-                   replicates=config["replicates"], seed=seed, **{k: config[k] for k in known if k in config})
+        return cls(
+            generations=config["generations"],
+            samples=config["samples"],
+            mode=config["mode"],
+            replicates=config["replicates"],
+            seed=seed,
+            **{k: config[k] for k in known if k in config},
+        )
 
     def synthetic_share(self, generation: int) -> float:
         """Web modes: the synthetic share of generation ``generation``'s scrape (0 at generation 1,
@@ -154,7 +161,7 @@ class _Unit:
 
 def _sub(state: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
     head = prefix + "/"
-    return {k[len(head):]: v for k, v in state.items() if k.startswith(head)}
+    return {k[len(head) :]: v for k, v in state.items() if k.startswith(head)}
 
 
 def rng_for(seed: int, unit: int, generation: int) -> np.random.Generator:
@@ -177,8 +184,11 @@ class _Loop:
     def draw(self, unit: _Unit, n: int, rng) -> Any:
         """``n`` samples of ``unit``'s current model, after the select and correct hooks."""
         select, correct = self.spec.select, self.spec.correct
-        samples = (select(unit.model.sample(math.ceil(n * select.draw_factor), rng), n, rng) if select
-                   else unit.model.sample(n, rng))
+        samples = (
+            select(unit.model.sample(math.ceil(n * select.draw_factor), rng), n, rng)
+            if select
+            else unit.model.sample(n, rng)
+        )
         return correct(samples, unit.model) if correct else samples
 
     def synthetic(self, unit: _Unit, n: int, generation: int, rng) -> tuple[Any, Any]:
@@ -208,8 +218,10 @@ class _Loop:
 
     def join(self, parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
         """The samples of every (data, origin) part, in order, and their origin."""
-        return (trainsets.concat([data for data, _ in parts], self.axis),
-                trainsets.concat_origin([origin for _, origin in parts]))
+        return (
+            trainsets.concat([data for data, _ in parts], self.axis),
+            trainsets.concat_origin([origin for _, origin in parts]),
+        )
 
     def collect(self, draw: Callable[[], tuple[Any, Any]], n: int, rng) -> tuple[Any, Any]:
         """``n`` samples (per replicate) of ``draw()`` that pass the filter hook, drawing again
@@ -278,8 +290,9 @@ class _Loop:
             return data, origin
         return trainsets.subsample(data, origin, n, rng, self.axis)
 
-    def block(self, generation: int, unit_index: int, values: dict[str, Any], train, origin,
-              real_drawn: int = 0) -> dict[str, np.ndarray]:
+    def block(
+        self, generation: int, unit_index: int, values: dict[str, Any], train, origin, real_drawn: int = 0
+    ) -> dict[str, np.ndarray]:
         """Tidy columns, one row per replicate, for one unit's metrics at one generation."""
         reps = self.cfg.replicates if self.batched else 1
         first = 0 if self.batched else unit_index
@@ -362,15 +375,15 @@ class Records:
         if not self.columns:
             self.columns = {k: np.empty(size * self.blocks, dtype=np.asarray(v).dtype) for k, v in block.items()}
         for key, values in block.items():
-            self.columns[key][self.rows:self.rows + size] = values
+            self.columns[key][self.rows : self.rows + size] = values
         self.rows += size
 
     def since(self, row: int) -> dict[str, np.ndarray]:
         """The columns from ``row`` on (views, not copies)."""
-        return {k: v[row:self.rows] for k, v in self.columns.items()}
+        return {k: v[row : self.rows] for k, v in self.columns.items()}
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({k: v[:self.rows] for k, v in self.columns.items()}, copy=False)
+        return pd.DataFrame({k: v[: self.rows] for k, v in self.columns.items()}, copy=False)
 
 
 def run_loop(
@@ -398,8 +411,12 @@ def run_loop(
         records.add(loop.generation_zero())
     saved_rows = 0  # the records before this row are in the store
     bar = tqdm(
-        total=settings.generations, initial=done, desc=description, unit="gen",
-        disable=not progress, leave=False,
+        total=settings.generations,
+        initial=done,
+        desc=description,
+        unit="gen",
+        disable=not progress,
+        leave=False,
     )
     with bar:
         for generation in range(done + 1, settings.generations + 1):

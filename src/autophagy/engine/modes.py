@@ -59,16 +59,29 @@ class Mode:
         return 2
 
 
-MODES: dict[str, Mode] = {mode.name: mode for mode in (
-    Mode("replace", "n samples of the previous generation (fully synthetic loop)", "synthetic"),
-    Mode("augment", "the fixed real set plus synthetic_ratio * n samples of the previous generation", "augment"),
-    Mode("fresh", "real_fraction * n new real samples, the rest from the previous generation", "fresh"),
-    Mode("accumulate", "every real and synthetic sample so far", "synthetic", "all"),
-    Mode("accumulate-subsample", "n samples drawn from everything so far (a fixed data budget)", "synthetic", "budget"),
-    Mode("web", "n samples scraped from a web whose synthetic share grows each generation, unlabelled", "web"),
-    Mode("web-accumulate", "every web scrape so far", "web", "all"),
-    Mode("web-accumulate-subsample", "n samples drawn from every web scrape so far (a fixed data budget)", "web", "budget"),
-)}
+MODES: dict[str, Mode] = {
+    mode.name: mode
+    for mode in (
+        Mode("replace", "n samples of the previous generation (fully synthetic loop)", "synthetic"),
+        Mode("augment", "the fixed real set plus synthetic_ratio * n samples of the previous generation", "augment"),
+        Mode("fresh", "real_fraction * n new real samples, the rest from the previous generation", "fresh"),
+        Mode("accumulate", "every real and synthetic sample so far", "synthetic", "all"),
+        Mode(
+            "accumulate-subsample",
+            "n samples drawn from everything so far (a fixed data budget)",
+            "synthetic",
+            "budget",
+        ),
+        Mode("web", "n samples scraped from a web whose synthetic share grows each generation, unlabelled", "web"),
+        Mode("web-accumulate", "every web scrape so far", "web", "all"),
+        Mode(
+            "web-accumulate-subsample",
+            "n samples drawn from every web scrape so far (a fixed data budget)",
+            "web",
+            "budget",
+        ),
+    )
+}
 WEB_MODES = tuple(name for name, mode in MODES.items() if mode.web)
 
 

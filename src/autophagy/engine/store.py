@@ -35,8 +35,9 @@ import re
 import shutil
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,6 @@ import pyarrow.parquet as pq
 
 from ..files import atomic_write, display_path, holds_only_leftovers, remove_stale_temporaries
 from ..params import ParameterError
-
 
 RECORDS = "metrics.parquet"
 JOURNAL = "metrics.arrows"
@@ -66,7 +66,9 @@ def arrow_table(records: pd.DataFrame | list[dict[str, np.ndarray]], schema: pa.
     if isinstance(records, pd.DataFrame):
         columns = {k: records[k].to_numpy() for k in records.columns}
     else:
-        columns = {k: records[0][k] if len(records) == 1 else np.concatenate([b[k] for b in records]) for k in records[0]}
+        columns = {
+            k: records[0][k] if len(records) == 1 else np.concatenate([b[k] for b in records]) for k in records[0]
+        }
     # NaN stays NaN (no conversion to nulls: that scan cost more than the rest of the save)
     table = pa.table({k: pa.array(v) for k, v in columns.items()})
     return table if schema is None else table.cast(schema)
@@ -96,7 +98,9 @@ def _table(name: str, data: bytes) -> pa.Table:
             return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
         return pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as err:
-        raise ValueError(f"{name} is not a readable {'Arrow stream' if name == JOURNAL else 'Parquet file'} ({err})") from None
+        raise ValueError(
+            f"{name} is not a readable {'Arrow stream' if name == JOURNAL else 'Parquet file'} ({err})"
+        ) from None
 
 
 def vouched_metrics(path: str | os.PathLike) -> tuple[str, bytes]:
@@ -114,9 +118,16 @@ def vouched_metrics(path: str | os.PathLike) -> tuple[str, bytes]:
     manifest = json.loads(manifest_path.read_text())
     name, length, digest = (
         (manifest.get("records"), manifest.get("metrics_bytes"), manifest.get("metrics_sha256"))
-        if isinstance(manifest, dict) else (None, None, None))
-    if (name not in (RECORDS, JOURNAL) or isinstance(length, bool) or not isinstance(length, int)
-            or length < 0 or not isinstance(digest, str)):
+        if isinstance(manifest, dict)
+        else (None, None, None)
+    )
+    if (
+        name not in (RECORDS, JOURNAL)
+        or isinstance(length, bool)
+        or not isinstance(length, int)
+        or length < 0
+        or not isinstance(digest, str)
+    ):
         raise ValueError("manifest.json is malformed")
     with open(path / name, "rb") as handle:
         data = handle.read(length)
@@ -185,7 +196,9 @@ class RunDir:
             try:
                 old = json.loads(existing.read_text())
             except (OSError, ValueError):
-                raise ParameterError(f"--out {self.path} holds an unreadable config.json: choose a new directory") from None
+                raise ParameterError(
+                    f"--out {self.path} holds an unreadable config.json: choose a new directory"
+                ) from None
             if old.get("experiment") != self.config["experiment"]:
                 raise ParameterError(
                     f"--out {self.path} holds a run of experiment {old.get('experiment')!r}, "
@@ -193,8 +206,7 @@ class RunDir:
                 )
             if old.get("params") != self.config["params"] or old.get("seed") != self.config["seed"]:
                 changed = sorted(
-                    k for k in self.config["params"]
-                    if old.get("params", {}).get(k) != self.config["params"][k]
+                    k for k in self.config["params"] if old.get("params", {}).get(k) != self.config["params"][k]
                 ) or ["seed"]
                 raise ParameterError(
                     f"--out {self.path} holds a {old['experiment']} run with other settings "
@@ -203,7 +215,7 @@ class RunDir:
         elif self.path.is_dir() and not holds_only_leftovers(self.path):
             raise ParameterError(f"--out {self.path} is not empty and holds no run: choose a new directory")
 
-    def __enter__(self) -> "RunDir":
+    def __enter__(self) -> RunDir:
         self.check()
         try:
             top = self.path.absolute()  # the outermost folder that mkdir creates, removed on bad input
@@ -224,7 +236,10 @@ class RunDir:
                 self._lock.close()
                 self._lock = None
                 self._created = self._made_lock = None  # the live run's: never remove them
-                raise ParameterError(f"--out {display_path(self.path)} is being written by another live run: wait for it or choose a new directory") from None
+                raise ParameterError(
+                    f"--out {display_path(self.path)} is being written by another live run: "
+                    "wait for it or choose a new directory"
+                ) from None
             remove_stale_temporaries(self.path)  # left by a process killed mid-write
             config_path = self.path / "config.json"
             if not config_path.exists():
@@ -363,7 +378,7 @@ class RunDir:
             writer.write_table(rows)
         messages = memoryview(sink.getvalue())[:-_END_OF_STREAM]  # later rows follow it
         if self._bytes:  # the schema message is already there: its metadata length, then no body
-            messages = messages[8 + int.from_bytes(messages[4:8], "little"):]
+            messages = messages[8 + int.from_bytes(messages[4:8], "little") :]
         with open(self.path / JOURNAL, "ab") as handle:
             handle.truncate(self._bytes)
             handle.write(messages)

@@ -27,13 +27,13 @@ class Summarised:
     """
 
     @classmethod
-    def concat(cls, parts: list["Summarised"]) -> "Summarised":
+    def concat(cls, parts: list[Summarised]) -> Summarised:
         raise NotImplementedError
 
     def size(self) -> int:
         raise NotImplementedError
 
-    def subsample(self, origin: "OriginCounts", n: int, rng: np.random.Generator) -> tuple["Summarised", "OriginCounts"]:
+    def subsample(self, origin: OriginCounts, n: int, rng: np.random.Generator) -> tuple[Summarised, OriginCounts]:
         """``n`` of the samples drawn without replacement, and their origin."""
         raise NotImplementedError(
             "a summarised sample cannot be subsampled: use method=sample for accumulate-subsample"
@@ -43,7 +43,7 @@ class Summarised:
         raise NotImplementedError
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "Summarised":
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Summarised:
         raise NotImplementedError
 
 
@@ -59,7 +59,7 @@ class OriginCounts:
         return self.counts[self.generations == 0].sum(axis=0) / self.counts.sum(axis=0)
 
     @classmethod
-    def join(cls, parts: list["OriginCounts"]) -> "OriginCounts":
+    def join(cls, parts: list[OriginCounts]) -> OriginCounts:
         generations = np.unique(np.concatenate([p.generations for p in parts]))
         shape = np.broadcast_shapes(*[p.counts.shape[1:] for p in parts])
         counts = np.zeros((generations.size, *shape), dtype=np.int64)

@@ -1,5 +1,7 @@
 """Named experiments (a registry): importing this package registers every one of them."""
 
+# the imports register the experiments: kept in this order, one line and comment per group
+# isort: skip_file
 from . import gaussian  # noqa: F401  (registers)
 from . import categorical, gmm, kde, logistic, rare_class, regression  # noqa: F401  (register)
 from . import text  # noqa: F401  (registers)

@@ -14,7 +14,9 @@ def check_memory(experiment, config: dict[str, Any]) -> None:
     if experiment.memory_bytes is None:
         return
     need = experiment.memory_bytes(config)
-    need += 8.0 * 2 * (5 + len(experiment.columns)) * config.get("replicates", 1) * (config.get("generations", 0) + 1)  # the records (float64 columns, concatenated once)
+    need += (
+        8.0 * 2 * (5 + len(experiment.columns)) * config.get("replicates", 1) * (config.get("generations", 0) + 1)
+    )  # the records (float64 columns, concatenated once)
     if need > MEMORY_LIMIT_BYTES:
         raise ParameterError(
             f"this run would hold about {need / 2**30:.1f} GiB of data (limit "

@@ -34,8 +34,11 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     truth = Categorical(reps, p)
 
     def metrics(model: Categorical, step) -> dict[str, Any]:
-        return {"surviving": model.surviving(), "tail_mass": model.tail_mass(config["tail_rank"]),
-                "gini_simpson": model.gini_simpson()}
+        return {
+            "surviving": model.surviving(),
+            "tail_mass": model.tail_mass(config["tail_rank"]),
+            "gini_simpson": model.gini_simpson(),
+        }
 
     return LoopSpec(make_model=lambda: Categorical(reps, p), real=truth.sample, metrics=metrics, truth=truth)
 
@@ -66,28 +69,38 @@ def figures(history) -> dict[str, Any]:
     if modes.get(cfg["mode"]).fully_synthetic:
         h0 = float(theory.gini_simpson(zipf(cfg["symbols"], cfg["zipf"])))
         gini = lambda t: theory.expected_gini_simpson(t, cfg["samples"], h0)  # noqa: E731
-    return {"surviving": plotting.band_figure(history, "surviving", "surviving symbols"),
-            "tail_mass": plotting.band_figure(history, "tail_mass", f"mass beyond rank {cfg['tail_rank']}"),
-            "gini_simpson": plotting.band_figure(history, "gini_simpson", "Gini-Simpson index", theory=gini)}
+    return {
+        "surviving": plotting.band_figure(history, "surviving", "surviving symbols"),
+        "tail_mass": plotting.band_figure(history, "tail_mass", f"mass beyond rank {cfg['tail_rank']}"),
+        "gini_simpson": plotting.band_figure(history, "gini_simpson", "Gini-Simpson index", theory=gini),
+    }
 
 
-CATEGORICAL = register(Experiment(
-    name="categorical",
-    summary="Zipf-distributed symbols refitted by frequencies: the tails vanish first (Shumailov et al.)",
-    params=loop_params(generations=1000, samples=1000, replicates=1000) + [
-        integer("symbols", 1000, "number of symbols K", low=2, high=10**6),
-        number("zipf", 1.0, "Zipf exponent s: p_k proportional to k^-s", low=0, high=10),
-        integer("tail_rank", Derived("symbols//10", lambda config: max(1, config["symbols"] // 10)),
-                "tail_mass counts the symbols ranked beyond this (by default a tenth of them, at least 1)", low=1, high=10**6),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 100, "samples": 100, "replicates": 200, "symbols": 100},
-        "default": {"generations": 1000, "samples": 1000, "replicates": 1000, "symbols": 1000},
-        "full": {"generations": 10_000, "samples": 1000, "replicates": 1000, "symbols": 1000},
-    },
-    build=build,
-    figures=figures,
-    check=check,
-    memory_bytes=memory_bytes,
-))
+CATEGORICAL = register(
+    Experiment(
+        name="categorical",
+        summary="Zipf-distributed symbols refitted by frequencies: the tails vanish first (Shumailov et al.)",
+        params=loop_params(generations=1000, samples=1000, replicates=1000)
+        + [
+            integer("symbols", 1000, "number of symbols K", low=2, high=10**6),
+            number("zipf", 1.0, "Zipf exponent s: p_k proportional to k^-s", low=0, high=10),
+            integer(
+                "tail_rank",
+                Derived("symbols//10", lambda config: max(1, config["symbols"] // 10)),
+                "tail_mass counts the symbols ranked beyond this (by default a tenth of them, at least 1)",
+                low=1,
+                high=10**6,
+            ),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 100, "samples": 100, "replicates": 200, "symbols": 100},
+            "default": {"generations": 1000, "samples": 1000, "replicates": 1000, "symbols": 1000},
+            "full": {"generations": 10_000, "samples": 1000, "replicates": 1000, "symbols": 1000},
+        },
+        build=build,
+        figures=figures,
+        check=check,
+        memory_bytes=memory_bytes,
+    )
+)

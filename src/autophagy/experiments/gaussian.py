@@ -58,8 +58,15 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     if config["verifier_accuracy"] > 0:
         verify = GaussianVerifier(config["verifier_accuracy"], lambda: made[-1], *verifier_belief(config))
     correct = towards_truth(config["self_correction"]) if config["self_correction"] > 0 else None
-    return LoopSpec(make_model=make_model, real=truth.sample, metrics=metrics, truth=truth, select=select,
-                    filter=verify, correct=correct)
+    return LoopSpec(
+        make_model=make_model,
+        real=truth.sample,
+        metrics=metrics,
+        truth=truth,
+        select=select,
+        filter=verify,
+        correct=correct,
+    )
 
 
 def verifier_belief(config: dict[str, Any]) -> tuple[np.ndarray | float, np.ndarray | float]:
@@ -77,7 +84,9 @@ def verifier_belief(config: dict[str, Any]) -> tuple[np.ndarray | float, np.ndar
 def check(config: dict[str, Any]) -> None:
     mode = modes.get(config["mode"])
     if config["method"] == "exact" and mode.memory == "budget":
-        raise ParameterError(f"mode={config['mode']} needs method=sample (a subsample of summary statistics is not defined)")
+        raise ParameterError(
+            f"mode={config['mode']} needs method=sample (a subsample of summary statistics is not defined)"
+        )
     if config["central_fraction"] < 1 and config["reward_fraction"] < 1:
         raise ParameterError("choose one selection: central_fraction or reward_fraction, not both")
     looks = [k for k in ("central_fraction", "reward_fraction") if config[k] < 1]
@@ -85,7 +94,9 @@ def check(config: dict[str, Any]) -> None:
     if config["method"] == "exact" and looks:
         raise ParameterError(f"{looks[0]} needs method=sample (selection and verification look at the points)")
     if config["verifier_knowledge"] == 1:
-        raise ParameterError("verifier_knowledge=1: a verifier needs at least 2 real samples to fit a variance (0: it knows the truth)")
+        raise ParameterError(
+            "verifier_knowledge=1: a verifier needs at least 2 real samples to fit a variance (0: it knows the truth)"
+        )
     if config["verifier_knowledge"] > 0 and config["verifier_accuracy"] == 0:
         raise ParameterError("verifier_knowledge is what a verifier learned: set verifier_accuracy > 0 too")
     screens = [k for k in SCREENS if config[k] > 0]
@@ -108,35 +119,86 @@ def figures(history) -> dict[str, Any]:
     ddof = ESTIMATORS[cfg["estimator"]]
     theory_var = None
     plain = cfg["truncation"] == 1 and cfg["central_fraction"] == 1 and cfg["reward_fraction"] == 1
-    if modes.get(cfg["mode"]).fully_synthetic and plain and cfg["verifier_accuracy"] == 0 and cfg["self_correction"] == 0:
+    if (
+        modes.get(cfg["mode"]).fully_synthetic
+        and plain
+        and cfg["verifier_accuracy"] == 0
+        and cfg["self_correction"] == 0
+    ):
         theory_var = lambda t: theory.expected_variance(t, cfg["samples"], ddof)  # noqa: E731
-    return {"variance": plotting.band_figure(history, "var", "fitted variance $\\sigma_t^2$", theory=theory_var),
-            "mean": plotting.band_figure(history, "mean", "fitted mean $\\mu_t$"),
-            "w2": plotting.band_figure(history, "w2", "$W_2$ to the truth")}
+    return {
+        "variance": plotting.band_figure(history, "var", "fitted variance $\\sigma_t^2$", theory=theory_var),
+        "mean": plotting.band_figure(history, "mean", "fitted mean $\\mu_t$"),
+        "w2": plotting.band_figure(history, "w2", "$W_2$ to the truth"),
+    }
 
 
-GAUSSIAN = register(Experiment(
-    name="gaussian",
-    summary="a Gaussian refitted on its own samples (Shumailov et al.; Xing et al.'s Figures 2 and 5)",
-    params=loop_params(generations=1000, samples=10_000, replicates=1000) + [
-        choice("estimator", "mle", "variance estimator: divide by N (mle) or N - 1 (unbiased)", list(ESTIMATORS)),
-        choice("method", "exact", "exact: draw sufficient statistics; sample: draw the N points", list(METHODS)),
-        number("truncation", 1.0, "sampling bias psi: sample from N(mu, (psi sigma)^2)", low=0, high=1, low_open=True),
-        number("central_fraction", 1.0, "keep only the central fraction q of each generation's samples", low=0, high=1, low_open=True),
-        number("reward_fraction", 1.0, "curation: keep the fraction q of samples closest to reward_target", low=0, high=1, low_open=True),
-        number("reward_target", 1.0, "curation: the value the narrow reward -abs(x - target) prefers", low=-100, high=100),
-        number("verifier_accuracy", 0.0, "verification: a verifier checking samples against the truth, right with this probability (0: none)", low=0, high=1),
-        integer("verifier_knowledge", 0, "verification: real samples the verifier learned the truth from (0: it knows the truth)", low=0, high=10**9),
-        number("self_correction", 0.0, "self-correction: move each synthetic sample this fraction of the way to the truth's optimal transport image (0: none)", low=0, high=1),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 100, "samples": 1000, "replicates": 200},
-        "default": {"generations": 1000, "samples": 10_000, "replicates": 1000},
-        "full": {"generations": 10_000, "samples": 10_000, "replicates": 1000},
-    },
-    build=build,
-    figures=figures,
-    check=check,
-    memory_bytes=memory_bytes,
-))
+GAUSSIAN = register(
+    Experiment(
+        name="gaussian",
+        summary="a Gaussian refitted on its own samples (Shumailov et al.; Xing et al.'s Figures 2 and 5)",
+        params=loop_params(generations=1000, samples=10_000, replicates=1000)
+        + [
+            choice("estimator", "mle", "variance estimator: divide by N (mle) or N - 1 (unbiased)", list(ESTIMATORS)),
+            choice("method", "exact", "exact: draw sufficient statistics; sample: draw the N points", list(METHODS)),
+            number(
+                "truncation", 1.0, "sampling bias psi: sample from N(mu, (psi sigma)^2)", low=0, high=1, low_open=True
+            ),
+            number(
+                "central_fraction",
+                1.0,
+                "keep only the central fraction q of each generation's samples",
+                low=0,
+                high=1,
+                low_open=True,
+            ),
+            number(
+                "reward_fraction",
+                1.0,
+                "curation: keep the fraction q of samples closest to reward_target",
+                low=0,
+                high=1,
+                low_open=True,
+            ),
+            number(
+                "reward_target",
+                1.0,
+                "curation: the value the narrow reward -abs(x - target) prefers",
+                low=-100,
+                high=100,
+            ),
+            number(
+                "verifier_accuracy",
+                0.0,
+                "verification: a verifier checking samples against the truth, right with this probability (0: none)",
+                low=0,
+                high=1,
+            ),
+            integer(
+                "verifier_knowledge",
+                0,
+                "verification: real samples the verifier learned the truth from (0: it knows the truth)",
+                low=0,
+                high=10**9,
+            ),
+            number(
+                "self_correction",
+                0.0,
+                "self-correction: move each synthetic sample this fraction of the way to the truth's "
+                "optimal transport image (0: none)",
+                low=0,
+                high=1,
+            ),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 100, "samples": 1000, "replicates": 200},
+            "default": {"generations": 1000, "samples": 10_000, "replicates": 1000},
+            "full": {"generations": 10_000, "samples": 10_000, "replicates": 1000},
+        },
+        build=build,
+        figures=figures,
+        check=check,
+        memory_bytes=memory_bytes,
+    )
+)

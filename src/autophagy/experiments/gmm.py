@@ -47,8 +47,12 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
             out[f"weight_{k + 1}"] = model.weights[k]
         return out
 
-    return LoopSpec(make_model=lambda: GMM(weights, means, stds, config["max_iter"]), real=truth.sample,
-                    metrics=metrics, truth=truth)
+    return LoopSpec(
+        make_model=lambda: GMM(weights, means, stds, config["max_iter"]),
+        real=truth.sample,
+        metrics=metrics,
+        truth=truth,
+    )
 
 
 def memory_bytes(config: dict[str, Any]) -> float:
@@ -73,21 +77,24 @@ def figures(history) -> dict[str, Any]:
     return {"w2": plotting.band_figure(history, "w2", "$W_2$ to the truth"), "stds": fig}
 
 
-GMM_EXPERIMENT = register(Experiment(
-    name="gmm",
-    summary="a 1-D Gaussian mixture refitted by EM on its own samples: components narrow and drift",
-    params=loop_params(generations=200, samples=1000, replicates=8) + [
-        integer("components", 2, "number of mixture components", low=1, high=20),
-        number("separation", 4.0, "distance between neighbouring true means (true stds are 1)", low=0, high=100),
-        integer("max_iter", 100, "EM iterations at most per generation", low=1, high=10_000),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 20, "samples": 500, "replicates": 4},
-        "default": {"generations": 200, "samples": 1000, "replicates": 8},
-        "full": {"generations": 2000, "samples": 1000, "replicates": 100},
-    },
-    build=build,
-    figures=figures,
-    memory_bytes=memory_bytes,
-))
+GMM_EXPERIMENT = register(
+    Experiment(
+        name="gmm",
+        summary="a 1-D Gaussian mixture refitted by EM on its own samples: components narrow and drift",
+        params=loop_params(generations=200, samples=1000, replicates=8)
+        + [
+            integer("components", 2, "number of mixture components", low=1, high=20),
+            number("separation", 4.0, "distance between neighbouring true means (true stds are 1)", low=0, high=100),
+            integer("max_iter", 100, "EM iterations at most per generation", low=1, high=10_000),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 20, "samples": 500, "replicates": 4},
+            "default": {"generations": 200, "samples": 1000, "replicates": 8},
+            "full": {"generations": 2000, "samples": 1000, "replicates": 100},
+        },
+        build=build,
+        figures=figures,
+        memory_bytes=memory_bytes,
+    )
+)

@@ -48,9 +48,10 @@ COLUMNS = {
     "class_entropy": "entropy (bits) of the predicted classes; log2(10) = 3.32 when balanced",
     "confidence": "mean top-class probability of the classifier (quality)",
     **{f"share_{k}": f"share of the samples the classifier puts in class {k}" for k in range(10)},
-    "rare_labels": "rare_class set: the rare class's share of the training set's labels (NaN for a model without labels)",
+    "rare_labels": "rare_class set: the rare class's share of the training set's labels "
+    "(NaN for a model without labels)",
     "rare_prompted": "rare_class set: mean classifier probability of the rare class on samples drawn with its "
-                     "label (conditional models; NaN otherwise)",
+    "label (conditional models; NaN otherwise)",
 }
 GRID_SEED = 2024  # the latent seeds of the sample grids: the same at every generation
 CORRECTION_SEED = 7  # which real images the self-correction pool holds: the same in every run
@@ -131,10 +132,19 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
         select = TopFraction(net.confidence, config["select_fraction"], axis=0)
     correct = None
     if config["self_correction"] > 0:  # the corrector's pool: real pictures it knows, drawn once
-        pool = train.images[np.random.default_rng(CORRECTION_SEED).permutation(len(train.images))[:config["correction_pool"]]]
+        pool = train.images[
+            np.random.default_rng(CORRECTION_SEED).permutation(len(train.images))[: config["correction_pool"]]
+        ]
         correct = towards_nearest_real(config["self_correction"], pool)
-    return LoopSpec(make_model=make_model, real=train.sample, metrics=metrics, truth=train, select=select,
-                    artifacts=artifacts, correct=correct)
+    return LoopSpec(
+        make_model=make_model,
+        real=train.sample,
+        metrics=metrics,
+        truth=train,
+        select=select,
+        artifacts=artifacts,
+        correct=correct,
+    )
 
 
 def _builder(name: str, dataset: str, make_factory):
@@ -202,21 +212,68 @@ def metric_figure(history) -> Any:
 
 def _image_params(eval_samples: int, lr: float) -> list:
     return [
-        integer("eval_samples", eval_samples, "samples (and real test images) each generation is scored on", low=20, high=10_000),
-        integer("classifier_images", 60_000, "real training images the feature classifier learns from (at most the split)", low=1000, high=60_000),
-        integer("grid", 16, "samples saved per generation for the grids (same seeds every generation)", low=0, high=256),
+        integer(
+            "eval_samples",
+            eval_samples,
+            "samples (and real test images) each generation is scored on",
+            low=20,
+            high=10_000,
+        ),
+        integer(
+            "classifier_images",
+            60_000,
+            "real training images the feature classifier learns from (at most the split)",
+            low=1000,
+            high=60_000,
+        ),
+        integer(
+            "grid", 16, "samples saved per generation for the grids (same seeds every generation)", low=0, high=256
+        ),
         integer("batch_size", 64, "training batch size", low=2, high=4096),
         number("lr", lr, "Adam learning rate (of fine-tuning, when pretrained)", low=0, high=1, low_open=True),
         flag("pretrained", True, "generation 1 is the shipped starting model (false: train it from scratch)"),
-        integer("steps", 2000, "pretrained=false: training steps of generation 1 (and of every cold start)", low=1, high=10**7),
+        integer(
+            "steps",
+            2000,
+            "pretrained=false: training steps of generation 1 (and of every cold start)",
+            low=1,
+            high=10**7,
+        ),
         integer("warm_steps", 500, "training steps of a fine-tuned generation", low=1, high=10**7),
         flag("warm_start", True, "fine-tune the previous generation (false: the starting model, or a fresh one)"),
-        integer("channels", 32, "base channel width of the networks (fixed by the starting model when pretrained)", low=4, high=256),
-        number("self_correction", 0.0, "self-correction: blend each synthetic image with this weight with its nearest real one (0: none)", low=0, high=1),
-        integer("correction_pool", 10_000, "self-correction: real training images the corrector knows", low=1, high=60_000),
-        integer("rare_class", -1, "the class kept rare in the real training data (-1: none, all classes whole)", low=-1, high=9),
-        number("rare_share", 0.02, "rare_class set: its share of the real training data", low=0, high=1,
-               low_open=True, high_open=True),
+        integer(
+            "channels",
+            32,
+            "base channel width of the networks (fixed by the starting model when pretrained)",
+            low=4,
+            high=256,
+        ),
+        number(
+            "self_correction",
+            0.0,
+            "self-correction: blend each synthetic image with this weight with its nearest real one (0: none)",
+            low=0,
+            high=1,
+        ),
+        integer(
+            "correction_pool", 10_000, "self-correction: real training images the corrector knows", low=1, high=60_000
+        ),
+        integer(
+            "rare_class",
+            -1,
+            "the class kept rare in the real training data (-1: none, all classes whole)",
+            low=-1,
+            high=9,
+        ),
+        number(
+            "rare_share",
+            0.02,
+            "rare_class set: its share of the real training data",
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+        ),
     ]
 
 
@@ -228,14 +285,17 @@ def starting_model(name: str, config: dict[str, Any], architecture: tuple[str, .
     recipe = weights.card(name)["recipe"]
     for key in architecture:
         if config[key] != recipe[key]:
-            raise ParameterError(f"{key}={config[key]} differs from the starting model's {key}={recipe[key]}: "
-                                 f"keep it, or set pretrained=false to train another network from scratch")
+            raise ParameterError(
+                f"{key}={config[key]} differs from the starting model's {key}={recipe[key]}: "
+                f"keep it, or set pretrained=false to train another network from scratch"
+            )
     return weights.load(name)
 
 
 def _prepare(dataset: str, name: str, architecture: tuple[str, ...]):
     """Load (and cache) the data set's splits and check the starting model, so missing or
     damaged data or weights (a DataError) are reported before the run directory is written."""
+
     def prepare(config: dict[str, Any]) -> None:
         from ..data.images import DATASETS
 
@@ -273,12 +333,23 @@ def _ddpm_factory(config: dict[str, Any], progress: bool):
     def make(net):
         # the starting model has a label input ("no label" when sampling unconditionally)
         return Diffusion(
-            channels=config["channels"], patch=config["patch"], timesteps=config["timesteps"],
-            schedule=config["schedule"], sampler=config["sampler"], sample_steps=config["sample_steps"],
-            steps=config["steps"], warm_steps=config["warm_steps"], warm_start=config["warm_start"],
-            batch_size=config["batch_size"], lr=config["lr"], classes=10 if conditional or start else 0,
-            conditional=conditional, guidance=config["guidance"], pretrained=start,
-            labeller=(lambda x: net.probabilities(x).argmax(1)) if conditional else None, progress=progress,
+            channels=config["channels"],
+            patch=config["patch"],
+            timesteps=config["timesteps"],
+            schedule=config["schedule"],
+            sampler=config["sampler"],
+            sample_steps=config["sample_steps"],
+            steps=config["steps"],
+            warm_steps=config["warm_steps"],
+            warm_start=config["warm_start"],
+            batch_size=config["batch_size"],
+            lr=config["lr"],
+            classes=10 if conditional or start else 0,
+            conditional=conditional,
+            guidance=config["guidance"],
+            pretrained=start,
+            labeller=(lambda x: net.probabilities(x).argmax(1)) if conditional else None,
+            progress=progress,
         )
 
     return make
@@ -301,37 +372,68 @@ def _figures(history) -> dict[str, Any]:
     return out
 
 
-MNIST_DDPM = register(Experiment(
-    name="mnist-ddpm",
-    summary="a DDPM on MNIST trained on its own samples (Xing et al.'s Figure 3a; Figure 3b with select_fraction < 1)",
-    params=loop_params(generations=5, samples=2000, replicates=1) + _image_params(500, lr=1e-4) + [
-        integer("timesteps", 1000, "diffusion steps T", low=2, high=10_000),
-        choice("schedule", "cosine", "noise schedule", SCHEDULES),
-        integer("patch", 2, "the network works on patch x patch pixel blocks (1: on pixels)", low=1, high=2),
-        choice("sampler", "ddim", "sampler: ddim (deterministic, sample_steps) or ancestral (T steps)", SAMPLERS),
-        integer("sample_steps", 20, "DDIM steps", low=1, high=10_000),
-        flag("conditional", True, "class-conditional: trained on the classifier's labels, samples labels in their training proportions"),
-        number("guidance", 1.0, "classifier-free guidance weight w (conditional only)", low=0, high=20),
-        number("select_fraction", 1.0, "keep the top fraction q of samples by classifier confidence", low=0, high=1, low_open=True),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8,
-                  "warm_steps": 5, "sample_steps": 4, "batch_size": 32},
-        "default": {"generations": 5, "samples": 300, "eval_samples": 200, "warm_steps": 100, "sample_steps": 10},
-        "full": {"generations": 8, "samples": 50_000, "eval_samples": 10_000, "warm_steps": 5_000,
-                 "batch_size": 128, "sample_steps": 50},
-    },
-    build=_builder("mnist-ddpm", "mnist", _ddpm_factory),
-    neural=lambda params: True,
-    figures=_figures,
-    memory_bytes=memory_bytes,
-    prepare=_prepare("mnist", "mnist-ddpm", DDPM_ARCHITECTURE),
-    check=_ddpm_check,
-))
+MNIST_DDPM = register(
+    Experiment(
+        name="mnist-ddpm",
+        summary="a DDPM on MNIST trained on its own samples "
+        "(Xing et al.'s Figure 3a; Figure 3b with select_fraction < 1)",
+        params=loop_params(generations=5, samples=2000, replicates=1)
+        + _image_params(500, lr=1e-4)
+        + [
+            integer("timesteps", 1000, "diffusion steps T", low=2, high=10_000),
+            choice("schedule", "cosine", "noise schedule", SCHEDULES),
+            integer("patch", 2, "the network works on patch x patch pixel blocks (1: on pixels)", low=1, high=2),
+            choice("sampler", "ddim", "sampler: ddim (deterministic, sample_steps) or ancestral (T steps)", SAMPLERS),
+            integer("sample_steps", 20, "DDIM steps", low=1, high=10_000),
+            flag(
+                "conditional",
+                True,
+                "class-conditional: trained on the classifier's labels, samples labels in their training proportions",
+            ),
+            number("guidance", 1.0, "classifier-free guidance weight w (conditional only)", low=0, high=20),
+            number(
+                "select_fraction",
+                1.0,
+                "keep the top fraction q of samples by classifier confidence",
+                low=0,
+                high=1,
+                low_open=True,
+            ),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {
+                "generations": 2,
+                "samples": 64,
+                "eval_samples": 64,
+                "classifier_images": 5000,
+                "grid": 8,
+                "warm_steps": 5,
+                "sample_steps": 4,
+                "batch_size": 32,
+            },
+            "default": {"generations": 5, "samples": 300, "eval_samples": 200, "warm_steps": 100, "sample_steps": 10},
+            "full": {
+                "generations": 8,
+                "samples": 50_000,
+                "eval_samples": 10_000,
+                "warm_steps": 5_000,
+                "batch_size": 128,
+                "sample_steps": 50,
+            },
+        },
+        build=_builder("mnist-ddpm", "mnist", _ddpm_factory),
+        neural=lambda params: True,
+        figures=_figures,
+        memory_bytes=memory_bytes,
+        prepare=_prepare("mnist", "mnist-ddpm", DDPM_ARCHITECTURE),
+        check=_ddpm_check,
+    )
+)
 
 
 # --- fashion-gan --------------------------------------------------------------------------
+
 
 def _gan_factory(config: dict[str, Any], progress: bool):
     from ..models.gan import StyleGAN
@@ -340,37 +442,63 @@ def _gan_factory(config: dict[str, Any], progress: bool):
 
     def make(net):
         return StyleGAN(
-            channels=config["channels"], z_dim=config["z_dim"], psi=config["psi"], steps=config["steps"],
-            warm_steps=config["warm_steps"], warm_start=config["warm_start"], batch_size=config["batch_size"],
-            lr=config["lr"], r1_gamma=config["r1_gamma"], progress=progress, pretrained=start,
+            channels=config["channels"],
+            z_dim=config["z_dim"],
+            psi=config["psi"],
+            steps=config["steps"],
+            warm_steps=config["warm_steps"],
+            warm_start=config["warm_start"],
+            batch_size=config["batch_size"],
+            lr=config["lr"],
+            r1_gamma=config["r1_gamma"],
+            progress=progress,
+            pretrained=start,
         )
 
     return make
 
 
-FASHION_GAN = register(Experiment(
-    name="fashion-gan",
-    summary="a style-based GAN on Fashion-MNIST with truncation psi, trained on its own samples (Xing et al.'s Figure 3c)",
-    params=loop_params(generations=5, samples=2000, replicates=1) + _image_params(500, lr=2e-3) + [
-        number("psi", 1.0, "truncation psi: w = w_mean + psi (w - w_mean) when sampling", low=0, high=1),
-        integer("z_dim", 64, "latent size of z and w", low=2, high=1024),
-        number("r1_gamma", 1.0, "R1 penalty weight on real images", low=0, high=1000),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 2, "samples": 64, "eval_samples": 64, "classifier_images": 5000, "grid": 8,
-                  "warm_steps": 5, "batch_size": 32},
-        "default": {"generations": 5, "samples": 500, "eval_samples": 300, "warm_steps": 200},
-        "full": {"generations": 8, "samples": 60_000, "eval_samples": 10_000, "warm_steps": 5_000,
-                 "batch_size": 128, "lr": 1e-3},
-    },
-    build=_builder("fashion-gan", "fashion-mnist", _gan_factory),
-    neural=lambda params: True,
-    figures=_figures,
-    memory_bytes=memory_bytes,
-    prepare=_prepare("fashion-mnist", "fashion-gan", GAN_ARCHITECTURE),
-    check=_check_common,
-))
+FASHION_GAN = register(
+    Experiment(
+        name="fashion-gan",
+        summary="a style-based GAN on Fashion-MNIST with truncation psi, trained on its own samples "
+        "(Xing et al.'s Figure 3c)",
+        params=loop_params(generations=5, samples=2000, replicates=1)
+        + _image_params(500, lr=2e-3)
+        + [
+            number("psi", 1.0, "truncation psi: w = w_mean + psi (w - w_mean) when sampling", low=0, high=1),
+            integer("z_dim", 64, "latent size of z and w", low=2, high=1024),
+            number("r1_gamma", 1.0, "R1 penalty weight on real images", low=0, high=1000),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {
+                "generations": 2,
+                "samples": 64,
+                "eval_samples": 64,
+                "classifier_images": 5000,
+                "grid": 8,
+                "warm_steps": 5,
+                "batch_size": 32,
+            },
+            "default": {"generations": 5, "samples": 500, "eval_samples": 300, "warm_steps": 200},
+            "full": {
+                "generations": 8,
+                "samples": 60_000,
+                "eval_samples": 10_000,
+                "warm_steps": 5_000,
+                "batch_size": 128,
+                "lr": 1e-3,
+            },
+        },
+        build=_builder("fashion-gan", "fashion-mnist", _gan_factory),
+        neural=lambda params: True,
+        figures=_figures,
+        memory_bytes=memory_bytes,
+        prepare=_prepare("fashion-mnist", "fashion-gan", GAN_ARCHITECTURE),
+        check=_check_common,
+    )
+)
 
 FIRST_FITS = {"mnist-ddpm": ("mnist", _ddpm_factory), "fashion-gan": ("fashion-mnist", _gan_factory)}
 

@@ -49,19 +49,29 @@ def figures(history) -> dict[str, Any]:
     return {"data_var": plotting.band_figure(history, "data_var", "training-set variance $s_t^2$", theory=curve)}
 
 
-KDE_EXPERIMENT = register(Experiment(
-    name="kde",
-    summary="a fixed-bandwidth kernel density estimate refitted on its own samples: the spread inflates",
-    params=loop_params(generations=500, samples=100, replicates=1000) + [
-        number("bandwidth", 0.3, "kernel bandwidth h (standard deviation of each kernel)", low=0, high=100, low_open=True),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 50, "samples": 100, "replicates": 200},
-        "default": {"generations": 500, "samples": 100, "replicates": 1000},
-        "full": {"generations": 5000, "samples": 1000, "replicates": 1000},
-    },
-    build=build,
-    figures=figures,
-    memory_bytes=memory_bytes,
-))
+KDE_EXPERIMENT = register(
+    Experiment(
+        name="kde",
+        summary="a fixed-bandwidth kernel density estimate refitted on its own samples: the spread inflates",
+        params=loop_params(generations=500, samples=100, replicates=1000)
+        + [
+            number(
+                "bandwidth",
+                0.3,
+                "kernel bandwidth h (standard deviation of each kernel)",
+                low=0,
+                high=100,
+                low_open=True,
+            ),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 50, "samples": 100, "replicates": 200},
+            "default": {"generations": 500, "samples": 100, "replicates": 1000},
+            "full": {"generations": 5000, "samples": 1000, "replicates": 1000},
+        },
+        build=build,
+        figures=figures,
+        memory_bytes=memory_bytes,
+    )
+)

@@ -27,7 +27,8 @@ from .loops import loop_params, training_sets_held
 from .registry import Experiment, register
 
 COLUMNS = {
-    "fisher_error": "(theta_t - theta*)' N I(theta*) (theta_t - theta*): parameter error in the Fisher metric of N rows",
+    "fisher_error": "(theta_t - theta*)' N I(theta*) (theta_t - theta*): "
+    "parameter error in the Fisher metric of N rows",
     "accuracy": "share of the 569 real diagnoses predicted",
     "slope_norm": "length of theta_t without its intercept",
 }
@@ -50,12 +51,18 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     def metrics(model: LogisticRegression, step) -> dict[str, Any]:
         gap = model.theta - theta_star
         predicted = (model.theta @ design.T) > 0
-        return {"fisher_error": np.einsum("ri,ij,rj->r", gap, fisher, gap),
-                "accuracy": (predicted == (diagnoses > 0.5)).mean(axis=1),
-                "slope_norm": np.linalg.norm(model.theta[:, 1:], axis=1)}
+        return {
+            "fisher_error": np.einsum("ri,ij,rj->r", gap, fisher, gap),
+            "accuracy": (predicted == (diagnoses > 0.5)).mean(axis=1),
+            "slope_norm": np.linalg.norm(model.theta[:, 1:], axis=1),
+        }
 
-    return LoopSpec(make_model=lambda: LogisticRegression(reps, theta_star, design), real=real_model.sample, metrics=metrics,
-                    truth=real_model)
+    return LoopSpec(
+        make_model=lambda: LogisticRegression(reps, theta_star, design),
+        real=real_model.sample,
+        metrics=metrics,
+        truth=real_model,
+    )
 
 
 def memory_bytes(config: dict[str, Any]) -> float:
@@ -68,26 +75,38 @@ def figures(history) -> dict[str, Any]:
 
     cfg = history.config["params"]
     k = 1 + cfg["features"]
-    curve = {"replace": lambda t: theory.logistic_error_replace(t, k),
-             "accumulate": lambda t: theory.logistic_error_accumulate(t, k)}.get(cfg["mode"])
-    return {"fisher_error": plotting.band_figure(history, "fisher_error", "parameter error (Fisher metric)",
-                                                 theory=curve)}
+    curve = {
+        "replace": lambda t: theory.logistic_error_replace(t, k),
+        "accumulate": lambda t: theory.logistic_error_accumulate(t, k),
+    }.get(cfg["mode"])
+    return {
+        "fisher_error": plotting.band_figure(history, "fisher_error", "parameter error (Fisher metric)", theory=curve)
+    }
 
 
-LOGISTIC = register(Experiment(
-    name="logistic",
-    summary="logistic regression refitted on its own labels, breast-cancer design (Dey & Donoho)",
-    params=loop_params(generations=20, samples=1138, replicates=1000) + [
-        integer("features", 3, "measurements of the breast-cancer data used (texture, smoothness, symmetry, "
-                "fractal dimension: the first FEATURES)", low=1, high=len(breast_cancer.MEASUREMENTS)),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 5, "replicates": 300},
-        "default": {"generations": 20, "replicates": 1000},
-        "full": {"generations": 100, "replicates": 4000},
-    },
-    build=build,
-    figures=figures,
-    memory_bytes=memory_bytes,
-))
+LOGISTIC = register(
+    Experiment(
+        name="logistic",
+        summary="logistic regression refitted on its own labels, breast-cancer design (Dey & Donoho)",
+        params=loop_params(generations=20, samples=1138, replicates=1000)
+        + [
+            integer(
+                "features",
+                3,
+                "measurements of the breast-cancer data used (texture, smoothness, symmetry, "
+                "fractal dimension: the first FEATURES)",
+                low=1,
+                high=len(breast_cancer.MEASUREMENTS),
+            ),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 5, "replicates": 300},
+            "default": {"generations": 20, "replicates": 1000},
+            "full": {"generations": 100, "replicates": 4000},
+        },
+        build=build,
+        figures=figures,
+        memory_bytes=memory_bytes,
+    )
+)

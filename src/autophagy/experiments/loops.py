@@ -25,11 +25,24 @@ def loop_params(generations: int, samples: int, replicates: int, mode: str = "re
         integer("replicates", replicates, "independent repetitions of the whole loop", low=1, high=10**6),
         choice("mode", mode, "how the next training set is built", list(modes.MODES)),
         number("real_fraction", 0.1, "fresh mode: share of new real samples", low=0, high=1, low_open=True),
-        number("synthetic_ratio", 1.0, "augment mode: synthetic samples per real sample", low=0, high=100, low_open=True),
+        number(
+            "synthetic_ratio", 1.0, "augment mode: synthetic samples per real sample", low=0, high=100, low_open=True
+        ),
         *WEB_PARAMS,
-        number("detector_tpr", 0.0, "web modes: a simulated detector drops this share of synthetic samples", low=0, high=1),
-        number("detector_fpr", 0.0, "web modes: ... and this share of real ones (false positives)", low=0, high=1, high_open=True),
-        number("provenance", 0.0, "web modes: share of synthetic samples labelled as such (and dropped)", low=0, high=1),
+        number(
+            "detector_tpr", 0.0, "web modes: a simulated detector drops this share of synthetic samples", low=0, high=1
+        ),
+        number(
+            "detector_fpr",
+            0.0,
+            "web modes: ... and this share of real ones (false positives)",
+            low=0,
+            high=1,
+            high_open=True,
+        ),
+        number(
+            "provenance", 0.0, "web modes: share of synthetic samples labelled as such (and dropped)", low=0, high=1
+        ),
     ]
 
 

@@ -32,6 +32,7 @@ from .loops import WEB_PARAMS
 from .registry import Experiment, register, resolve_config
 from .stages import Stage
 
+
 def _size_params(generations: int, samples: int, replicates: int) -> list:
     return [
         integer("generations", generations, "generations of every run", low=1, high=10**5),
@@ -75,11 +76,19 @@ def register_sweep(name: str, summary: str, sweep: Sweep, params: list, profiles
     base = registry.get(sweep.base)
     columns = {knob: f"the swept value of {sweep.base}'s {knob}" for knob in sweep.knobs}
     columns.update(base.columns)
-    return register(Experiment(
-        name=name, summary=summary, params=params, columns=columns, profiles=profiles,
-        stages=sweep.stages, check=sweep.check, labels=sweep.knobs,
-        figures=functools.partial(sweep_figures, knobs=sweep.knobs, metrics=list(base.columns)[:MAX_PANELS]),
-    ))
+    return register(
+        Experiment(
+            name=name,
+            summary=summary,
+            params=params,
+            columns=columns,
+            profiles=profiles,
+            stages=sweep.stages,
+            check=sweep.check,
+            labels=sweep.knobs,
+            figures=functools.partial(sweep_figures, knobs=sweep.knobs, metrics=list(base.columns)[:MAX_PANELS]),
+        )
+    )
 
 
 MAX_PANELS = 3  # metrics drawn per sweep figure
@@ -110,15 +119,32 @@ def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[s
             lines = [(None, last)] if len(knobs) == 1 else list(last.groupby(knobs[1]))
             for i, (value, rows) in enumerate(lines):
                 stats = rows.groupby(knobs[0])[metric].agg(["mean", "sem"])
-                ax.errorbar(stats.index, stats["mean"], yerr=stats["sem"].fillna(0), marker="o", capsize=3,
-                            color=plotting.color(i), label=None if value is None else f"{knobs[1]} = {value:g}")
+                ax.errorbar(
+                    stats.index,
+                    stats["mean"],
+                    yerr=stats["sem"].fillna(0),
+                    marker="o",
+                    capsize=3,
+                    color=plotting.color(i),
+                    label=None if value is None else f"{knobs[1]} = {value:g}",
+                )
             plotting.knob_axis(ax, stats.index, knobs[0])
         else:
             stats = last.groupby(list(knobs), sort=False)[metric].agg(["mean", "sem"])
-            ax.errorbar(range(len(stats)), stats["mean"], yerr=stats["sem"].fillna(0), fmt="o", capsize=3,
-                        color=plotting.color(0))
-            ax.set_xticks(range(len(stats)), ["\n".join(f"{k}={v:g}" for k, v in zip(knobs, row)) for row in stats.index],
-                          fontsize=7, rotation=90)
+            ax.errorbar(
+                range(len(stats)),
+                stats["mean"],
+                yerr=stats["sem"].fillna(0),
+                fmt="o",
+                capsize=3,
+                color=plotting.color(0),
+            )
+            ax.set_xticks(
+                range(len(stats)),
+                ["\n".join(f"{k}={v:g}" for k, v in zip(knobs, row)) for row in stats.index],
+                fontsize=7,
+                rotation=90,
+            )
         ax.set_title(f"{metric} at generation {int(last['generation'].iloc[0])}", fontsize=10)
     if grid and len(knobs) > 1:
         axes[0][0].legend(fontsize=8)
@@ -126,9 +152,11 @@ def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[s
     return {"by-" + "-".join(knobs): fig}
 
 
-GAUSSIAN_SIZES = {"smoke": {"generations": 30, "samples": 100, "replicates": 100},
-                  "default": {"generations": 60, "samples": 100, "replicates": 500},
-                  "full": {"generations": 200, "samples": 100, "replicates": 2000}}
+GAUSSIAN_SIZES = {
+    "smoke": {"generations": 30, "samples": 100, "replicates": 100},
+    "default": {"generations": 60, "samples": 100, "replicates": 500},
+    "full": {"generations": 200, "samples": 100, "replicates": 2000},
+}
 REAL_FRACTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 DETECTOR_RATES = [(tpr, fpr) for tpr in (0.0, 0.5, 0.8, 0.9, 0.99) for fpr in (0.0, 0.1, 0.3)]
 ADOPTIONS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -136,28 +164,49 @@ WATERMARKS = [(0.0, 0.0), (2.0, 0.0), (1.0, 4.0), (2.0, 4.0), (4.0, 4.0)]
 CURATIONS = [(1.0, 0.0), (0.8, 0.0), (0.5, 0.0), (1.0, 0.1), (1.0, 0.25), (1.0, 0.5), (1.0, 0.9), (1.0, 1.0)]
 
 MIXING_SWEEP = register_sweep(
-    "mixing-sweep", "the Gaussian in fresh mode across real fractions (Bertrand et al.)",
+    "mixing-sweep",
+    "the Gaussian in fresh mode across real fractions (Bertrand et al.)",
     Sweep("gaussian", {"mode": "fresh"}, ("real_fraction",), [(a,) for a in REAL_FRACTIONS]),
-    _size_params(60, 100, 500), GAUSSIAN_SIZES)
+    _size_params(60, 100, 500),
+    GAUSSIAN_SIZES,
+)
 DETECTOR_SWEEP = register_sweep(
-    "detector-sweep", "the Gaussian on the web, screened by detectors of given error rates",
+    "detector-sweep",
+    "the Gaussian on the web, screened by detectors of given error rates",
     Sweep("gaussian", {"mode": "web", "method": "sample"}, ("detector_tpr", "detector_fpr"), DETECTOR_RATES),
-    _size_params(60, 100, 500) + WEB_PARAMS, GAUSSIAN_SIZES)
+    _size_params(60, 100, 500) + WEB_PARAMS,
+    GAUSSIAN_SIZES,
+)
 PROVENANCE_SWEEP = register_sweep(
-    "provenance-sweep", "the Gaussian on the web, with a share of producers labelling their output",
+    "provenance-sweep",
+    "the Gaussian on the web, with a share of producers labelling their output",
     Sweep("gaussian", {"mode": "web", "method": "sample"}, ("provenance",), [(a,) for a in ADOPTIONS]),
-    _size_params(60, 100, 500) + WEB_PARAMS, GAUSSIAN_SIZES)
+    _size_params(60, 100, 500) + WEB_PARAMS,
+    GAUSSIAN_SIZES,
+)
 WATERMARK_SWEEP = register_sweep(
-    "watermark-sweep", "the n-gram model on the web, watermarking its text; the scraper drops text above a z-score",
-    Sweep("text", {"mode": "web", "model": "ngram", "semantic": False, "eval_samples": 32},
-          ("watermark_delta", "watermark_z"), WATERMARKS),
+    "watermark-sweep",
+    "the n-gram model on the web, watermarking its text; the scraper drops text above a z-score",
+    Sweep(
+        "text",
+        {"mode": "web", "model": "ngram", "semantic": False, "eval_samples": 32},
+        ("watermark_delta", "watermark_z"),
+        WATERMARKS,
+    ),
     _size_params(8, 1000, 1) + WEB_PARAMS,
-    {"smoke": {"generations": 3, "samples": 200}, "default": {"generations": 6, "samples": 500},
-     "full": {"generations": 12, "samples": 2000, "replicates": 3}})
+    {
+        "smoke": {"generations": 3, "samples": 200},
+        "default": {"generations": 6, "samples": 500},
+        "full": {"generations": 12, "samples": 2000, "replicates": 3},
+    },
+)
 CURATION_SWEEP = register_sweep(
-    "curation-sweep", "the Gaussian's own samples curated by a narrow reward or screened by a verifier",
+    "curation-sweep",
+    "the Gaussian's own samples curated by a narrow reward or screened by a verifier",
     Sweep("gaussian", {"mode": "replace", "method": "sample"}, ("reward_fraction", "verifier_accuracy"), CURATIONS),
-    _size_params(60, 100, 500), GAUSSIAN_SIZES)
+    _size_params(60, 100, 500),
+    GAUSSIAN_SIZES,
+)
 
 
 # --- the arena ---------------------------------------------------------------------------
@@ -185,9 +234,13 @@ MITIGATIONS = {
     "watermark": "text: every model watermarks; the scraper drops text with z > watermark_z",
     "self-correction": "gaussian: each synthetic sample moved self_correction of the way to the truth (Gillman et al.)",
     "verification": "gaussian: a verifier fitted to verifier_knowledge real samples, informed with probability "
-                    "verifier_accuracy, screens the scrape (Feng et al.)",
+    "verifier_accuracy, screens the scrape (Feng et al.)",
 }
-ONLY = {"watermark": "text", "self-correction": "gaussian", "verification": "gaussian"}  # mitigations that exist for one modality
+ONLY = {
+    "watermark": "text",
+    "self-correction": "gaussian",
+    "verification": "gaussian",
+}  # mitigations that exist for one modality
 
 
 def _mitigation_overrides(mitigation: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -202,8 +255,11 @@ def _mitigation_overrides(mitigation: str, config: dict[str, Any]) -> dict[str, 
         "provenance": {**web, "provenance": config["provenance"]},
         "watermark": {**web, "watermark_delta": config["watermark_delta"], "watermark_z": config["watermark_z"]},
         "self-correction": {**web, "self_correction": config["self_correction"]},
-        "verification": {**web, "verifier_accuracy": config["verifier_accuracy"],
-                         "verifier_knowledge": config["verifier_knowledge"]},
+        "verification": {
+            **web,
+            "verifier_accuracy": config["verifier_accuracy"],
+            "verifier_knowledge": config["verifier_knowledge"],
+        },
     }[mitigation]
 
 
@@ -211,8 +267,13 @@ def _modality_overrides(modality: str, config: dict[str, Any]) -> dict[str, Any]
     if modality == "gaussian":
         return {"method": "sample", "samples": config["gaussian_samples"], "replicates": config["gaussian_replicates"]}
     if modality == "text":
-        return {"model": "ngram", "semantic": False, "samples": config["text_samples"],
-                "replicates": config["text_replicates"], "eval_samples": 32}
+        return {
+            "model": "ngram",
+            "semantic": False,
+            "samples": config["text_samples"],
+            "replicates": config["text_replicates"],
+            "eval_samples": 32,
+        }
     return {}
 
 
@@ -225,8 +286,11 @@ def arena_configs(config: dict[str, Any]) -> list[tuple[str, str, str, dict[str,
         for mitigation in MITIGATIONS:
             if ONLY.get(mitigation, modality) != modality:
                 continue
-            overrides = {**_modality_overrides(modality, config), **_mitigation_overrides(mitigation, config),
-                         "generations": config["generations"]}
+            overrides = {
+                **_modality_overrides(modality, config),
+                **_mitigation_overrides(mitigation, config),
+                "generations": config["generations"],
+            }
             runs.append((modality, mitigation, profile, sub_config(BASE[modality], overrides, profile)))
     return runs
 
@@ -235,17 +299,33 @@ def _long(frame: pd.DataFrame, modality: str) -> pd.DataFrame:
     """A run's records as (generation, replicate, metric, value, real_samples_used) rows."""
     frame = frame.sort_values(["replicate", "generation"])
     used = frame.groupby("replicate")["real_drawn"].cumsum()
-    rows = [pd.DataFrame({"generation": frame["generation"], "replicate": frame["replicate"],
-                          "metric": metric, "value": frame[metric], "real_samples_used": used})
-            for metric in HEADLINE[modality]]
+    rows = [
+        pd.DataFrame(
+            {
+                "generation": frame["generation"],
+                "replicate": frame["replicate"],
+                "metric": metric,
+                "value": frame[metric],
+                "real_samples_used": used,
+            }
+        )
+        for metric in HEADLINE[modality]
+    ]
     return pd.concat(rows, ignore_index=True)
 
 
 def arena_stages(config: dict[str, Any]) -> list[Stage]:
     """One stage per (modality, mitigation), its records as the arena's long table."""
-    return [Stage({"modality": modality, "mitigation": mitigation}, BASE[modality], params, profile,
-                  reshape=functools.partial(_long, modality=modality))
-            for modality, mitigation, profile, params in arena_configs(config)]
+    return [
+        Stage(
+            {"modality": modality, "mitigation": mitigation},
+            BASE[modality],
+            params,
+            profile,
+            reshape=functools.partial(_long, modality=modality),
+        )
+        for modality, mitigation, profile, params in arena_configs(config)
+    ]
 
 
 def arena_figures(history) -> dict[str, Any]:
@@ -279,40 +359,79 @@ def _check_arena(config: dict[str, Any]) -> None:
         raise ParameterError("the arena has nothing to run")
 
 
-ARENA = register(Experiment(
-    name="arena",
-    summary="every mitigation on the same uncontrolled web, for the Gaussian, text and MNIST",
-    params=[
-        integer("generations", 8, "generations of every run", low=2, high=10**4),
-        integer("gaussian_samples", 100, "Gaussian: samples per generation", low=10, high=10**6),
-        integer("gaussian_replicates", 300, "Gaussian: replicates", low=1, high=10**5),
-        integer("text_samples", 500, "text (n-gram): blocks per generation", low=50, high=10**6),
-        integer("text_replicates", 1, "text: replicates", low=1, high=100),
-        choice("mnist", "off", "MNIST DDPM: off, or the mnist-ddpm profile to run it at", ["off", "smoke", "default", "full"]),
-        *WEB_PARAMS,
-        number("real_fraction", 0.2, "mix: the guaranteed real share", low=0, high=1, low_open=True),
-        number("detector_tpr", 0.9, "detector: share of synthetic samples caught", low=0, high=1),
-        number("detector_fpr", 0.05, "detector: share of real samples wrongly dropped", low=0, high=1, high_open=True),
-        number("provenance", 0.5, "provenance: share of producers labelling their output", low=0, high=1),
-        number("watermark_delta", 2.0, "watermark: logit bias on green tokens", low=0, high=20, low_open=True),
-        number("watermark_z", 4.0, "watermark: z-score above which scraped text is dropped", low=0, high=100, low_open=True),
-        number("self_correction", 0.5, "self-correction: the fraction of the way to the truth", low=0, high=1, low_open=True),
-        number("verifier_accuracy", 0.9, "verification: how often the verifier's verdict is informed", low=0, high=1,
-               low_open=True),
-        integer("verifier_knowledge", 1000, "verification: the real samples the verifier learned the truth from "
-                "(0: it knows the truth)", low=0, high=10**7),
-    ],
-    columns=ARENA_COLUMNS,
-    profiles={
-        "smoke": {"generations": 3, "gaussian_replicates": 100, "text_samples": 200},
-        "default": {},
-        "full": {"generations": 10, "gaussian_replicates": 2000, "text_samples": 4000, "text_replicates": 3,
-                 "mnist": "full"},
-    },
-    stages=arena_stages,
-    neural=lambda params: params["mnist"] != "off",
-    check=_check_arena,
-    figures=arena_figures,
-    labels=("modality", "mitigation", "metric"),
-    loop_keys=False,
-))
+ARENA = register(
+    Experiment(
+        name="arena",
+        summary="every mitigation on the same uncontrolled web, for the Gaussian, text and MNIST",
+        params=[
+            integer("generations", 8, "generations of every run", low=2, high=10**4),
+            integer("gaussian_samples", 100, "Gaussian: samples per generation", low=10, high=10**6),
+            integer("gaussian_replicates", 300, "Gaussian: replicates", low=1, high=10**5),
+            integer("text_samples", 500, "text (n-gram): blocks per generation", low=50, high=10**6),
+            integer("text_replicates", 1, "text: replicates", low=1, high=100),
+            choice(
+                "mnist",
+                "off",
+                "MNIST DDPM: off, or the mnist-ddpm profile to run it at",
+                ["off", "smoke", "default", "full"],
+            ),
+            *WEB_PARAMS,
+            number("real_fraction", 0.2, "mix: the guaranteed real share", low=0, high=1, low_open=True),
+            number("detector_tpr", 0.9, "detector: share of synthetic samples caught", low=0, high=1),
+            number(
+                "detector_fpr", 0.05, "detector: share of real samples wrongly dropped", low=0, high=1, high_open=True
+            ),
+            number("provenance", 0.5, "provenance: share of producers labelling their output", low=0, high=1),
+            number("watermark_delta", 2.0, "watermark: logit bias on green tokens", low=0, high=20, low_open=True),
+            number(
+                "watermark_z",
+                4.0,
+                "watermark: z-score above which scraped text is dropped",
+                low=0,
+                high=100,
+                low_open=True,
+            ),
+            number(
+                "self_correction",
+                0.5,
+                "self-correction: the fraction of the way to the truth",
+                low=0,
+                high=1,
+                low_open=True,
+            ),
+            number(
+                "verifier_accuracy",
+                0.9,
+                "verification: how often the verifier's verdict is informed",
+                low=0,
+                high=1,
+                low_open=True,
+            ),
+            integer(
+                "verifier_knowledge",
+                1000,
+                "verification: the real samples the verifier learned the truth from (0: it knows the truth)",
+                low=0,
+                high=10**7,
+            ),
+        ],
+        columns=ARENA_COLUMNS,
+        profiles={
+            "smoke": {"generations": 3, "gaussian_replicates": 100, "text_samples": 200},
+            "default": {},
+            "full": {
+                "generations": 10,
+                "gaussian_replicates": 2000,
+                "text_samples": 4000,
+                "text_replicates": 3,
+                "mnist": "full",
+            },
+        },
+        stages=arena_stages,
+        neural=lambda params: params["mnist"] != "off",
+        check=_check_arena,
+        figures=arena_figures,
+        labels=("modality", "mitigation", "metric"),
+        loop_keys=False,
+    )
+)

@@ -43,17 +43,27 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
 
     def metrics(model: LabelledMixture, step) -> dict[str, Any]:
         minority, majority = model.accuracies(separation)
-        return {"minority_share": model.share, "minority_gone": (model.share == 0).astype(float),
-                "minority_accuracy": minority, "majority_accuracy": majority}
+        return {
+            "minority_share": model.share,
+            "minority_gone": (model.share == 0).astype(float),
+            "minority_accuracy": minority,
+            "majority_accuracy": majority,
+        }
 
-    return LoopSpec(make_model=lambda: LabelledMixture(reps, share, separation, config["labels"]),
-                    real=truth.sample, metrics=metrics, truth=truth)
+    return LoopSpec(
+        make_model=lambda: LabelledMixture(reps, share, separation, config["labels"]),
+        real=truth.sample,
+        metrics=metrics,
+        truth=truth,
+    )
 
 
 def check(config: dict[str, Any]) -> None:
     if config["share"] * config["samples"] < 1:
-        raise ParameterError(f"share={config['share']:g} of samples={config['samples']} leaves fewer than one "
-                             "minority example a generation: raise one of them")
+        raise ParameterError(
+            f"share={config['share']:g} of samples={config['samples']} leaves fewer than one "
+            "minority example a generation: raise one of them"
+        )
 
 
 def memory_bytes(config: dict[str, Any]) -> float:
@@ -85,24 +95,40 @@ def figures(history) -> dict[str, Any]:
     return {"lost": fig}
 
 
-RARE_CLASS = register(Experiment(
-    name="rare-class",
-    summary="a minority class of share p refitted from N labels a generation: who disappears first",
-    params=loop_params(generations=200, samples=100, replicates=2000) + [
-        number("share", 0.02, "the minority's share p of the real data", low=0, high=1, low_open=True, high_open=True),
-        number("separation", 3.0, "distance between the classes' mean features (in standard deviations)",
-               low=0, high=20, low_open=True),
-        choice("labels", "sampled", "the next generation's labels: drawn with each example (sampled) or "
-               "given by the model's classifier (argmax)", LABELLINGS),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 60, "replicates": 400},
-        "default": {"generations": 200, "replicates": 2000},
-        "full": {"generations": 400, "replicates": 10_000},
-    },
-    build=build,
-    figures=figures,
-    check=check,
-    memory_bytes=memory_bytes,
-))
+RARE_CLASS = register(
+    Experiment(
+        name="rare-class",
+        summary="a minority class of share p refitted from N labels a generation: who disappears first",
+        params=loop_params(generations=200, samples=100, replicates=2000)
+        + [
+            number(
+                "share", 0.02, "the minority's share p of the real data", low=0, high=1, low_open=True, high_open=True
+            ),
+            number(
+                "separation",
+                3.0,
+                "distance between the classes' mean features (in standard deviations)",
+                low=0,
+                high=20,
+                low_open=True,
+            ),
+            choice(
+                "labels",
+                "sampled",
+                "the next generation's labels: drawn with each example (sampled) or "
+                "given by the model's classifier (argmax)",
+                LABELLINGS,
+            ),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 60, "replicates": 400},
+            "default": {"generations": 200, "replicates": 2000},
+            "full": {"generations": 400, "replicates": 10_000},
+        },
+        build=build,
+        figures=figures,
+        check=check,
+        memory_bytes=memory_bytes,
+    )
+)

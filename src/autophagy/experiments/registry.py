@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ class Experiment:
     ``neural(config)`` says whether a run trains or evaluates a neural network (a cluster
     then gives it a GPU where its workers declare one); ``prepare(config)`` (optional) loads or checks the experiment's data before anything is
     written, raising :class:`autophagy.data.DataError` when it is missing or damaged.
-    """
+    """  # noqa: E501
 
     name: str
     summary: str
@@ -46,14 +47,20 @@ class Experiment:
     neural: Callable[[dict[str, Any]], bool] = lambda params: False  # trains or runs a network (wants a GPU)
     loop_keys: bool = True  # the record has the loop's train_size, real_share, real_drawn
 
-    def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True,
-                    cluster=None) -> pd.DataFrame:
+    def run_records(
+        self, config: dict[str, Any], seed: int, store=None, progress: bool = True, cluster=None
+    ) -> pd.DataFrame:
         """Run the experiment and return its tidy records; the stages of a staged experiment
         run on ``cluster`` (an :class:`autophagy.cluster.Cluster`) when one is given."""
         if self.stages is not None:
             return run_stages(self.stages(config), get, seed, store, progress, self.name, cluster)
-        return run_loop(with_screening(self.build(config, progress), config), LoopSettings.from_config(config, seed),
-                        store=store, progress=progress, description=self.name)
+        return run_loop(
+            with_screening(self.build(config, progress), config),
+            LoopSettings.from_config(config, seed),
+            store=store,
+            progress=progress,
+            description=self.name,
+        )
 
 
 _REGISTRY: dict[str, Experiment] = {}
@@ -79,9 +86,9 @@ def all_experiments() -> list[Experiment]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
-
-
-def resolve_config(name: str, profile: str = "default", seed: int = 0, **overrides: Any) -> tuple[Experiment, dict[str, Any]]:
+def resolve_config(
+    name: str, profile: str = "default", seed: int = 0, **overrides: Any
+) -> tuple[Experiment, dict[str, Any]]:
     """The experiment and its fully resolved configuration; bad input raises ParameterError."""
     experiment = get(name)
     check_profile(profile)
@@ -91,8 +98,7 @@ def resolve_config(name: str, profile: str = "default", seed: int = 0, **overrid
     if "mode" in params:
         check_loop(params)
     check_memory(experiment, params)
-    config = {"experiment": name, "profile": profile, "seed": seed, "params": params,
-              "autophagy_version": __version__}
+    config = {"experiment": name, "profile": profile, "seed": seed, "params": params, "autophagy_version": __version__}
     if experiment.labels:
         config["labels"] = list(experiment.labels)
     return experiment, config

@@ -54,26 +54,31 @@ def figures(history) -> dict[str, Any]:
 
     cfg = history.config["params"]
     args = (cfg["features"], cfg["samples"], cfg["noise"])
-    curve = {"replace": lambda t: theory.regression_error_replace(t, *args),
-             "accumulate": lambda t: theory.regression_error_accumulate(t, *args)}.get(cfg["mode"])
+    curve = {
+        "replace": lambda t: theory.regression_error_replace(t, *args),
+        "accumulate": lambda t: theory.regression_error_accumulate(t, *args),
+    }.get(cfg["mode"])
     return {"test_error": plotting.band_figure(history, "test_error", "test error $\\|w_t - w^*\\|^2$", theory=curve)}
 
 
-REGRESSION = register(Experiment(
-    name="regression",
-    summary="least squares refitted on its own labels, fixed design (Gerstgrasser et al.; Kazdan et al.)",
-    params=loop_params(generations=100, samples=100, replicates=1000) + [
-        integer("features", 10, "number of features d", low=1, high=10_000),
-        number("noise", 1.0, "label noise standard deviation sigma", low=0, high=1e6, low_open=True),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 20, "samples": 100, "replicates": 200},
-        "default": {"generations": 100, "samples": 100, "replicates": 1000},
-        "full": {"generations": 1000, "samples": 100, "replicates": 10_000},
-    },
-    build=build,
-    figures=figures,
-    check=check,
-    memory_bytes=memory_bytes,
-))
+REGRESSION = register(
+    Experiment(
+        name="regression",
+        summary="least squares refitted on its own labels, fixed design (Gerstgrasser et al.; Kazdan et al.)",
+        params=loop_params(generations=100, samples=100, replicates=1000)
+        + [
+            integer("features", 10, "number of features d", low=1, high=10_000),
+            number("noise", 1.0, "label noise standard deviation sigma", low=0, high=1e6, low_open=True),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 20, "samples": 100, "replicates": 200},
+            "default": {"generations": 100, "samples": 100, "replicates": 1000},
+            "full": {"generations": 1000, "samples": 100, "replicates": 10_000},
+        },
+        build=build,
+        figures=figures,
+        check=check,
+        memory_bytes=memory_bytes,
+    )
+)

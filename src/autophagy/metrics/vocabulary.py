@@ -87,8 +87,10 @@ def bands(texts: list[str], edges: tuple[int, ...] = EDGES) -> Bands:
     band = np.searchsorted(np.array(edges), rank, side="left")
     starts = (1,) + tuple(e + 1 for e in edges)
     keys = tuple(f"rank_{a}_{b}" for a, b in zip(starts, edges)) + (f"rank_{starts[-1]}_up", UNSEEN)
-    labels = (tuple(f"ranks {a:,}\u2013{b:,}" for a, b in zip(starts, edges))
-              + (f"ranks beyond {edges[-1]:,}", "not in the training text"))
+    labels = tuple(f"ranks {a:,}\u2013{b:,}" for a, b in zip(starts, edges)) + (
+        f"ranks beyond {edges[-1]:,}",
+        "not in the training text",
+    )
     return Bands(vocabulary, counts, band, edges, keys, labels)
 
 
@@ -122,7 +124,13 @@ def by_generation(saved: dict, bands: Bands) -> pd.DataFrame:
     rows = []
     for (generation, replicate), record in sorted(saved.items()):
         tokens = _tokens(record["samples"])
-        rows.append({"generation": generation, "replicate": replicate, "words": len(tokens),
-                     **dict(zip(bands.keys, _shares(tokens, bands))),
-                     **{f"kept_{k}": v for k, v in zip(bands.keys, _surviving(tokens, bands))}})
+        rows.append(
+            {
+                "generation": generation,
+                "replicate": replicate,
+                "words": len(tokens),
+                **dict(zip(bands.keys, _shares(tokens, bands))),
+                **{f"kept_{k}": v for k, v in zip(bands.keys, _surviving(tokens, bands))},
+            }
+        )
     return pd.DataFrame(rows)

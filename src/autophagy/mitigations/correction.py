@@ -9,7 +9,7 @@ correction knows only a pool of real pictures: each sample is blended with its n
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -43,7 +43,7 @@ def towards_nearest_real(gamma: float, pool: np.ndarray) -> Callable[[np.ndarray
         flat = samples.reshape(len(samples), -1).astype(np.float32)
         best, nearest = np.full(len(flat), np.inf, dtype=np.float32), np.zeros(len(flat), dtype=np.int64)
         for start in range(0, len(flat_pool), POOL_CHUNK):  # ||x - p||^2 up to ||x||^2, chunk by chunk
-            distance = pool_norms[None, start:start + POOL_CHUNK] - 2 * flat @ flat_pool[start:start + POOL_CHUNK].T
+            distance = pool_norms[None, start : start + POOL_CHUNK] - 2 * flat @ flat_pool[start : start + POOL_CHUNK].T
             chunk_best = distance.argmin(axis=1)
             value = distance[np.arange(len(flat)), chunk_best]
             closer = value < best

@@ -11,7 +11,7 @@ and a generator's samples.
 
 A detector's measured rates on held-out data are what a simulated
 :class:`~autophagy.mitigations.filters.Detector` then uses in the loop.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class PerplexityDetector(_Measured):
         self.reference = reference
         self.classifier = LogisticRegression()
 
-    def fit(self, real: np.ndarray, synthetic: np.ndarray) -> "PerplexityDetector":
+    def fit(self, real: np.ndarray, synthetic: np.ndarray) -> PerplexityDetector:
         x = np.vstack([features(self.reference, real), features(self.reference, synthetic)])
         y = np.r_[np.zeros(len(real)), np.ones(len(synthetic))]
         self.classifier.fit(x, y)
@@ -61,7 +61,7 @@ class ImageDetector(_Measured):
         self.epochs, self.seed = epochs, seed
         self.net = None
 
-    def fit(self, real: np.ndarray, synthetic: np.ndarray) -> "ImageDetector":
+    def fit(self, real: np.ndarray, synthetic: np.ndarray) -> ImageDetector:
         images = np.concatenate([real, synthetic])
         labels = np.r_[np.zeros(len(real), dtype=np.int64), np.ones(len(synthetic), dtype=np.int64)]
         self.net = train_classifier(images, labels, epochs=self.epochs, seed=self.seed, progress=False, classes=2)

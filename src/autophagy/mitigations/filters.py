@@ -13,11 +13,12 @@ sweep shows how good a detector must be without training one per setting.
 - :class:`ScoreFilter`: drops samples whose score (a watermark z-score, a classifier's
   probability of being synthetic) exceeds a threshold: a real detector, origin unused.
 - :func:`chain`: several filters one after the other.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

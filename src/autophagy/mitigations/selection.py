@@ -6,7 +6,8 @@ closest to the centre is sampling bias. Both cut the tails of the next training 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

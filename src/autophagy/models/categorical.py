@@ -46,17 +46,18 @@ class Counts(Summarised):
         out[rows, self.ids] = self.counts
         return out
 
-    def compact(self) -> "Counts":
+    def compact(self) -> Counts:
         """The same counts with each replicate's columns sorted by count, zero tail cut."""
         width = max(int((self.counts > 0).sum(axis=1).max()), 1)
         if width == self.counts.shape[1]:
             return self
         order = np.argsort(-self.counts, axis=1, kind="stable")[:, :width]
-        return Counts(np.take_along_axis(self.counts, order, axis=1),
-                      np.take_along_axis(self.ids, order, axis=1), self.symbols)
+        return Counts(
+            np.take_along_axis(self.counts, order, axis=1), np.take_along_axis(self.ids, order, axis=1), self.symbols
+        )
 
     @classmethod
-    def concat(cls, parts: list["Counts"]) -> "Counts":
+    def concat(cls, parts: list[Counts]) -> Counts:
         first = parts[0]
         if all(p.ids is first.ids for p in parts):
             return cls(sum(p.counts for p in parts), first.ids, first.symbols)
@@ -64,7 +65,7 @@ class Counts(Summarised):
         ids = np.broadcast_to(np.arange(first.symbols, dtype=np.int32), total.shape)
         return cls(total, ids, first.symbols).compact()
 
-    def subsample(self, origin: OriginCounts, n: int, rng: np.random.Generator) -> tuple["Counts", OriginCounts]:
+    def subsample(self, origin: OriginCounts, n: int, rng: np.random.Generator) -> tuple[Counts, OriginCounts]:
         """``n`` of the draws taken without replacement, independently in each replicate.
 
         The counts are a multivariate hypergeometric draw per replicate, made column by
@@ -92,7 +93,7 @@ class Counts(Summarised):
         return {"counts": self.counts, "ids": np.ascontiguousarray(self.ids), "symbols": np.asarray(self.symbols)}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "Counts":
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Counts:
         return cls(arrays["counts"], arrays["ids"], int(arrays["symbols"]))
 
 

@@ -97,8 +97,9 @@ def _draw(logprobs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.minimum((cdf <= u).sum(axis=1), cdf.shape[1] - 1)
 
 
-def generate(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
-             decoding: Decoding, rng: np.random.Generator) -> np.ndarray:
+def generate(
+    stepper: Stepper, prompts: np.ndarray, length: int, vocab: int, decoding: Decoding, rng: np.random.Generator
+) -> np.ndarray:
     """``length`` new token ids after each prompt, shaped (B, length) (int32)."""
     prompts = np.asarray(prompts, dtype=np.int64)
     if prompts.ndim != 2:
@@ -116,7 +117,7 @@ def generate(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
     for i in range(length):
         adjusted = adjust(logprobs, seen, decoding)
         if processor is not None:
-            adjusted = processor(adjusted, tokens[:, :P + i])
+            adjusted = processor(adjusted, tokens[:, : P + i])
         token = _draw(adjusted, rng)
         tokens[:, P + i] = token
         if seen is not None:
@@ -133,8 +134,7 @@ def _seen(prompts: np.ndarray, vocab: int) -> np.ndarray:
     return seen
 
 
-def _beam_search(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
-                 decoding: Decoding) -> np.ndarray:
+def _beam_search(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int, decoding: Decoding) -> np.ndarray:
     """The most likely continuation among ``beams`` kept at each step (scores: summed
     adjusted log-probabilities, no length normalisation: every beam has the same length)."""
     B, K = len(prompts), decoding.beams
@@ -146,7 +146,9 @@ def _beam_search(stepper: Stepper, prompts: np.ndarray, length: int, vocab: int,
     for i in range(length):
         total = (score[:, None] + adjust(logprobs, seen, decoding)).reshape(B, K * vocab)
         best = np.argpartition(-total, K - 1, axis=1)[:, :K]
-        best = np.take_along_axis(best, np.argsort(-np.take_along_axis(total, best, axis=1), axis=1, kind="stable"), axis=1)
+        best = np.take_along_axis(
+            best, np.argsort(-np.take_along_axis(total, best, axis=1), axis=1, kind="stable"), axis=1
+        )
         score = np.take_along_axis(total, best, axis=1).ravel()
         parent = (np.arange(B)[:, None] * K + best // vocab).ravel()
         token = (best % vocab).ravel().astype(np.int32)

@@ -63,5 +63,7 @@ def describe() -> str:
     device = default_device()
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA)"
-    return (f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"{torch.get_num_threads()} torch thread(s)")
+    return (
+        f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{torch.get_num_threads()} torch thread(s)"
+    )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -153,12 +153,26 @@ class Diffusion:
     batched = False
 
     def __init__(
-        self, channels: int = 32, timesteps: int = 1000, schedule: str = "cosine",
-        sampler: str = "ddim", sample_steps: int = 50, steps: int = 2000, warm_steps: int = 500,
-        warm_start: bool = True, batch_size: int = 128, lr: float = 2e-3, ema: float = 0.999,
-        classes: int = 0, guidance: float = 0.0, p_uncond: float = 0.1,
-        labeller: Callable[[np.ndarray], np.ndarray] | None = None, progress: bool = True,
-        patch: int = 1, conditional: bool | None = None, pretrained: dict[str, np.ndarray] | None = None,
+        self,
+        channels: int = 32,
+        timesteps: int = 1000,
+        schedule: str = "cosine",
+        sampler: str = "ddim",
+        sample_steps: int = 50,
+        steps: int = 2000,
+        warm_steps: int = 500,
+        warm_start: bool = True,
+        batch_size: int = 128,
+        lr: float = 2e-3,
+        ema: float = 0.999,
+        classes: int = 0,
+        guidance: float = 0.0,
+        p_uncond: float = 0.1,
+        labeller: Callable[[np.ndarray], np.ndarray] | None = None,
+        progress: bool = True,
+        patch: int = 1,
+        conditional: bool | None = None,
+        pretrained: dict[str, np.ndarray] | None = None,
     ):
         conditional = bool(classes) if conditional is None else conditional
         self.abar = alpha_bars(schedule, timesteps)  # float64, kept on the CPU
@@ -168,8 +182,16 @@ class Diffusion:
         if conditional and labeller is None:
             raise ValueError("a class-conditional model needs a labeller for its training images")
         self.config = dict(
-            channels=channels, timesteps=timesteps, schedule=schedule, steps=steps,
-            batch_size=batch_size, lr=lr, ema=ema, classes=classes, p_uncond=p_uncond, patch=patch,
+            channels=channels,
+            timesteps=timesteps,
+            schedule=schedule,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            ema=ema,
+            classes=classes,
+            p_uncond=p_uncond,
+            patch=patch,
             conditional=conditional,
         )
         self.pretrained = pretrained
@@ -236,13 +258,21 @@ class Diffusion:
         """Adam over ``total`` steps: linear warm-up of the learning rate over min(100, total / 10)
         steps, gradients clipped at norm 1, the sampling network the EMA of the trained one."""
         lr, warmup = self.config["lr"], max(1, min(100, total // 10))
-        return Trainer([self.net], {"adam": torch.optim.Adam(self.net.parameters(), lr=lr)},
-                       schedule=lambda k: lr * min(1.0, (k + 1) / warmup), clip=1.0,
-                       ema=EMA([(self.ema_net, self.net)], self.config["ema"]), desc="train DDPM", progress=progress)
+        return Trainer(
+            [self.net],
+            {"adam": torch.optim.Adam(self.net.parameters(), lr=lr)},
+            schedule=lambda k: lr * min(1.0, (k + 1) / warmup),
+            clip=1.0,
+            ema=EMA([(self.ema_net, self.net)], self.config["ema"]),
+            desc="train DDPM",
+            progress=progress,
+        )
 
-    def train_steps(self, trainer: Trainer, x0: torch.Tensor, labels: torch.Tensor | None, steps: range,
-                    generator: torch.Generator) -> None:
+    def train_steps(
+        self, trainer: Trainer, x0: torch.Tensor, labels: torch.Tensor | None, steps: range, generator: torch.Generator
+    ) -> None:
         """Steps ``steps`` of :meth:`trainer` on random batches of ``x0`` (and ``labels``)."""
+
         def train_step(k, update):
             idx = batch_index(x0, self.config["batch_size"], generator)
             update(self.loss(x0[idx], None if labels is None else labels[idx], generator))
@@ -263,16 +293,22 @@ class Diffusion:
         return (1 + w) * cond - w * uncond
 
     @torch.no_grad()
-    def denoise(self, noise: torch.Tensor, labels: torch.Tensor | None = None,
-                sampler: DDIM | Ancestral | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    def denoise(
+        self,
+        noise: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        sampler: DDIM | Ancestral | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Images in [-1, 1] from ``noise`` (n, 1, 28, 28) by ``sampler`` (the model's own when
         None), with the sampling network's noise prediction; ``generator`` feeds an ancestral
         sampler. Runs on the model's device (inputs are moved there) and returns a tensor on it."""
         labels = None if labels is None else labels.to(self.device)
         return (sampler or self.sampler).sample(lambda x, t: self._eps(x, t, labels), noise.to(self.device), generator)
 
-    def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None,
-               batch: int = 500) -> np.ndarray:
+    def sample(
+        self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None, batch: int = 500
+    ) -> np.ndarray:
         """``n`` uint8 images (n, 28, 28) of the digits ``labels`` when given (a model with
         ``classes`` > 0); a conditional model draws labels in its training proportions if none
         are given."""
@@ -280,14 +316,18 @@ class Diffusion:
         noise = torch.randn((n, 1, 28, 28), generator=torch.Generator().manual_seed(seed))
         y = None
         if labels is not None or self.config["conditional"]:
-            y = torch.as_tensor(labels if labels is not None else rng.choice(self.config["classes"], size=n, p=self.label_share))
+            y = torch.as_tensor(
+                labels if labels is not None else rng.choice(self.config["classes"], size=n, p=self.label_share)
+            )
         out = []
         # network passes per image: the sampler's steps, doubled by classifier-free guidance
         passes = self.sampler.passes * (2 if y is not None and self.guidance else 1)
         quiet = not self.progress or (n <= batch and n * passes < 20_000)  # a bar on more than a moment's work
         steps_noise = torch.Generator().manual_seed(seed)  # an ancestral sampler's per-step noise, seeded as the start
         for i in tqdm(range(0, n, batch), desc="sample DDPM", leave=False, disable=quiet):
-            out.append(self.denoise(noise[i:i + batch], None if y is None else y[i:i + batch], generator=steps_noise))
+            out.append(
+                self.denoise(noise[i : i + batch], None if y is None else y[i : i + batch], generator=steps_noise)
+            )
         return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -301,5 +341,7 @@ class Diffusion:
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Load :meth:`state_dict`'s arrays (saved on any device) onto this model's device."""
         for prefix, net in (("net/", self.net), ("ema/", self.ema_net)):
-            net.load_state_dict({k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(prefix)})
+            net.load_state_dict(
+                {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(prefix)}
+            )
         self.label_share = np.array(state["label_share"], dtype=np.float64)

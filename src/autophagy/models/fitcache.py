@@ -34,8 +34,12 @@ class FirstFitCache:
     def key(self, data: np.ndarray, rng: np.random.Generator) -> str:
         draw = int(copy.deepcopy(rng).integers(2**62))  # the draw fit will make
         digest = hashlib.sha256()
-        digest.update(json.dumps({"config": self.model.config, "draw": draw, "shape": data.shape,
-                                  "dtype": str(data.dtype)}, sort_keys=True).encode())
+        digest.update(
+            json.dumps(
+                {"config": self.model.config, "draw": draw, "shape": data.shape, "dtype": str(data.dtype)},
+                sort_keys=True,
+            ).encode()
+        )
         digest.update(np.ascontiguousarray(data).tobytes())
         return digest.hexdigest()[:32]
 

@@ -86,9 +86,12 @@ class Discriminator(nn.Module):
         super().__init__()
         c = channels
         self.net = nn.Sequential(
-            nn.Conv2d(1, c, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * c * 49, 1),
+            nn.Conv2d(1, c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c, 2 * c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * c * 49, 1),
         )
 
     def forward(self, x):
@@ -107,15 +110,33 @@ class StyleGAN:
     batched = False
 
     def __init__(
-        self, channels: int = 32, z_dim: int = 64, psi: float = 1.0, steps: int = 3000,
-        warm_steps: int = 1000, warm_start: bool = True, batch_size: int = 64, lr: float = 2e-3,
-        r1_gamma: float = 1.0, r1_every: int = 4, ema: float = 0.999, progress: bool = True,
+        self,
+        channels: int = 32,
+        z_dim: int = 64,
+        psi: float = 1.0,
+        steps: int = 3000,
+        warm_steps: int = 1000,
+        warm_start: bool = True,
+        batch_size: int = 64,
+        lr: float = 2e-3,
+        r1_gamma: float = 1.0,
+        r1_every: int = 4,
+        ema: float = 0.999,
+        progress: bool = True,
         pretrained: dict[str, np.ndarray] | None = None,
     ):
         if not 0 <= psi <= 1:
             raise ValueError("psi must be in [0, 1]")
-        self.config = dict(channels=channels, z_dim=z_dim, steps=steps, batch_size=batch_size, lr=lr,
-                           r1_gamma=r1_gamma, r1_every=r1_every, ema=ema)
+        self.config = dict(
+            channels=channels,
+            z_dim=z_dim,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            r1_gamma=r1_gamma,
+            r1_every=r1_every,
+            ema=ema,
+        )
         self.psi, self.warm_steps, self.warm_start, self.progress = psi, warm_steps, warm_start, progress
         self.pretrained = pretrained
         self.device = default_device()
@@ -146,11 +167,14 @@ class StyleGAN:
         discriminator, no clipping; the sampling generator is the EMA of the trained one."""
         lr = self.config["lr"]
         generator = list(self.mapping.parameters()) + list(self.synthesis.parameters())
-        optimizers = {"generator": torch.optim.Adam(generator, lr=lr, betas=(0.0, 0.99)),
-                      "discriminator": torch.optim.Adam(self.disc.parameters(), lr=lr, betas=(0.0, 0.99))}
+        optimizers = {
+            "generator": torch.optim.Adam(generator, lr=lr, betas=(0.0, 0.99)),
+            "discriminator": torch.optim.Adam(self.disc.parameters(), lr=lr, betas=(0.0, 0.99)),
+        }
         ema = EMA([(self.ema_mapping, self.mapping), (self.ema_synthesis, self.synthesis)], self.config["ema"])
-        return Trainer([self.mapping, self.synthesis, self.disc], optimizers, ema=ema, desc="train GAN",
-                       progress=progress)
+        return Trainer(
+            [self.mapping, self.synthesis, self.disc], optimizers, ema=ema, desc="train GAN", progress=progress
+        )
 
     def train_steps(self, trainer: Trainer, real: torch.Tensor, steps: range, generator: torch.Generator) -> None:
         """Steps ``steps`` of :meth:`trainer` on ``real`` (images in [-1, 1]): a discriminator
@@ -191,33 +215,56 @@ class StyleGAN:
         """``n`` uint8 images (n, 28, 28) drawn with the model's truncation psi."""
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
         z = torch.randn(n, self.config["z_dim"], generator=generator)
-        out = [self.generate(z[i:i + batch]) for i in range(0, n, batch)]
+        out = [self.generate(z[i : i + batch]) for i in range(0, n, batch)]
         return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
 
     def weights(self) -> dict[str, np.ndarray]:
         """What a shipped starting model holds: the sampling (EMA) generator, the discriminator
         (so fine-tuning continues the game) and w_mean, as CPU arrays."""
         nets = {"mapping": self.ema_mapping, "synthesis": self.ema_synthesis, "disc": self.disc}
-        out = {f"{name}/{k}": v.detach().cpu().numpy().copy() for name, net in nets.items() for k, v in net.state_dict().items()}
+        out = {
+            f"{name}/{k}": v.detach().cpu().numpy().copy()
+            for name, net in nets.items()
+            for k, v in net.state_dict().items()
+        }
         out["w_mean"] = self.w_mean.cpu().numpy().copy()
         return out
 
     def start_from(self, weights: dict[str, np.ndarray]) -> None:
         """Set the trained and the sampling generator, the discriminator and w_mean to ``weights``."""
+
         def part(name: str) -> dict[str, torch.Tensor]:
             head = name + "/"
-            return {k[len(head):]: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items() if k.startswith(head)}
+            return {
+                k[len(head) :]: torch.from_numpy(np.asarray(v, dtype=np.float32))
+                for k, v in weights.items()
+                if k.startswith(head)
+            }
 
-        for net, name in ((self.mapping, "mapping"), (self.ema_mapping, "mapping"), (self.synthesis, "synthesis"),
-                          (self.ema_synthesis, "synthesis"), (self.disc, "disc")):
+        for net, name in (
+            (self.mapping, "mapping"),
+            (self.ema_mapping, "mapping"),
+            (self.synthesis, "synthesis"),
+            (self.ema_synthesis, "synthesis"),
+            (self.disc, "disc"),
+        ):
             net.load_state_dict(part(name))
         self.w_mean = torch.from_numpy(np.asarray(weights["w_mean"], dtype=np.float32)).to(self.device)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The weights and w_mean as CPU numpy arrays (whatever the device)."""
-        nets = {"mapping": self.mapping, "synthesis": self.synthesis, "disc": self.disc,
-                "ema_mapping": self.ema_mapping, "ema_synthesis": self.ema_synthesis}
-        out = {f"{name}/{k}": v.detach().cpu().numpy().copy() for name, net in nets.items() for k, v in net.state_dict().items()}
+        nets = {
+            "mapping": self.mapping,
+            "synthesis": self.synthesis,
+            "disc": self.disc,
+            "ema_mapping": self.ema_mapping,
+            "ema_synthesis": self.ema_synthesis,
+        }
+        out = {
+            f"{name}/{k}": v.detach().cpu().numpy().copy()
+            for name, net in nets.items()
+            for k, v in net.state_dict().items()
+        }
         out["w_mean"] = self.w_mean.cpu().numpy().copy()
         return out
 
@@ -225,5 +272,6 @@ class StyleGAN:
         for name in ("mapping", "synthesis", "disc", "ema_mapping", "ema_synthesis"):
             head = name + "/"
             getattr(self, name).load_state_dict(
-                {k[len(head):]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(head)})
+                {k[len(head) :]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith(head)}
+            )
         self.w_mean = torch.from_numpy(np.array(state["w_mean"])).to(self.device)

@@ -28,7 +28,7 @@ class GaussianStats(Summarised):
         self.m2 = m2
 
     @classmethod
-    def concat(cls, parts: list["GaussianStats"]) -> "GaussianStats":
+    def concat(cls, parts: list[GaussianStats]) -> GaussianStats:
         count = sum(p.count for p in parts)
         mean = sum(p.count * p.mean for p in parts) / count
         m2 = sum(p.m2 + p.count * (p.mean - mean) ** 2 for p in parts)
@@ -41,7 +41,7 @@ class GaussianStats(Summarised):
         return {"count": np.asarray(self.count), "mean": self.mean, "m2": self.m2}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "GaussianStats":
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> GaussianStats:
         return cls(int(arrays["count"]), arrays["mean"], arrays["m2"])
 
 
@@ -55,8 +55,13 @@ class Gaussian:
     batched = True
 
     def __init__(
-        self, replicates: int, estimator: str = "mle", method: str = "exact",
-        truncation: float = 1.0, mu: float = 0.0, sigma: float = 1.0,
+        self,
+        replicates: int,
+        estimator: str = "mle",
+        method: str = "exact",
+        truncation: float = 1.0,
+        mu: float = 0.0,
+        sigma: float = 1.0,
     ):
         if estimator not in ESTIMATORS:
             raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}")

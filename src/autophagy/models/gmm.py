@@ -25,8 +25,11 @@ class GMM:
         from sklearn.mixture import GaussianMixture
 
         em = GaussianMixture(
-            n_components=self.means.size, covariance_type="spherical", max_iter=self.max_iter,
-            weights_init=self.weights, means_init=self.means[:, None],
+            n_components=self.means.size,
+            covariance_type="spherical",
+            max_iter=self.max_iter,
+            weights_init=self.weights,
+            means_init=self.means[:, None],
             precisions_init=1.0 / np.maximum(self.stds, 1e-3) ** 2,
             random_state=int(step.rng.integers(2**31)),
         )

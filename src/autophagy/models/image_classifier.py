@@ -35,9 +35,15 @@ class Classifier(nn.Module):
         super().__init__()
         self.classes = classes
         self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(2 * width * 49, FEATURES), nn.ReLU(),
+            nn.Conv2d(1, width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(2 * width * 49, FEATURES),
+            nn.ReLU(),
         )
         self.head = nn.Linear(FEATURES, classes + int(reject))
 
@@ -48,7 +54,7 @@ class Classifier(nn.Module):
     def _map(self, images: np.ndarray, fn, batch: int = 2000) -> np.ndarray:
         self.eval()
         x, device = _tensor(images), next(self.parameters()).device
-        return torch.cat([fn(x[i:i + batch].to(device)).cpu() for i in range(0, len(x), batch)]).double().numpy()
+        return torch.cat([fn(x[i : i + batch].to(device)).cpu() for i in range(0, len(x), batch)]).double().numpy()
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """Penultimate features (n, 128) of uint8 or [0, 1] float images (n, 28, 28)."""
@@ -94,9 +100,17 @@ def corruptions(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def train_classifier(images: np.ndarray, labels: np.ndarray, epochs: int = 2, seed: int = 0,
-                     width: int = 16, batch: int = 128, progress: bool = True, classes: int = 10,
-                     reject: int = 0) -> Classifier:
+def train_classifier(
+    images: np.ndarray,
+    labels: np.ndarray,
+    epochs: int = 2,
+    seed: int = 0,
+    width: int = 16,
+    batch: int = 128,
+    progress: bool = True,
+    classes: int = 10,
+    reject: int = 0,
+) -> Classifier:
     """A :class:`autophagy.models.image_classifier.Classifier` trained with Adam on ``images``
     (n, 28, 28) and ``labels`` (n,), on :func:`~autophagy.models.device.default_device` (the
     shuffles come from a CPU generator). With ``reject`` > 0, that many
@@ -118,7 +132,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, epochs: int = 2, se
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=generator).to(device)
         for i in tqdm(range(0, len(x), batch), desc="train classifier", leave=False, disable=not progress):
-            idx = order[i:i + batch]
+            idx = order[i : i + batch]
             loss = F.cross_entropy(net(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -76,8 +76,10 @@ class LabelledMixture:
             minority = ndtr((a * separation / 2 + b) / np.abs(a))
             majority = ndtr((a * separation / 2 - b) / np.abs(a))
         gone, alone = self.share == 0, self.share == 1
-        return (np.where(gone, 0.0, np.where(alone, 1.0, minority)),
-                np.where(gone, 1.0, np.where(alone, 0.0, majority)))
+        return (
+            np.where(gone, 0.0, np.where(alone, 1.0, minority)),
+            np.where(gone, 1.0, np.where(alone, 0.0, majority)),
+        )
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"share": self.share, "means": self.means}

@@ -55,6 +55,8 @@ class CausalLM:
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` blocks of ``block_len`` tokens (after real prompts when ``prompt_len`` > 0), int32."""
         prompts = draw_prompts(self.prompts, self.prompt_len, n, rng)
-        parts = [self.generate(prompts[i: i + self.sample_batch], self.block_len, rng)
-                 for i in range(0, n, self.sample_batch)]
+        parts = [
+            self.generate(prompts[i : i + self.sample_batch], self.block_len, rng)
+            for i in range(0, n, self.sample_batch)
+        ]
         return np.concatenate(parts).astype(np.int32)

@@ -17,8 +17,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def fit_counts(design: np.ndarray, successes: np.ndarray, trials: np.ndarray, start: np.ndarray,
-               iterations: int = 50) -> np.ndarray:
+def fit_counts(
+    design: np.ndarray, successes: np.ndarray, trials: np.ndarray, start: np.ndarray, iterations: int = 50
+) -> np.ndarray:
     """Maximum-likelihood coefficients (replicates, k) of binomial counts per design row:
     ``successes`` out of ``trials`` (both (replicates, rows)), by Newton's method from ``start``."""
     theta = np.array(start, dtype=float)

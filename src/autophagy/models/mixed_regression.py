@@ -24,14 +24,23 @@ def spectrum(features: int, decay: float) -> np.ndarray:
     return np.arange(1, features + 1, dtype=float) ** -decay
 
 
-def mixed_fit_errors(sizes, shares, features: int = 10, decay: float = 1.5, noise: float = 1.0,
-                shift_norm: float = 5.0, replicates: int = 200, seed: int = 0) -> pd.DataFrame:
+def mixed_fit_errors(
+    sizes,
+    shares,
+    features: int = 10,
+    decay: float = 1.5,
+    noise: float = 1.0,
+    shift_norm: float = 5.0,
+    replicates: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Test errors of least squares, one row per (replicate, n, share), for every data size in
     ``sizes`` (ascending) and synthetic share in ``shares``."""
     sizes, shares = sorted(int(n) for n in sizes), [float(s) for s in shares]
     if sizes[0] < features + 2:
-        raise ParameterError(f"data size {sizes[0]} must be at least features + 2 = {features + 2} "
-                             "(least squares needs n > d + 1)")
+        raise ParameterError(
+            f"data size {sizes[0]} must be at least features + 2 = {features + 2} (least squares needs n > d + 1)"
+        )
     if not all(0 <= s <= 1 for s in shares):
         raise ParameterError(f"synthetic shares {shares} must lie in [0, 1]")
     rng = np.random.default_rng(seed)
@@ -61,6 +70,15 @@ def mixed_fit_errors(sizes, shares, features: int = 10, decay: float = 1.5, nois
             prefix = sums[m][0] if m else np.zeros_like(full_gram)
             w_hat = np.linalg.solve(full_gram, (full_moment + prefix @ shift)[..., None])[..., 0]
             gap = (w_hat - w_star) * scale
-            records.append(pd.DataFrame({"replicate": np.arange(replicates), "n": n, "share": s,
-                                         "synthetic_rows": m, "test_error": (gap**2).sum(axis=1)}))
+            records.append(
+                pd.DataFrame(
+                    {
+                        "replicate": np.arange(replicates),
+                        "n": n,
+                        "share": s,
+                        "synthetic_rows": m,
+                        "test_error": (gap**2).sum(axis=1),
+                    }
+                )
+            )
     return pd.concat(records, ignore_index=True)

@@ -17,8 +17,15 @@ from scipy import stats
 from ..params import ParameterError
 
 
-def verified_accuracies(sizes, accuracies, label_noise: float, features: int = 20, separation: float = 1.0,
-                        replicates: int = 200, seed: int = 0) -> pd.DataFrame:
+def verified_accuracies(
+    sizes,
+    accuracies,
+    label_noise: float,
+    features: int = 20,
+    separation: float = 1.0,
+    replicates: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Test accuracy, one row per (replicate, kept examples n, verifier accuracy a)."""
     if not 0 <= label_noise <= 1 or not all(0 <= a <= 1 for a in accuracies):
         raise ParameterError("label_noise and the verifier accuracies must lie in [0, 1]")
@@ -29,7 +36,9 @@ def verified_accuracies(sizes, accuracies, label_noise: float, features: int = 2
     for a in accuracies:
         keep_right, keep_wrong = (1 - label_noise) * a, label_noise * (1 - a)
         if keep_right + keep_wrong == 0:
-            raise ParameterError(f"a verifier of accuracy {a:g} keeps nothing from a generator with label noise {label_noise:g}")
+            raise ParameterError(
+                f"a verifier of accuracy {a:g} keeps nothing from a generator with label noise {label_noise:g}"
+            )
         total, done = np.zeros((replicates, features)), 0
         for n in sorted(int(n) for n in sizes):
             rows = n - done  # the kept examples up to n: the same draws for every n
@@ -41,6 +50,9 @@ def verified_accuracies(sizes, accuracies, label_noise: float, features: int = 2
             total += np.einsum("rn,rnd->rd", label, x)
             done = n
             accuracy = stats.norm.cdf(total @ mu / np.linalg.norm(total, axis=1))
-            records.append(pd.DataFrame({"replicate": np.arange(replicates), "n": n, "verifier_accuracy": a,
-                                         "test_accuracy": accuracy}))
+            records.append(
+                pd.DataFrame(
+                    {"replicate": np.arange(replicates), "n": n, "verifier_accuracy": a, "test_accuracy": accuracy}
+                )
+            )
     return pd.concat(records, ignore_index=True)

@@ -27,14 +27,20 @@ class NGram:
 
     ``fit(blocks, step)`` counts (drawing nothing, so the step may be left out); ``sample(n, rng)`` returns (n, block_len) int32 blocks made
     with ``decoding`` (after a prompt of ``prompt_len`` tokens from ``prompts``, when set).
-    """
+    """  # noqa: E501
 
     batched = False
 
-    def __init__(self, vocab: int, order: int = 3, block_len: int = 64,
-                 decoding: Decoding = Decoding(), prompts: np.ndarray | None = None,
-                 prompt_len: int = 0):
-        if order < 1 or vocab ** order >= 2**62:
+    def __init__(
+        self,
+        vocab: int,
+        order: int = 3,
+        block_len: int = 64,
+        decoding: Decoding = Decoding(),
+        prompts: np.ndarray | None = None,
+        prompt_len: int = 0,
+    ):
+        if order < 1 or vocab**order >= 2**62:
             raise ValueError("order must be >= 1 with vocab**order < 2**62")
         self.vocab, self.order, self.block_len = vocab, order, block_len
         self.decoding, self.prompts, self.prompt_len = decoding, prompts, prompt_len
@@ -64,8 +70,15 @@ class NGram:
         total = np.add.reduceat(counts, start) if len(counts) else np.zeros(0, dtype=np.int64)
         n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
         discount = n1 / (n1 + 2 * n2) if n1 + 2 * n2 > 0 else 0.5
-        return {"keys": keys, "counts": counts, "contexts": contexts, "start": start,
-                "types": types, "total": total, "discount": np.float64(min(max(discount, 1e-3), 0.999))}
+        return {
+            "keys": keys,
+            "counts": counts,
+            "contexts": contexts,
+            "start": start,
+            "types": types,
+            "total": total,
+            "discount": np.float64(min(max(discount, 1e-3), 0.999)),
+        }
 
     @staticmethod
     def _find(sorted_keys: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,9 +103,9 @@ class NGram:
             d = t["discount"]
             c = np.where(kfound, t["counts"][ki], 0)
             total = t["total"][ci]
-            lower = p[:, k - 1:]
+            lower = p[:, k - 1 :]
             new = (np.maximum(c - d, 0) + d * t["types"][ci] * lower) / np.where(cfound, total, 1)
-            p[:, k - 1:] = np.where(cfound, new, lower)
+            p[:, k - 1 :] = np.where(cfound, new, lower)
         return p
 
     def next_probs(self, history: np.ndarray, length: np.ndarray | None = None) -> np.ndarray:
@@ -109,7 +122,7 @@ class NGram:
             usable = length >= k - 1
             if not usable.any():
                 break
-            ctx = self._codes(history[:, H - (k - 1):]) if k > 1 else np.zeros(B, dtype=np.int64)
+            ctx = self._codes(history[:, H - (k - 1) :]) if k > 1 else np.zeros(B, dtype=np.int64)
             ci, found = self._find(t["contexts"], ctx)
             found &= usable
             rows = np.flatnonzero(found)
@@ -130,7 +143,7 @@ class NGram:
         return float(np.exp(-np.log(self.token_probs(blocks)).mean()))
 
     # -- generation --------------------------------------------------------------------
-    def stepper(self) -> "_NGramStepper":
+    def stepper(self) -> _NGramStepper:
         return _NGramStepper(self)
 
     def draw_next(self, history: np.ndarray, length: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -142,7 +155,7 @@ class NGram:
         out = np.full(B, -1, dtype=np.int64)
         for k in range(len(self.tables), 0, -1):
             t = self.tables[k - 1]
-            ctx = self._codes(history[:, H - (k - 1):]) if k > 1 else np.zeros(B, dtype=np.int64)
+            ctx = self._codes(history[:, H - (k - 1) :]) if k > 1 else np.zeros(B, dtype=np.int64)
             ci, found = self._find(t["contexts"], ctx)
             rows = np.flatnonzero(found & (length >= k - 1) & (out < 0))
             if not len(rows):
@@ -168,8 +181,9 @@ class NGram:
             t["cumulative"] = np.cumsum(t["counts"] - t["discount"])
         return t["cumulative"]
 
-    def generate(self, prompts: np.ndarray, length: int, rng: np.random.Generator,
-                 decoding: Decoding | None = None) -> np.ndarray:
+    def generate(
+        self, prompts: np.ndarray, length: int, rng: np.random.Generator, decoding: Decoding | None = None
+    ) -> np.ndarray:
         """``length`` new tokens after each prompt (B, P), shaped (B, length).
 
         Plain sampling (temperature 1, no top-p, penalty or beams) draws through
@@ -194,13 +208,21 @@ class NGram:
 
     # -- checkpoints -------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {f"k{k}/{name}": np.asarray(v) for k, t in enumerate(self.tables, start=1)
-                for name, v in t.items() if name != "cumulative"}
+        return {
+            f"k{k}/{name}": np.asarray(v)
+            for k, t in enumerate(self.tables, start=1)
+            for name, v in t.items()
+            if name != "cumulative"
+        }
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.tables = [
-            {name: np.array(state[f"k{k}/{name}"]) for name in ("keys", "counts", "contexts", "start", "types", "total", "discount")}
-            for k in range(1, self.order + 1) if f"k{k}/keys" in state
+            {
+                name: np.array(state[f"k{k}/{name}"])
+                for name in ("keys", "counts", "contexts", "start", "types", "total", "discount")
+            }
+            for k in range(1, self.order + 1)
+            if f"k{k}/keys" in state
         ]
 
 
@@ -224,7 +246,7 @@ class _NGramStepper:
         self.history = np.zeros((B, self.width), dtype=np.int64)
         take = min(P, self.width)
         if take:
-            self.history[:, self.width - take:] = prompts[:, P - take:]
+            self.history[:, self.width - take :] = prompts[:, P - take :]
         self.length = np.full(B, P)
         return self._probs() if probs else None
 

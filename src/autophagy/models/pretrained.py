@@ -120,9 +120,18 @@ class Pretrained(CausalLM):
     batched = False
     logprob_batch, sample_batch = 32, 64
 
-    def __init__(self, block_len: int = 64, epochs: float = 1.0, batch_size: int = 16,
-                 lr: float = 5e-5, warm_start: bool = False, decoding: Decoding = Decoding(),
-                 prompts: np.ndarray | None = None, prompt_len: int = 0, progress: bool = True):
+    def __init__(
+        self,
+        block_len: int = 64,
+        epochs: float = 1.0,
+        batch_size: int = 16,
+        lr: float = 5e-5,
+        warm_start: bool = False,
+        decoding: Decoding = Decoding(),
+        prompts: np.ndarray | None = None,
+        prompt_len: int = 0,
+        progress: bool = True,
+    ):
         self.model, tok = load()
         self.device = next(self.model.parameters()).device
         self.bos = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
@@ -157,15 +166,18 @@ class Pretrained(CausalLM):
 
         trainer.run(range(steps), train_step)
 
-    def generate(self, prompts: np.ndarray, length: int, rng: np.random.Generator,
-                 decoding: Decoding | None = None) -> np.ndarray:
+    def generate(
+        self, prompts: np.ndarray, length: int, rng: np.random.Generator, decoding: Decoding | None = None
+    ) -> np.ndarray:
         return generate(_HFStepper(self), prompts, length, self.vocab, decoding or self.decoding, rng)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {f"net/{k}": v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.model.load_state_dict({k[4:]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith("net/")})
+        self.model.load_state_dict(
+            {k[4:]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith("net/")}
+        )
         self.model.eval()
 
 

@@ -75,7 +75,9 @@ class Ancestral:
             beta = 1 - a_t / a_prev
             x0 = _x0(x, eps(x, t), a_t)
             mean = (a_prev.sqrt() * beta * x0 + (1 - beta).sqrt() * (1 - a_prev) * x) / (1 - a_t)
-            x = mean + (beta.sqrt() * torch.randn(x.shape, dtype=x.dtype, generator=generator).to(x.device) if t > 0 else 0)
+            x = mean + (
+                beta.sqrt() * torch.randn(x.shape, dtype=x.dtype, generator=generator).to(x.device) if t > 0 else 0
+            )
         return x
 
 

@@ -71,9 +71,17 @@ class Trainer:
     Resumable: a later :meth:`run` over the next slice of steps continues where one stopped.
     """
 
-    def __init__(self, nets: Sequence[nn.Module], optimizers: dict[str, torch.optim.Optimizer], *,
-                 schedule: Callable[[int], float] | None = None, clip: float | None = None,
-                 ema: EMA | None = None, desc: str = "train", progress: bool = False):
+    def __init__(
+        self,
+        nets: Sequence[nn.Module],
+        optimizers: dict[str, torch.optim.Optimizer],
+        *,
+        schedule: Callable[[int], float] | None = None,
+        clip: float | None = None,
+        ema: EMA | None = None,
+        desc: str = "train",
+        progress: bool = False,
+    ):
         self.nets, self.optimizers = nets, optimizers
         self.schedule, self.clip, self.ema = schedule, clip, ema
         self.desc, self.progress = desc, progress

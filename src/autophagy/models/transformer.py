@@ -99,11 +99,24 @@ class GPT(CausalLM):
     batched = False
     logprob_batch, sample_batch = 256, 512
 
-    def __init__(self, vocab: int, block_len: int = 64, d_model: int = 128, layers: int = 2,
-                 heads: int = 4, epochs: float = 1.0, batch_size: int = 32, lr: float = 2e-3,
-                 warm_start: bool = True, decoding: Decoding = Decoding(),
-                 prompts: np.ndarray | None = None, prompt_len: int = 0, progress: bool = False,
-                 pretrained: dict[str, np.ndarray] | None = None, context: int | None = None):
+    def __init__(
+        self,
+        vocab: int,
+        block_len: int = 64,
+        d_model: int = 128,
+        layers: int = 2,
+        heads: int = 4,
+        epochs: float = 1.0,
+        batch_size: int = 32,
+        lr: float = 2e-3,
+        warm_start: bool = True,
+        decoding: Decoding = Decoding(),
+        prompts: np.ndarray | None = None,
+        prompt_len: int = 0,
+        progress: bool = False,
+        pretrained: dict[str, np.ndarray] | None = None,
+        context: int | None = None,
+    ):
         self.vocab, self.block_len = vocab, block_len
         self.epochs, self.batch_size, self.lr, self.warm_start = epochs, batch_size, lr, warm_start
         self.decoding, self.prompts, self.prompt_len = decoding, prompts, prompt_len
@@ -112,8 +125,10 @@ class GPT(CausalLM):
         self.pretrained = pretrained
         needed = prompt_len + block_len + 1
         if context is not None and context < needed:
-            raise ValueError(f"a GPT with {context} positions cannot read a {prompt_len}-token prompt and "
-                             f"{block_len} tokens after its start token")
+            raise ValueError(
+                f"a GPT with {context} positions cannot read a {prompt_len}-token prompt and "
+                f"{block_len} tokens after its start token"
+            )
         self.net = GPTNet(vocab, context or needed, d_model, layers, heads).to(self.device)
 
     @property
@@ -162,6 +177,7 @@ class GPT(CausalLM):
 
     def train_steps(self, trainer: Trainer, blocks: torch.Tensor, steps: range, gen: torch.Generator) -> None:
         """Steps ``steps`` of :meth:`trainer` on random batches of ``blocks`` drawn from ``gen``."""
+
         def train_step(k, update):
             update(self.loss(blocks[batch_index(blocks, self.batch_size, gen)]))
 
@@ -176,11 +192,17 @@ class GPT(CausalLM):
         self.net.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items()})
         self.net.eval()
 
-    def stepper(self, cache: bool = True) -> "_GPTStepper":
+    def stepper(self, cache: bool = True) -> _GPTStepper:
         return _GPTStepper(self.net, cache)
 
-    def generate(self, prompts: np.ndarray, length: int, rng: np.random.Generator,
-                 decoding: Decoding | None = None, cache: bool = True) -> np.ndarray:
+    def generate(
+        self,
+        prompts: np.ndarray,
+        length: int,
+        rng: np.random.Generator,
+        decoding: Decoding | None = None,
+        cache: bool = True,
+    ) -> np.ndarray:
         """``length`` new tokens after each prompt (B, P), shaped (B, length)."""
         return generate(self.stepper(cache), prompts, length, self.vocab, decoding or self.decoding, rng)
 
@@ -189,7 +211,9 @@ class GPT(CausalLM):
         return {f"net/{k}": v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.net.load_state_dict({k[4:]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith("net/")})
+        self.net.load_state_dict(
+            {k[4:]: torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith("net/")}
+        )
         self.net.eval()
 
 

@@ -48,8 +48,10 @@ def evidence(runs: list[Recorded]) -> str:
     cost = f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
     arms = f", {len(runs)} arms" if len(runs) > 1 else ""
     plural = "" if replicates == [1] else "s"
-    return (f"recorded: {'/'.join(map(str, replicates))} replicate{plural} x {'/'.join(map(str, generations))} generations"
-            f"{arms}, made by tools/record_run.py in {cost} on {runs[0].record['hardware']}")
+    return (
+        f"recorded: {'/'.join(map(str, replicates))} replicate{plural} x {'/'.join(map(str, generations))} generations"
+        f"{arms}, made by tools/record_run.py in {cost} on {runs[0].record['hardware']}"
+    )
 
 
 def names(folder: Path = FOLDER) -> list[str]:
@@ -78,5 +80,6 @@ def load(name: str, folder: Path = FOLDER) -> Recorded:
     for path in sorted((base / "samples").glob("g*_r*.json")):
         saved = json.loads(path.read_text())
         samples[saved["generation"], saved["replicate"]] = saved
-    return Recorded(pd.read_parquet(base / "metrics.parquet"), json.loads((base / "config.json").read_text()), record,
-                    samples, base)
+    return Recorded(
+        pd.read_parquet(base / "metrics.parquet"), json.loads((base / "config.json").read_text()), record, samples, base
+    )

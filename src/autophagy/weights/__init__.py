@@ -29,8 +29,9 @@ def card(name: str, folder: Path = FOLDER) -> dict:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as err:
-        raise DataError(f"the starting model {name} has no readable card {path} ({err.__class__.__name__}): "
-                        f"{rebuild_hint(name)}") from None
+        raise DataError(
+            f"the starting model {name} has no readable card {path} ({err.__class__.__name__}): {rebuild_hint(name)}"
+        ) from None
 
 
 def load(name: str, folder: Path = FOLDER) -> dict[str, np.ndarray]:
