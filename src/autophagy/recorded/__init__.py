@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,15 @@ class Recorded:
 
 def evidence(runs: list[Recorded]) -> str:
     """What a claim card says of its recorded evidence: the replicates and generations of each
-    arm, how many arms, and what making them cost (wall time and hardware)."""
+    arm, how many arms (a recorded sweep: each setting of its grid is an arm, and its seeds are
+    replicates), and what making them cost (wall time and hardware)."""
     params = [run.config["params"] for run in runs]
-    replicates = sorted({p["replicates"] for p in params})
+    replicates = sorted({run.config["params"]["replicates"] * run.config.get("seeds", 1) for run in runs})
     generations = sorted({p["generations"] for p in params})
     hours = sum(run.record["wall_seconds"] for run in runs) / 3600
     cost = f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
-    arms = f", {len(runs)} arms" if len(runs) > 1 else ""
+    settings = sum(math.prod(len(v) for v in run.config.get("grid", {}).values()) for run in runs)
+    arms = f", {settings} arms" if settings > 1 else ""
     plural = "" if replicates == [1] else "s"
     return (
         f"recorded: {'/'.join(map(str, replicates))} replicate{plural} x {'/'.join(map(str, generations))} generations"
