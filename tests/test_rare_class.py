@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from autophagy import run, theory
+from autophagy.experiments.rare_class import loss_generations
 from autophagy.models.labelled_mixture import LabelledMixture, labelled_sample
 
 TOLERANCE = 4.5
@@ -89,13 +90,9 @@ def test_a_class_that_is_gone_is_never_drawn_nor_predicted():
 
 
 def test_the_loss_time_within_a_horizon_is_the_chains_and_nears_kimura_ohtas_for_long_ones():
-    history = loop("sampled", generations=60)
-    wide = history.wide("minority_gone")
-    gone = wide.to_numpy()
-    lost = gone.any(axis=0)
-    first = wide.index.to_numpy()[gone.argmax(axis=0)[lost]]
+    first = loss_generations(loop("sampled", generations=60))
     exact = theory.rare_class_loss_time_within(60, 100, 0.02)
-    assert abs(first.mean() - exact) < TOLERANCE * first.std(ddof=1) / np.sqrt(lost.sum())
+    assert abs(first.mean() - exact) < TOLERANCE * first.std(ddof=1) / np.sqrt(len(first))
     assert theory.rare_class_loss_time_within(4000, 1000, 0.02) == pytest.approx(
         theory.rare_class_loss_time(1000, 0.02), rel=0.05
     )

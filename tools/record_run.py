@@ -120,8 +120,9 @@ def main(argv: list[str]) -> int:
     if args.grid:
         shutil.copy2(scratch / "metrics.parquet", target / "metrics.parquet")
         (target / "config.json").write_text(json.dumps(sweep_config(scratch), indent=2) + "\n")
-    for name in KEPT if not args.grid else ():
-        shutil.copy2(scratch / name, target / name)
+    else:
+        for name in KEPT:
+            shutil.copy2(scratch / name, target / name)
     for folder in KEPT_FOLDERS:
         if (scratch / folder).is_dir():
             shutil.copytree(scratch / folder, target / folder)

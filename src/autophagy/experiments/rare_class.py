@@ -77,6 +77,13 @@ def lost_by(history) -> tuple[np.ndarray, np.ndarray]:
     return wide.index.to_numpy(), wide.to_numpy().mean(axis=1)
 
 
+def loss_generations(history) -> np.ndarray:
+    """The generation at which each replicate that lost the minority within the run lost it."""
+    wide = history.wide("minority_gone")
+    gone = wide.to_numpy()
+    return wide.index.to_numpy()[gone.argmax(axis=0)[gone.any(axis=0)]]
+
+
 def figures(history) -> dict[str, Any]:
     from .. import plotting, theory
 
