@@ -1,6 +1,7 @@
-"""The book's figure style (autophagy.plotting) on figures its helpers build: integer generation
-ticks, one distinct colour-blind-safe colour per loop mode, no bands (drawn or promised) from one
-replicate, and text no smaller than 9 pt once the figure is shown at the content column's width."""
+"""The book's figure style (autophagy.plotting) on figures its helpers build, as drawn (nothing
+repairs a figure afterwards): integer generation ticks, one distinct colour-blind-safe colour per
+loop mode, no bands from one replicate, column-wide layouts, and text no smaller than 9 pt at the
+displayed size. The command line's figures are checked the same way as they are saved."""
 
 from __future__ import annotations
 
@@ -113,91 +114,76 @@ def test_mode_colours_are_okabe_ito_and_not_black():
     assert colours <= set(plotting.OKABE_ITO.values()) - {"#000000"}
 
 
-def test_lines_labelled_with_a_mode_take_its_colour_whatever_colour_was_asked():
-    fig, axes = plotting.figure(2)
-    for i, mode in enumerate(["replace", "augment", "fresh", "accumulate", "accumulate-subsample"]):
+def test_the_helpers_draw_a_series_labelled_with_a_mode_in_its_colour_whatever_colour_was_asked():
+    fig, ax = plotting.figure()
+    modes = ["replace", "augment", "fresh", "accumulate", "accumulate-subsample"]
+    for i, mode in enumerate(modes):
         h = history(3, seed=i)
-        plotting.mean_line(axes[0], h, "var", label=mode, c=plotting.color(i))
-        plotting.theory_line(axes[0], h.generations, np.ones(len(h.generations)), label=None, c=plotting.color(i))
-        axes[1].plot(h.generations, h.generations, color=plotting.color(i), label=mode)
-    plotting.fit(fig)
-    for ax in axes:
-        by_label = {line.get_label(): to_hex(line.get_color()) for line in ax.get_lines()}
-        for mode in ("replace", "augment", "fresh", "accumulate", "accumulate-subsample"):
-            assert by_label[mode] == plotting.mode_color(mode).lower()
-    # each theory curve went with its mode
-    theory = [to_hex(line.get_color()) for line in axes[0].get_lines() if line.get_linestyle() == "--"]
-    assert theory == [
-        plotting.mode_color(m).lower() for m in ("replace", "augment", "fresh", "accumulate", "accumulate-subsample")
-    ]
-    colours = {to_hex(line.get_color()) for line in axes[1].get_lines()}
-    assert len(colours) == 5
+        plotting.mean_line(ax, h, "var", label=mode, c=plotting.color(i + 1))
+        plotting.bands(ax, h, "w2", label=mode, c=plotting.color(i + 1))
+        plotting.mean_interval(ax, h.frame, "var", label=mode, c=plotting.color(i + 1))
+        plotting.theory_line(ax, h.generations, np.ones(len(h.generations)), label=mode, c=plotting.color(i + 1))
+    for line in ax.get_lines():
+        assert to_hex(line.get_color()) == plotting.mode_color(line.get_label()).lower()
+    legend = plotting.key(fig, {mode: plotting.color(0) for mode in modes})
+    for handle, text in zip(legend.legend_handles, legend.texts):
+        assert to_hex(handle.get_color()) == plotting.mode_color(text.get_text()).lower()
 
 
 def test_generation_ticks_are_integers():
-    fig, axes = plotting.figure(2)
+    fig, axes = plotting.figure(3)
     plotting.mean_line(axes[0], history(2, generations=3), "var", label="mean")
-    axes[1].plot([0, 1, 2, 3], [1, 2, 3, 4])
-    axes[1].set_xlabel("generation")  # plain matplotlib: fit() gives it integer ticks
-    plotting.generation_axis(axes[0])
-    plotting.fit(fig)
+    plotting.bands(axes[1], history(2, generations=3), "var", label="median")
+    axes[2].plot([0, 1, 2, 3], [1, 2, 3, 4])
+    plotting.generation_axis(axes[2])
     fig.canvas.draw()
     for ax in axes:
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
-def test_one_replicate_draws_no_band_and_promises_none():
+def test_one_replicate_draws_no_band_and_its_label_promises_none():
     fig, ax = plotting.figure()
     plotting.bands(ax, history(1), "var", label="median (bands: 50%, 90%)", c=plotting.color(0))
-    ax.set_title("$W_2$ (median, bands)")
     assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
-    plotting.key(fig, {"MLE": plotting.color(0)}, {"median (bands: 50%, 90%)": "-"})
-    plotting.fit(fig)
-    words = " ".join(t.get_text() for t in texts(fig))
-    assert "bands" not in words
     assert [line.get_label() for line in ax.get_lines()] == ["median"]
 
 
 def test_replicates_draw_bands():
     fig, ax = plotting.figure()
     plotting.bands(ax, history(5), "var", label="median (bands: 50%, 90%)", c=plotting.color(0))
-    plotting.fit(fig)
     assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2
     assert ax.get_lines()[0].get_label() == "median (bands: 50%, 90%)"
 
 
+@pytest.mark.parametrize("n, rows, cols", [(1, 1, 1), (3, 1, 3), (4, 2, 2), (5, 3, 2)])
+def test_panels_are_one_row_of_up_to_three_else_rows_of_two(n, rows, cols):
+    fig, axes = plotting.panels(n)
+    assert len(axes) == n == len(fig.axes)
+    assert axes[0].get_subplotspec().get_gridspec().get_geometry() == (rows, cols)
+    assert fig.get_size_inches()[0] == pytest.approx(plotting.WIDTH)
+
+
+def assert_fits_the_column(fig, name: str = "figure") -> None:
+    """``fig`` is drawn column-wide, is no wider than the column as saved (its tight bounding box:
+    labels or a legend may reach past its edge), and shows no text under MIN_FONT points."""
+    fig.canvas.draw()
+    assert fig.get_size_inches()[0] <= plotting.WIDTH + 1e-9, f"{name}: {fig.get_size_inches()[0]:.2f} in wide"
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    assert box.width * CSS_PX_PER_INCH <= COLUMN_PX, f"{name}: saved {box.width:.2f} in wide"
+    for t in texts(fig):
+        assert displayed_points(fig, t.get_fontsize()) >= plotting.MIN_FONT, f"{name}: {t.get_text()!r}"
+
+
 def test_helpers_figures_fit_the_column_with_text_of_at_least_9_points():
-    fig, axes = plotting.figure(3)
+    fig, axes = plotting.panels(4)
     for i, mode in enumerate(["replace", "fresh", "accumulate"]):
         for ax in axes:
             plotting.bands(ax, history(4, seed=i), "var", label=mode, c=plotting.color(i))
             plotting.generation_axis(ax)
+            ax.set_title("a panel's title")
     plotting.legend(fig)
-    plotting.fit(fig)
-    assert fig.get_size_inches()[0] * CSS_PX_PER_INCH <= COLUMN_PX
-    for t in texts(fig):
-        assert displayed_points(fig, t.get_fontsize()) >= plotting.MIN_FONT, t.get_text()
-
-
-def test_a_wide_plain_figure_is_reflowed_to_the_column():
-    """A chapter's plt.subplots(1, 4, figsize=(12, 3)) with 8 pt text: two rows of two, column
-    wide, every text at 9 pt or more, and its one legend shared below the panels."""
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3))
-    for i, mode in enumerate(["replace", "fresh", "accumulate"]):
-        for ax in axes:
-            ax.plot(range(5), np.arange(5) * (i + 1), color=plotting.color(i), label=mode)
-            ax.set_xlabel("generation")
-            ax.set_title("a panel", fontsize=8)
-    axes[0].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    plotting.fit(fig)
-    assert fig.get_size_inches()[0] == pytest.approx(plotting.WIDTH)
-    rows = {ax.get_subplotspec().rowspan.start for ax in axes}
-    assert rows == {0, 1}
-    assert axes[0].get_legend() is None and len(fig.legends) == 1
-    for t in texts(fig):
-        assert displayed_points(fig, t.get_fontsize()) >= plotting.MIN_FONT, t.get_text()
+    assert_fits_the_column(fig)
     # the shared legend lies below every panel, inside the figure
     renderer = fig.canvas.get_renderer()
     box = fig.legends[0].get_window_extent(renderer)
@@ -205,66 +191,115 @@ def test_a_wide_plain_figure_is_reflowed_to_the_column():
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width + 1
 
 
-def test_legends_of_different_things_stay_with_their_panels():
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
-    axes[0].plot([0, 1], [0, 1], color=plotting.color(1), label="watermarked")
-    axes[1].plot([0, 1], [1, 0], color=plotting.color(1), label="edited 10%")
-    for ax in axes:
-        ax.legend()
-    plotting.fit(fig)
-    assert not fig.legends and all(ax.get_legend() is not None for ax in axes)
+def test_a_legend_of_long_labels_stays_within_the_column():
+    fig, axes = plotting.figure(2)
+    for i, label in enumerate(["no original data", "10% original data", "control", "real text", "generation 1"]):
+        axes[i % 2].plot([0, 1], [0, i], label=label)
+    plotting.legend(fig)
+    assert_fits_the_column(fig)
 
 
-def test_fit_runs_once():
-    fig, ax = plt.subplots(figsize=(12, 3))
-    plotting.fit(fig)
-    size = tuple(fig.get_size_inches())
-    fig.set_size_inches(10, 3)
-    plotting.fit(fig)
-    assert tuple(fig.get_size_inches()) == (10, 3) and size[0] == pytest.approx(plotting.WIDTH)
+def test_theme_sets_the_style_and_leaves_every_figure_as_drawn():
+    """Through IPython's formatter (as a notebook shows a figure): a retina PNG with twice the
+    pixels of the width it is displayed at, and that width is the one the figure was drawn at."""
+    import base64
+    import io
 
-
-def test_retina_pngs_in_a_notebook_are_shown_at_most_at_their_natural_width():
-    """Through IPython's formatter (as a notebook shows a figure): the PNG has twice the pixels
-    of the width it is displayed at, and the figure was fitted first."""
     from IPython.core.interactiveshell import InteractiveShell
+    from PIL import Image
 
     shell = InteractiveShell.instance()
     try:
         plotting.theme()
-        fig, axes = plt.subplots(1, 4, figsize=(12, 3))
+        assert min(plt.rcParams[k] for k in ("xtick.labelsize", "legend.fontsize", "font.size")) >= plotting.MIN_FONT
+        fig, axes = plotting.figure(2)
         data, metadata = shell.display_formatter.format(fig)
         png = data["image/png"]
-        import base64
-        import io
-
-        from PIL import Image
-
         raw = base64.b64decode(png) if isinstance(png, str) else png
         natural = Image.open(io.BytesIO(raw)).size[0]
         shown = metadata["image/png"]["width"]
         assert shown * 2 == pytest.approx(natural, abs=2)
         assert shown <= COLUMN_PX
+        assert fig.get_size_inches()[0] == pytest.approx(plotting.WIDTH) and len(fig.axes) == 2
     finally:
         InteractiveShell.clear_instance()
 
 
-def test_a_reflowed_figure_with_long_titles_is_saved_no_wider_than_the_column():
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.3))
-    for ax in axes:
-        ax.plot([1, 2], [1, 2], label="a line")
-        ax.set_title("replace: texts' perplexity under generation 1", fontsize=10)
-    plotting.fit(fig)
-    fig.canvas.draw()
-    box = fig.get_tightbbox(fig.canvas.get_renderer())
-    assert box.width <= plotting.WIDTH + 0.02
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """Every figure saved while the test runs, checked as it is saved: {file name: problem}."""
+    from matplotlib.figure import Figure
+
+    checked = {}
+    save = Figure.savefig
+
+    def checking_save(fig, target, *args, **kwargs):
+        name = str(target) if not hasattr(target, "write") else f"figure {len(checked)}"
+        try:
+            assert_fits_the_column(fig, name)
+            checked[name] = None
+        except AssertionError as err:
+            checked[name] = str(err)
+        return save(fig, target, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", checking_save)
+    plt.rcdefaults()  # the command line draws in the book's style by itself
+    return checked
 
 
-def test_fit_takes_panels_whose_legends_hold_errorbars():
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3))
-    for ax in axes:
-        ax.errorbar([1, 2], [1, 2], yerr=[0.1, 0.2], fmt="o", label="measured")
-        ax.plot([1, 2], [1, 2], label="exact")
-        ax.legend()
-    plotting.fit(fig)
-    assert fig.get_size_inches()[0] <= plotting.WIDTH + 1e-9
+@pytest.mark.parametrize(
+    "experiment, settings",
+    [
+        ("gaussian", {"generations": 4, "replicates": 5}),
+        ("gmm", {"generations": 4, "replicates": 3}),
+        ("categorical", {"generations": 4, "replicates": 5}),
+        ("mixing-sweep", {"generations": 3, "replicates": 5}),
+        ("curation-sweep", {"generations": 3, "replicates": 5}),
+    ],
+)
+def test_the_command_lines_figures_fit_the_column_with_text_of_at_least_9_points(
+    tmp_path, saved_figures, experiment, settings
+):
+    from autophagy import run
+
+    run(experiment, out=tmp_path / experiment, profile="smoke", progress=False, **settings)
+    assert saved_figures, "no figure saved"
+    assert not {name: problem for name, problem in saved_figures.items() if problem}
+
+
+def test_a_sweeps_figures_fit_the_column_with_text_of_at_least_9_points(tmp_path, saved_figures):
+    from autophagy import sweep
+
+    grid = {"real_fraction": [0.1, 0.5], "samples": [50, 100]}
+    sweep("gaussian", tmp_path / "sweep", grid, seeds=2, profile="smoke", progress=False, generations=3)
+    assert len(saved_figures) >= 3, saved_figures  # a line figure per key and the heatmap
+    assert not {name: problem for name, problem in saved_figures.items() if problem}
+
+
+def test_the_image_and_arena_figures_fit_the_column_with_text_of_at_least_9_points():
+    from autophagy.experiments.images import metric_figure, samples_figure
+    from autophagy.experiments.mitigation import arena_figures
+
+    rng = np.random.default_rng(0)
+    rows = [
+        {
+            "generation": g,
+            "replicate": r,
+            "fid": rng.random(),
+            "precision": rng.random(),
+            "recall": rng.random(),
+            "class_entropy": rng.random(),
+        }
+        for g in range(4)
+        for r in range(3)
+    ]
+    assert_fits_the_column(metric_figure(History(pd.DataFrame(rows), {"params": {}})), "metric_figure")
+    grids = {g: rng.integers(0, 255, (16, 28, 28), dtype=np.uint8) for g in range(6)}
+    assert_fits_the_column(samples_figure(grids, title="samples by generation"), "samples_figure")
+    arena = [
+        {"modality": mod, "mitigation": m, "metric": metric, "generation": 3, "replicate": r, "value": rng.random()}
+        for mod, metric in (("gaussian", "w2"), ("image", "fid"), ("image", "recall"), ("text", "distinct_2"))
+        for m in ("none", "mix", "real-only", "verification")
+        for r in range(3)
+    ]
+    assert_fits_the_column(arena_figures(History(pd.DataFrame(arena), {"params": {}}))["ranking"], "arena")

@@ -159,6 +159,22 @@ def test_every_figure_shown_inline_has_alt_text(path):
             assert len(alt.split()) >= 5, "".join(cell["source"])[:80]
 
 
+# what makes a figure that the book's layout helpers did not lay out, or text under 9 pt
+UNLAID_FIGURE = re.compile(r"plt\.(subplots|figure|subplot_mosaic)\(|figsize\s*=|tight_layout\(")
+SMALL_TEXT = re.compile(r"fontsize\s*=\s*(\"(x{0,2}-?small)\"|'(x{0,2}-?small)'|[0-8](\.\d+)?\b)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_figures_are_laid_out_by_the_book_helpers_with_text_of_at_least_9_points(path):
+    """A chapter's figure is column-wide as drawn (plotting.figure or plotting.panels, nothing
+    resizes it afterwards) and sets no text smaller than the theme's 9 pt."""
+    for cell in cells(path):
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"])
+            assert not UNLAID_FIGURE.search(source), UNLAID_FIGURE.search(source).group(0)
+            assert not SMALL_TEXT.search(source), SMALL_TEXT.search(source).group(0)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_chapter_imports_a_private_name(path):
     """Chapters use the package's public names only (a leading underscore marks an internal one)."""

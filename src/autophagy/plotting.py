@@ -7,14 +7,13 @@ column at 96 CSS pixels an inch, so its text shows at the point size it was set 
 width is half their pixel width), so no figure is shown wider than its natural size.
 
 Each loop mode has one fixed Okabe-Ito colour (and line style) in every figure of the book:
-:data:`MODE_STYLES`, :func:`mode_color`. In a notebook, :func:`theme` also routes every figure
-through :func:`fit` just before it is displayed, so that figures drawn with plain matplotlib
-follow the same style: wider than the column, they are reflowed to it (a row of four panels
-becomes two rows of two); a line labelled with a mode, and what was drawn in its colour on the
-same axes (its theory curve, its bands), takes the mode's colour; x axes labelled "generation"
-get integer ticks; a multi-panel figure whose panels carry one consistent legend gets it once,
-below the panels; no text is smaller than :data:`MIN_FONT` pt; and a figure whose
-:func:`bands` had one replicate to draw from promises no bands in its legend or titles.
+:data:`MODE_STYLES`, :func:`mode_color`; the helpers that draw a series labelled with a mode
+(:func:`bands`, :func:`mean_line`, :func:`mean_interval`, :func:`theory_line`, :func:`key`) draw
+it in that colour. :func:`theme` sets the style (rcParams and retina PNGs) and nothing else: a
+figure is shown as the code that drew it left it, so chapters and the command line build theirs
+finished with these helpers: column-wide (:func:`figure`, :func:`panels`: rows of two for more
+than three panels), one legend below the panels (:func:`legend`, :func:`key`), integer
+generation ticks (:func:`generation_axis`), and text no smaller than :data:`MIN_FONT` pt.
 """
 
 from __future__ import annotations
@@ -25,8 +24,7 @@ from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import to_hex, to_rgba
-from matplotlib.ticker import AutoLocator, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 # Okabe and Ito's palette, reordered so that the first five (the loop modes) differ in hue and
 # lightness: blue, vermillion, bluish green, reddish purple, sky blue, orange, yellow, grey
@@ -66,28 +64,41 @@ SERIES_STYLES = {**MODE_STYLES, CONTROL: CONTROL_STYLE}
 BAND_PROMISE = re.compile(r"\s*\(bands?:[^)]*\)|,\s*bands(?=\))|\s*\(dashed: bands\)")
 
 
-def theme() -> None:
-    """Apply the book's theme (call once per chapter)."""
+def rc() -> dict:
+    """The book's matplotlib settings: seaborn's "paper" context and white grid, the palette,
+    column-wide figures and text of at least :data:`MIN_FONT` pt."""
     import seaborn as sns
+    from cycler import cycler
 
-    sns.set_theme(context="paper", style="whitegrid", palette=PALETTE)
-    plt.rcParams.update(
-        {
-            "figure.figsize": (WIDTH, 3.0),
-            "figure.dpi": DPI,
-            "savefig.dpi": 2 * DPI,
-            "font.size": 10,
-            "axes.titlesize": 10,
-            "axes.labelsize": 10,
-            "axes.titleweight": "bold",
-            "xtick.labelsize": MIN_FONT,
-            "ytick.labelsize": MIN_FONT,
-            "legend.fontsize": MIN_FONT,
-            "legend.title_fontsize": MIN_FONT,
-            "legend.frameon": False,
-            "lines.linewidth": 1.6,
-        }
-    )
+    return {
+        **sns.axes_style("whitegrid"),
+        **sns.plotting_context("paper"),
+        "axes.prop_cycle": cycler(color=PALETTE),
+        "figure.figsize": (WIDTH, 3.0),
+        "figure.dpi": DPI,
+        "savefig.dpi": 2 * DPI,
+        "font.size": 10,
+        "axes.titlesize": 10,
+        "axes.labelsize": 10,
+        "axes.titleweight": "bold",
+        "xtick.labelsize": MIN_FONT,
+        "ytick.labelsize": MIN_FONT,
+        "legend.fontsize": MIN_FONT,
+        "legend.title_fontsize": MIN_FONT,
+        "legend.frameon": False,
+        "lines.linewidth": 1.6,
+    }
+
+
+def style():
+    """A context in which figures are drawn in the book's style (the command line's figures)."""
+    return plt.rc_context(rc())
+
+
+def theme() -> None:
+    """Apply the book's style for the rest of the session (call once per chapter); in a
+    notebook, figures are shown as retina PNGs. It changes settings only, never a figure."""
+    plt.rcParams.update(rc())
     try:  # in a notebook: PNGs at twice the resolution, shown at the figure's size
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -95,28 +106,8 @@ def theme() -> None:
         shell = get_ipython()
         if shell is not None:
             set_matplotlib_formats("retina")
-            _fit_before_display(shell)
     except ImportError:
         pass
-
-
-def _fit_before_display(shell) -> None:
-    """Route the notebook's PNG formatter for figures through :func:`fit`."""
-    from matplotlib.figure import Figure
-
-    formatter = shell.display_formatter.formatters["image/png"]
-    try:
-        draw = formatter.lookup_by_type(Figure)
-    except KeyError:
-        return
-    if getattr(draw, "fits", False):
-        return
-
-    def png(fig, _draw=draw):
-        return _draw(fit(fig))
-
-    png.fits = True
-    formatter.for_type(Figure, png)
 
 
 def mode_color(mode: str) -> str:
@@ -137,13 +128,6 @@ def _style(label, c, ls="-"):
     return c, ls
 
 
-def _remember(artist, c):
-    """Note the colour a chapter asked for, so that :func:`fit` can map it to a mode's."""
-    if c is not None:
-        artist._asked_color = to_hex(c)
-    return artist
-
-
 def color(i: int):
     """The ``i``-th colour of the book's palette (it cycles)."""
     return PALETTE[i % len(PALETTE)]
@@ -155,6 +139,18 @@ def figure(ncols: int = 1, nrows: int = 1, height: float = 2.8, **kw):
     return plt.subplots(nrows, ncols, figsize=(WIDTH, height * nrows), layout="constrained", **kw)
 
 
+def panels(n: int, height: float = 2.6, **kw):
+    """A column-wide figure of ``n`` panels: one row of up to three, else rows of two (an odd
+    last panel is removed); returns (fig, a flat list of the ``n`` axes)."""
+    cols = n if n <= 3 else 2
+    rows = math.ceil(n / cols)
+    fig, axes = figure(ncols=cols, nrows=rows, height=height, squeeze=False, **kw)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.remove()
+    return fig, flat[:n]
+
+
 def legend(fig, axes=None, ncol: int | None = None, **kw):
     """One legend for the whole figure, below the panels, with every distinct label of
     ``axes`` (all of the figure's by default), in as many columns as fit."""
@@ -164,16 +160,15 @@ def legend(fig, axes=None, ncol: int | None = None, **kw):
             seen.setdefault(label, handle)
     if not seen:
         return None
-    labels = [_unpromised(fig, label) for label in seen]
-    ncol = ncol or _columns(labels)
-    return fig.legend(list(seen.values()), labels, loc="outside lower center", ncol=ncol, **kw)
+    ncol = ncol or _columns(seen)
+    return fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncol=ncol, **kw)
 
 
 def _columns(labels) -> int:
     """As many legend columns as fit the column's width at the legend's font size."""
     longest = max(len(str(label)) for label in labels)
-    # a character is about 0.55 em wide; a handle and the gaps take about 4 em
-    per = (0.55 * longest + 4) * MIN_FONT / 72
+    # a character is at most about 0.6 em wide; a handle and the gaps take about 4.5 em
+    per = (0.6 * longest + 4.5) * MIN_FONT / 72
     return max(1, min(len(labels), int(WIDTH // per), 5))
 
 
@@ -183,28 +178,13 @@ def key(fig, colors: dict[str, str], lines: dict[str, object] | None = None, nco
     from matplotlib.lines import Line2D
 
     handles = [
-        Line2D([], [], color=_style(label, c)[0], ls=_style(label, c)[1], lw=2, label=_unpromised(fig, label))
+        Line2D([], [], color=_style(label, c)[0], ls=_style(label, c)[1], lw=2, label=label)
         for label, c in colors.items()
     ]
-    handles += [
-        Line2D([], [], color="0.35", ls=ls, label=_unpromised(fig, label)) for label, ls in (lines or {}).items()
-    ]
+    handles += [Line2D([], [], color="0.35", ls=ls, label=label) for label, ls in (lines or {}).items()]
     return fig.legend(
         handles=handles, loc="outside lower center", ncol=ncol or _columns([h.get_label() for h in handles])
     )
-
-
-def _no_bands_drawn(fig) -> bool:
-    """Whether :func:`bands` ran on ``fig`` and never had replicates to draw bands from."""
-    drawn = getattr(fig, "_bands_drawn", None)
-    return drawn is not None and not any(drawn)
-
-
-def _unpromised(fig, text):
-    """``text`` without its promise of bands when ``fig`` has none."""
-    if isinstance(text, str) and _no_bands_drawn(fig):
-        return BAND_PROMISE.sub("", text)
-    return text
 
 
 def knob_axis(ax, values, label: str) -> None:
@@ -237,18 +217,15 @@ def bands(
     q = history.quantiles(metric, (outer[0], inner[0], 0.5, inner[1], outer[1]))
     t = q.index.to_numpy()
     cols = q.columns
-    asked = c
     c, ls = _style(label, c)
     replicated = bool(history.frame.groupby("generation").size().max() > 1)
-    fig = ax.figure
-    fig._bands_drawn = [*getattr(fig, "_bands_drawn", []), replicated]
     if replicated:
         for lo, hi, alpha in ((cols[0], cols[4], 0.15), (cols[1], cols[3], 0.3)):
-            _remember(ax.fill_between(t, q[lo], q[hi], color=c, alpha=alpha, lw=0), asked)
+            ax.fill_between(t, q[lo], q[hi], color=c, alpha=alpha, lw=0)
     elif isinstance(label, str):  # one replicate: the median is the run itself, and no bands
         label = BAND_PROMISE.sub("", label)
     if median:
-        _remember(ax.plot(t, q[cols[2]], color=c, ls=ls, lw=1.6, label=label)[0], asked)
+        ax.plot(t, q[cols[2]], color=c, ls=ls, lw=1.6, label=label)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
@@ -257,7 +234,7 @@ def mean_line(ax, history, metric: str, label: str | None = None, c=None, ls="-"
     """Draw the mean of ``metric`` across replicates."""
     m = history.frame.groupby("generation")[metric].mean()
     colour, style = _style(label, c, ls)
-    _remember(ax.plot(m.index, m.to_numpy(), color=colour, ls=style, lw=1.6, label=label)[0], c)
+    ax.plot(m.index, m.to_numpy(), color=colour, ls=style, lw=1.6, label=label)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
@@ -278,8 +255,8 @@ def mean_interval(ax, frame, metric: str, label: str | None = None, c=None, log:
     colour, style = _style(label, c)
     t = mean.index.to_numpy()
     if (n > 1).any():
-        _remember(ax.fill_between(t, back(mean - half), back(mean + half), color=colour, alpha=0.2, lw=0), c)
-    _remember(ax.plot(t, back(mean).to_numpy(), color=colour, ls=style, lw=1.6, label=label, marker="o", ms=3)[0], c)
+        ax.fill_between(t, back(mean - half), back(mean + half), color=colour, alpha=0.2, lw=0)
+    ax.plot(t, back(mean).to_numpy(), color=colour, ls=style, lw=1.6, label=label, marker="o", ms=3)
     if log:
         ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -289,7 +266,7 @@ def mean_interval(ax, frame, metric: str, label: str | None = None, c=None, log:
 def theory_line(ax, t: np.ndarray, values: np.ndarray, label: str = "theory", c="black", ls="--"):
     """Draw a closed form as a dashed line (in the mode's colour when ``label`` is a mode)."""
     colour = _style(label, c)[0]
-    _remember(ax.plot(t, values, color=colour, ls=ls, lw=1.3, label=label)[0], c)
+    ax.plot(t, values, color=colour, ls=ls, lw=1.3, label=label)
     return ax
 
 
@@ -321,202 +298,3 @@ def image_grid(ax, images: np.ndarray, rows: int, cols: int, title: str | None =
     if title:
         ax.set_title(title)
     return ax
-
-
-def fit(fig):
-    """Bring a figure to the book's style in place (see the module's docstring); returns it.
-
-    :func:`theme` calls it on every figure a notebook displays. It runs once per figure."""
-    if getattr(fig, "_fitted", False):
-        return fig
-    fig._fitted = True
-    panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
-    for ax in panels:
-        _mode_colours(ax)
-        _integer_generations(ax)
-    for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
-        if legend is not None:
-            _legend_modes(legend)
-    if _no_bands_drawn(fig):
-        for text in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "set_text")):
-            if BAND_PROMISE.search(text.get_text()):
-                text.set_text(BAND_PROMISE.sub("", text.get_text()))
-    wide = fig.get_size_inches()[0] > WIDTH + 1e-9
-    _to_column(fig, panels)
-    _one_legend(fig, panels)
-    for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "set_fontsize")):
-        if text.get_fontsize() < MIN_FONT:
-            text.set_fontsize(MIN_FONT)
-    if wide:
-        _wrap_titles(fig, panels)
-    _within_width(fig)
-    return fig
-
-
-def _wrap_titles(fig, panels) -> None:
-    """Titles longer than their panel is wide, broken into lines."""
-    import textwrap
-
-    for ax in panels:
-        width = ax.get_position().width * fig.get_size_inches()[0]
-        for title in (ax.title, ax._left_title, ax._right_title):
-            text = title.get_text()
-            if not text or "$" in text or "\n" in text:
-                continue
-            chars = max(12, int(width * 72 / (0.58 * title.get_fontsize())))
-            if len(text) > chars:
-                title.set_text(textwrap.fill(text, chars))
-
-
-def _within_width(fig, tries: int = 3) -> None:
-    """Narrow the figure until what a notebook saves of it (its tight bounding box: labels or
-    a legend may reach past the figure's edge) is no wider than the column."""
-    for _ in range(tries):
-        fig.canvas.draw()
-        box = fig.get_tightbbox(fig.canvas.get_renderer())
-        if box is None or box.width <= WIDTH + 0.01:
-            return
-        width, height = fig.get_size_inches()
-        fig.set_size_inches(max(width - (box.width - WIDTH) - 0.02, WIDTH / 2), height)
-
-
-def _key(artist):
-    """The colour a chapter drew ``artist`` in (the one it asked for, where noted)."""
-    asked = getattr(artist, "_asked_color", None)
-    if asked is not None:
-        return asked
-    try:
-        if hasattr(artist, "get_facecolor") and not hasattr(artist, "get_xydata"):
-            colours = np.atleast_2d(artist.get_facecolor())
-            return to_hex(colours[0]) if len(colours) else None
-        return to_hex(artist.get_color())
-    except (TypeError, ValueError, AttributeError):  # a container (errorbar) has no one colour
-        return None
-
-
-def _mode_colours(ax) -> None:
-    """Lines labelled with a mode take its colour and style; what ``ax`` drew in the colour
-    the chapter gave that mode (theory curves, bands, markers) takes the mode's colour too."""
-    remap: dict[str, str | None] = {}
-    for line in ax.get_lines():
-        label = line.get_label()
-        if label in MODE_STYLES:
-            key = _key(line)
-            # two modes drawn in one colour: only their labels tell them apart
-            remap[key] = label if remap.get(key, label) == label else None
-            colour, style = MODE_STYLES[label]
-            line.set_color(colour)
-            if line.get_linestyle() == "-":
-                line.set_linestyle(style)
-    if not remap:
-        return
-    for artist in [*ax.get_lines(), *ax.collections, *ax.patches]:
-        if getattr(artist, "get_label", lambda: "")() in MODE_STYLES:
-            continue
-        mode = remap.get(_key(artist))
-        if mode is None:
-            continue
-        colour = mode_color(mode)
-        if hasattr(artist, "get_xydata"):
-            artist.set_color(colour)
-        else:
-            alpha = to_rgba(np.atleast_2d(artist.get_facecolor())[0])[3]
-            artist.set_facecolor(to_rgba(colour, alpha))
-            if hasattr(artist, "set_edgecolor") and len(np.atleast_2d(artist.get_edgecolor())):
-                edge = np.atleast_2d(artist.get_edgecolor())[0]
-                if edge[3] > 0 and to_hex(edge) != "#000000":
-                    artist.set_edgecolor(to_rgba(colour, edge[3]))
-
-
-def _legend_modes(legend) -> None:
-    for handle, text in zip(legend.legend_handles, legend.texts):
-        mode = text.get_text()
-        if mode in MODE_STYLES and handle is not None:
-            if hasattr(handle, "get_xydata"):
-                handle.set_color(mode_color(mode))
-                if handle.get_linestyle() == "-":
-                    handle.set_linestyle(mode_linestyle(mode))
-            elif hasattr(handle, "set_facecolor"):
-                handle.set_facecolor(mode_color(mode))
-
-
-def _integer_generations(ax) -> None:
-    if (
-        ax.get_xlabel().lower().startswith("generation")
-        and ax.get_xscale() == "linear"
-        and isinstance(ax.xaxis.get_major_locator(), AutoLocator)
-    ):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def _to_column(fig, panels) -> None:
-    """A figure wider than the column: reflowed (a row of more than three panels into rows of
-    two) and resized to the column's width, its layout redone."""
-    width, height = fig.get_size_inches()
-    if width <= WIDTH + 1e-9 or not panels:
-        return
-    grid = panels[0].get_subplotspec().get_gridspec()
-    rows, cols = grid.get_geometry()
-    single = all(
-        ax.get_subplotspec().get_gridspec() is grid
-        and ax.get_subplotspec().rowspan.stop - ax.get_subplotspec().rowspan.start == 1
-        and ax.get_subplotspec().colspan.stop - ax.get_subplotspec().colspan.start == 1
-        for ax in panels
-    )
-    old_rows = rows
-    if single and rows == 1 and cols > 3:
-        new_cols = 2
-        new_rows = math.ceil(cols / new_cols)
-        from matplotlib.gridspec import GridSpec
-
-        new = GridSpec(new_rows, new_cols, figure=fig)
-        for ax in panels:
-            i = ax.get_subplotspec().colspan.start
-            ax.set_subplotspec(new[i // new_cols, i % new_cols])
-        rows, cols = new_rows, new_cols
-    panel = WIDTH / cols
-    row = min(height / old_rows, max(2.4, 0.75 * panel + 0.5))
-    fig.set_size_inches(WIDTH, row * rows)
-    try:
-        fig.set_layout_engine("constrained")
-    except RuntimeError:  # a colourbar made under another engine
-        fig.tight_layout()
-
-
-def _one_legend(fig, panels) -> None:
-    """Several panels whose legends name the same things (one look per label, one label per
-    colour): one legend below the panels instead."""
-    legends = [ax.get_legend() for ax in panels if ax.get_legend() is not None]
-    if len(panels) < 2 or not legends or fig.legends:
-        return
-    entries: dict[str, object] = {}
-    styles: dict[tuple, str] = {}  # colour -> label
-    for ax in panels:
-        if ax.get_legend() is None:
-            continue
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            style = _look(handle)
-            if entries.get(label) is not None and _look(entries[label]) != style:
-                return
-            if styles.setdefault(style[:1], label) != label:
-                return
-            entries.setdefault(label, handle)
-    if not entries:
-        return
-    for ax in panels:
-        if ax.get_legend() is not None:
-            ax.get_legend().remove()
-    if fig.get_layout_engine() is None or type(fig.get_layout_engine()).__name__ != "ConstrainedLayoutEngine":
-        try:
-            fig.set_layout_engine("constrained")
-        except RuntimeError:
-            return
-    fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncol=_columns(entries))
-
-
-def _look(handle) -> tuple:
-    """What tells a legend entry apart: its colour, line style and marker."""
-    colour = _key(handle)
-    style = handle.get_linestyle() if hasattr(handle, "get_linestyle") else None
-    marker = handle.get_marker() if hasattr(handle, "get_marker") else None
-    return colour, str(style), str(marker)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from . import plotting
@@ -21,8 +20,8 @@ def line_figure(result, key: str) -> Any:
     """Each metric's last-generation mean against ``key`` (averaged over the other keys), with
     the standard error over seeds as error bars."""
     metrics = result.metrics[:MAX_METRICS]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    fig, axes = plotting.panels(len(metrics))
+    for ax, metric in zip(axes, metrics):
         per_seed = _cell_means(result, [key], metric).groupby([key, "seed"]).mean()
         stats = per_seed.groupby(key).agg(["mean", "std", "count"])
         se = stats["std"].fillna(0) / np.sqrt(stats["count"])
@@ -39,8 +38,7 @@ def line_figure(result, key: str) -> Any:
         else:
             ax.set_xticks(x, [str(v) for v in stats.index])
             ax.set_xlabel(key)
-        ax.set_title(f"{metric} (last generation)", fontsize=10)
-    fig.tight_layout()
+        ax.set_title(f"{metric} (last generation)")
     return fig
 
 
@@ -49,16 +47,15 @@ def heatmap_figure(result, rows: str, cols: str) -> Any:
     import seaborn as sns
 
     metrics = result.metrics[:MAX_METRICS]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    fig, axes = plotting.panels(len(metrics), height=3.0)
+    for ax, metric in zip(axes, metrics):
         table = _cell_means(result, [rows, cols], metric).groupby([rows, cols]).mean().unstack(cols)
         table = table.reindex(
             index=[v for v in result.spec.grid[rows] if v in table.index],
             columns=[v for v in result.spec.grid[cols] if v in table.columns],
         )
         sns.heatmap(table, ax=ax, annot=table.size <= 36, fmt=".3g", cmap="viridis", cbar=True)
-        ax.set_title(f"{metric} (last generation)", fontsize=10)
-    fig.tight_layout()
+        ax.set_title(f"{metric} (last generation)")
     return fig
 
 

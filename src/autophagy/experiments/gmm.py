@@ -61,19 +61,16 @@ def memory_bytes(config: dict[str, Any]) -> float:
 
 
 def figures(history) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     components = history.config["params"]["components"]
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = plotting.figure(height=3.0)
     for k in range(components):
         plotting.bands(ax, history, f"std_{k + 1}", label=f"component {k + 1}", c=plotting.color(k))
     ax.set_yscale("log")
-    ax.set_xlabel("generation $t$")
+    plotting.generation_axis(ax)
     ax.set_ylabel("component standard deviation")
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    ax.legend()
     return {"w2": plotting.band_figure(history, "w2", "$W_2$ to the truth"), "stds": fig}
 
 

@@ -180,7 +180,8 @@ def samples_figure(grids: dict[int, np.ndarray], columns: int = 16, title: str |
     from .. import plotting
 
     gens = sorted(grids)
-    fig, axes = plt.subplots(len(gens), 1, figsize=(columns * 0.42, 0.5 * len(gens) + 0.4), squeeze=False)
+    row = 0.9 * plotting.WIDTH / columns + 0.08  # inches: one row of square images, a little space
+    fig, axes = plt.subplots(len(gens), 1, figsize=(plotting.WIDTH, row * len(gens) + 0.4), squeeze=False)
     for ax, g in zip(axes[:, 0], gens):
         plotting.image_grid(ax, grids[g][:columns] / 255.0, 1, min(columns, len(grids[g])))
         ax.set_axis_on()
@@ -197,16 +198,13 @@ def samples_figure(grids: dict[int, np.ndarray], columns: int = 16, title: str |
 
 def metric_figure(history) -> Any:
     """FID, precision, recall and class entropy across generations (median over replicates)."""
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
-    fig, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+    fig, axes = plotting.panels(4, height=2.4)
     for ax, metric in zip(axes, ("fid", "precision", "recall", "class_entropy")):
         plotting.bands(ax, history, metric, c=plotting.color(0))
         ax.set_title(metric.replace("_", " "))
-        ax.set_xlabel("generation")
-    fig.tight_layout()
+        plotting.generation_axis(ax, "generation")
     return fig
 
 

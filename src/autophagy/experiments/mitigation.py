@@ -103,8 +103,6 @@ def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[s
     """The last generation's metrics (mean over replicates, with its standard error) against
     the first knob, one line per value of the second when the stages form a grid of the two;
     otherwise one point per stage, labelled by its knob values."""
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     last = _last_generation(history)
@@ -113,8 +111,8 @@ def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[s
         return {}
     stages = last[list(knobs)].drop_duplicates()
     grid = len(stages) == np.prod([stages[k].nunique() for k in knobs])
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    fig, axes = plotting.panels(len(metrics), height=3.0 if grid else 3.6)
+    for ax, metric in zip(axes, metrics):
         if grid:
             lines = [(None, last)] if len(knobs) == 1 else list(last.groupby(knobs[1]))
             for i, (value, rows) in enumerate(lines):
@@ -142,13 +140,11 @@ def sweep_figures(history, knobs: tuple[str, ...], metrics: list[str]) -> dict[s
             ax.set_xticks(
                 range(len(stats)),
                 ["\n".join(f"{k}={v:g}" for k, v in zip(knobs, row)) for row in stats.index],
-                fontsize=7,
                 rotation=90,
             )
-        ax.set_title(f"{metric} at generation {int(last['generation'].iloc[0])}", fontsize=10)
+        ax.set_title(f"{metric} at generation {int(last['generation'].iloc[0])}")
     if grid and len(knobs) > 1:
-        axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
+        plotting.legend(fig)
     return {"by-" + "-".join(knobs): fig}
 
 
@@ -331,26 +327,23 @@ def arena_stages(config: dict[str, Any]) -> list[Stage]:
 def arena_figures(history) -> dict[str, Any]:
     """The ranking: each modality's headline metrics at the last generation, one bar per
     mitigation (median over replicates), best first; the references (none, real-only) in grey."""
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     last = _last_generation(history)
     panels = list(last.groupby(["modality", "metric"], sort=False))
     if not panels:
         return {}
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.4), squeeze=False)
-    for ax, ((modality, metric), rows) in zip(axes[0], panels):
+    fig, axes = plotting.panels(len(panels), height=2.8)
+    for ax, ((modality, metric), rows) in zip(axes, panels):
         median = rows.groupby("mitigation")["value"].median()
         median = median.sort_values(ascending=metric not in HIGHER_IS_BETTER)
         colours = [REFERENCE_COLOUR if m in REFERENCES else plotting.color(0) for m in median.index]
         ax.barh(range(len(median)), median.to_numpy(), color=colours)
         ax.set_yticks(range(len(median)), list(median.index))
         ax.invert_yaxis()  # the best at the top
-        ax.set_title(f"{modality}: {metric}", fontsize=10)
+        ax.set_title(f"{modality}: {metric}")
         ax.set_xlabel(("higher" if metric in HIGHER_IS_BETTER else "lower") + " is better")
-    fig.suptitle(f"the mitigations at generation {int(last['generation'].max())}", fontsize=10)
-    fig.tight_layout()
+    fig.suptitle(f"the mitigations at generation {int(last['generation'].max())}")
     return {"ranking": fig}
 
 
