@@ -22,11 +22,11 @@ def figure():
 
 
 def mode_panels(fig):
-    return {ax.get_title(): ax for ax in fig.axes if ax.get_title() in MODES}
+    return {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_title(loc="left") in MODES}
 
 
 def test_one_panel_per_mode_titled_with_its_name(figure):
-    titles = [ax.get_title() for ax in figure.axes]
+    titles = [ax.get_title(loc="left") for ax in figure.axes]
     assert sorted(t for t in titles if t in MODES) == sorted(MODES)
     assert all(titles.count(mode) == 1 for mode in MODES)
 
@@ -79,3 +79,15 @@ def test_accumulate_subsample_draws_evenly_from_everything_so_far():
         sd = np.sqrt(N * p * (1 - p) * (pool - N) / (pool - 1))
         assert counts[t].sum() == N
         assert np.all(np.abs(counts[t, : t + 1] - N * p) < 5 * sd)
+
+
+def test_the_diagram_is_column_wide_with_text_of_at_least_9_points(figure):
+    from matplotlib.text import Text
+
+    from autophagy import plotting
+
+    figure.canvas.draw()
+    assert figure.get_size_inches()[0] <= plotting.WIDTH + 1e-9
+    assert figure.get_tightbbox(figure.canvas.get_renderer()).width <= plotting.WIDTH + 0.02
+    sizes = {t.get_text(): t.get_fontsize() for t in figure.findobj(Text) if t.get_text().strip()}
+    assert min(sizes.values()) >= plotting.MIN_FONT, min(sizes.items(), key=lambda kv: kv[1])

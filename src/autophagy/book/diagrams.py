@@ -65,7 +65,7 @@ def compositions(mode: str, generations: int = 4, samples: int = 1000, seed: int
     return np.array(model.seen)
 
 
-def _box(ax, xy, text, color, width=0.62, height=0.12):
+def _box(ax, xy, text, color, width=0.17, height=0.46):
     x, y = xy
     ax.add_patch(
         FancyBboxPatch(
@@ -78,10 +78,10 @@ def _box(ax, xy, text, color, width=0.62, height=0.12):
             lw=1.6,
         )
     )
-    ax.text(x, y, text, ha="center", va="center", fontsize=8, linespacing=1.3)
+    ax.text(x, y, text, ha="center", va="center", fontsize=plotting.MIN_FONT, linespacing=1.3)
 
 
-def _arrow(ax, start, end, text="", rad=0.0):
+def _arrow(ax, start, end, rad=0.0):
     ax.add_patch(
         FancyArrowPatch(
             start,
@@ -95,37 +95,30 @@ def _arrow(ax, start, end, text="", rad=0.0):
             shrinkB=3,
         )
     )
-    if text:
-        at = (start[0] + 0.04, (start[1] + end[1]) / 2)
-        ax.text(*at, text, ha="left", va="center", fontsize=8, color="0.2", style="italic")
+
+
+def _note(ax, xy, text) -> None:
+    ax.text(*xy, text, ha="center", va="center", fontsize=plotting.MIN_FONT, color="0.2", style="italic")
 
 
 def draw_loop(ax) -> None:
-    """The self-consuming loop on ``ax``: real data starts it, the model's samples feed it."""
-    x, top, step, half = 0.32, 0.9, 0.24, 0.06
-    _box(ax, (x, top), "real data\n(human-made)", plotting.color(0))
-    _box(ax, (x, top - step), "training set\nof generation $t$", (0.45, 0.45, 0.45))
-    _box(ax, (x, top - 2 * step), "generative model\nof generation $t$", plotting.color(2))
-    _box(ax, (x, top - 3 * step), "synthetic samples\nof generation $t$", plotting.color(1))
-    labels = ["all of it at $t = 1$;\nsome later, by mode", "fit", "sample"]
-    for i, text in enumerate(labels):
-        _arrow(ax, (x, top - i * step - half), (x, top - (i + 1) * step + half), text)
-    right = x + 0.33
-    _arrow(ax, (right, top - 3 * step), (right, top - step), rad=0.3)
-    ax.text(
-        right + 0.25,
-        top - 2 * step,
-        "select,\nfilter,\nmix:\nnext\ntraining\nset",
-        ha="center",
-        va="center",
-        fontsize=8,
-        color="0.2",
-        style="italic",
-    )
+    """The self-consuming loop on ``ax``, left to right: real data starts it, the model's
+    samples feed it back."""
+    y, half, low = 0.55, 0.085, 0.32
+    xs = (0.085, 0.365, 0.635, 0.915)
+    _box(ax, (xs[0], y), "real data\n(human-\nmade)", plotting.color(0))
+    _box(ax, (xs[1], y), "training\nset of\ngeneration $t$", (0.45, 0.45, 0.45))
+    _box(ax, (xs[2], y), "generative\nmodel of\ngeneration $t$", plotting.color(2))
+    _box(ax, (xs[3], y), "synthetic\nsamples of\ngeneration $t$", plotting.color(1))
+    notes = ["all of it at $t = 1$;\nsome later, by mode", "fit", "sample"]
+    for left, right, text in zip(xs, xs[1:], notes):
+        _arrow(ax, (left + half, y), (right - half, y))
+        _note(ax, ((left + right) / 2, y + (0.36 if "\n" in text else 0.1)), text)  # long: above the boxes
+    _arrow(ax, (xs[3], low), (xs[1], low), rad=-0.12)
+    _note(ax, ((xs[1] + xs[3]) / 2, 0.08), "select, filter, mix: the next training set")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_axis_off()
-    ax.set_title("the loop")
 
 
 def _origin_colors(generations: int) -> list:
@@ -145,45 +138,39 @@ def draw_mode(ax, mode: str, counts: np.ndarray, samples: int, colors: list) -> 
     ax.set_yticks(rows, [f"gen {t}" for t in rows])
     ax.set_ylim(rows[-1] + 0.6, 0.4)
     ax.grid(False, axis="y")
-    ax.tick_params(labelsize=8)
-    ax.set_xlabel("size / $n$", fontsize=8, labelpad=1)
-    ax.set_title(mode, fontsize=10.5, family="monospace")
+    ax.set_xlabel("size / $n$", labelpad=1)
+    ax.set_title(mode, loc="left", family="monospace")
     ax.text(
         0.0,
-        -0.36,
-        textwrap.fill(MODES[mode].description, 25),
+        -0.3,
+        textwrap.fill(MODES[mode].description, 26),
         transform=ax.transAxes,
         ha="left",
         va="top",
-        fontsize=8,
+        fontsize=plotting.MIN_FONT,
         color="0.25",
     )
 
 
 def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **settings) -> plt.Figure:
-    """The loop (left) and, for every mode of ``autophagy.engine.modes.MODES``, the training sets
-    of generations 1 to ``generations`` coloured by origin (right; bar length in multiples of
-    ``samples``). ``settings`` go to :class:`autophagy.engine.loop.LoopSettings`. Call
-    :func:`autophagy.plotting.theme` first for the book's style."""
+    """The loop (top) and, for every mode of ``autophagy.engine.modes.MODES``, the training sets
+    of generations 1 to ``generations`` coloured by origin (below, three to a row; bar length in
+    multiples of ``samples``), column-wide. ``settings`` go to
+    :class:`autophagy.engine.loop.LoopSettings`. Call :func:`autophagy.plotting.theme` first for
+    the book's style."""
     modes = list(MODES)
     panels = len(modes) + 1  # the last panel holds the legend
-    rows = max(2, math.ceil(panels / 4))
-    cols = math.ceil(panels / rows)
-    fig = plt.figure(figsize=(2.7 + 1.85 * cols, 1.0 + 2.5 * rows))
-    grid = fig.add_gridspec(
-        rows,
-        cols + 1,
-        width_ratios=[1.45] + [1] * cols,
-        hspace=1.2,
-        wspace=0.45,
-        left=0.02,
-        right=0.99,
-        top=0.88,
-        bottom=0.17,
+    cols = 3
+    rows = math.ceil(panels / cols)
+    loop_height, row_height = 1.9, 2.5
+    fig = plt.figure(figsize=(plotting.WIDTH, loop_height + row_height * rows + 0.6))
+    outer = fig.add_gridspec(
+        2, 1, height_ratios=[loop_height, row_height * rows], hspace=0.12, left=0.1, right=0.98, top=0.94, bottom=0.08
     )
-    draw_loop(fig.add_subplot(grid[:, 0]))
+    draw_loop(fig.add_subplot(outer[0]))
+    grid = outer[1].subgridspec(rows, cols, hspace=1.1, wspace=0.5)
     colors = _origin_colors(generations)
-    axes = [fig.add_subplot(grid[i // cols, 1 + i % cols]) for i in range(panels)]
+    axes = [fig.add_subplot(grid[i // cols, i % cols]) for i in range(panels)]
     for ax in axes[1:-1]:
         ax.sharex(axes[0])
     for ax, mode in zip(axes, modes):
@@ -197,9 +184,7 @@ def loop_diagram(generations: int = 4, samples: int = 1000, seed: int = 0, **set
         labels,
         loc="center",
         frameon=False,
-        fontsize=8.5,
         title=f"training set of\ngeneration $t$;\n$n$ = {samples} samples",
-        title_fontsize=8.5,
     )
     fig.suptitle("AI autophagy: the loop, and what each mode feeds the next model", fontweight="bold")
     return fig

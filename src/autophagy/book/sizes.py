@@ -85,7 +85,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # chapter 4: the transformer's loop (one replicate live: its cards read the recorded gpt-* runs, five
     # replicates at the default sizes), the trigram loop and the comparison of decodings
     "text-variety-loss/transformer": {
-        "smoke": {"generations": 3, "samples": 300, "eval_samples": 24, "replicates": 1},
+        "smoke": {"generations": 2, "samples": 200, "eval_samples": 16, "replicates": 1},
         "default": {"generations": 6, "samples": 500, "eval_samples": 48, "replicates": 1},
         "full": {"generations": 10, "samples": 10_000, "eval_samples": 256, "replicates": 2},
     },
