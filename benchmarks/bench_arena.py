@@ -20,9 +20,9 @@ from pathlib import Path
 from timing import timed
 
 import autophagy
+from autophagy.experiments import resolve_config
 from autophagy.experiments.mitigation import arena_configs
 from autophagy.experiments.registry import get
-from autophagy.runner import resolve_config
 
 STEPS = 300
 

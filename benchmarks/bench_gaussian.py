@@ -6,8 +6,8 @@ import numpy as np
 from timing import timed
 
 from autophagy.engine.loop import LoopSettings, run_loop
+from autophagy.experiments import resolve_config
 from autophagy.experiments.gaussian import build
-from autophagy.runner import resolve_config
 
 
 def loop_time(reps: int, gens: int, n: int, method: str) -> float:

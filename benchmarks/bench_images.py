@@ -22,9 +22,9 @@ import pandas as pd
 
 from autophagy.engine.loop import rng_for
 from autophagy.experiments import images as exp
+from autophagy.experiments import resolve_config
 from autophagy.metrics.image import DATASETS, ImageScorer, classifier
 from autophagy.models.fitcache import FirstFitCache
-from autophagy.runner import resolve_config
 
 IMAGES = 200  # images per sampler (the ancestral sampler runs T = 1000 network calls each)
 TRAIN_STEPS = 20

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from timing import timed
 
-from autophagy.engine.store import RECORDS, RunDir, parquet_bytes
+from autophagy.experiments import resolve_config
 from autophagy.files import atomic_write
-from autophagy.runner import resolve_config
+from autophagy.runs.store import RECORDS, RunDir, parquet_bytes
 
 TARGET = 3.0  # the issue: the command line within 3x of numpy + .npz
 

@@ -17,8 +17,7 @@ from pathlib import Path
 from timing import timed
 
 import autophagy
-from autophagy.cluster import Cluster
-from autophagy.runner import run_in_folder
+from autophagy.runs.cluster import Cluster
 from autophagy.sweeps import Spec, SweepDir, execute
 
 GRID = {"mode": ["replace", "fresh", "accumulate", "augment"], "samples": [500, 1000]}
@@ -54,11 +53,11 @@ def main() -> list[dict]:
                 for c in cells
             ]
         )
-        cluster = Cluster(run_in_folder, workers=2)
-        with cluster.connect(progress=False) as client:
-            client.run(lambda: __import__("autophagy.runner"))  # imports are the cluster's start-up, not the sweep's
+        with Cluster(workers=2).connect(progress=False) as client:
+            # imports are the cluster's start-up, not the sweep's
+            client.run(lambda: __import__("autophagy.runs.runner"))
             with SweepDir(Path(folder, "sweep"), spec) as sweep_dir:
-                parallel = timed(lambda: execute(sweep_dir, cluster, client, progress=False))
+                parallel = timed(lambda: execute(sweep_dir, client, progress=False))
         arena_here = timed(lambda: autophagy.run("arena", out=Path(folder, "arena-here"), progress=False))
         arena_spread = timed(
             lambda: autophagy.run("arena", out=Path(folder, "arena-spread"), progress=False, workers=2)

@@ -23,8 +23,8 @@ from timing import timed
 
 import autophagy
 from autophagy.engine.loop import LoopSettings, run_loop
+from autophagy.experiments import resolve_config
 from autophagy.models.categorical import zipf
-from autophagy.runner import resolve_config
 
 
 def package(name: str, **params) -> float:

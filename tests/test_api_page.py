@@ -17,13 +17,13 @@ def test_every_public_module_is_in_exactly_one_group():
 
 def test_the_loop_group_starts_with_the_loop_and_lists_its_parts():
     groups = {title: names for title, _, names in build_site.api_groups()}
-    assert groups["Running experiments"][0] == "autophagy.runner"
+    assert groups["Running experiments"][0] == "autophagy.runs.runner"
     assert groups["The loop"][:3] == ["autophagy.engine", "autophagy.engine.loop", "autophagy.engine.step"]
     assert {
         "autophagy.engine.modes",
         "autophagy.engine.trainsets",
-        "autophagy.engine.store",
-        "autophagy.engine.history",
+        "autophagy.runs.store",
+        "autophagy.runs.history",
     } <= set(groups["The loop"])
 
 

@@ -1,4 +1,4 @@
-"""The package's house: engine -> data -> models -> metrics -> mitigations -> experiments -> runner, cli.
+"""The package's house: engine -> data -> models -> metrics -> mitigations -> experiments -> runs, cli.
 
 Every import between the package's modules, the ones inside functions included, goes from a
 room to a room below it or beside it, and no set of modules imports itself round a circle.
@@ -16,18 +16,21 @@ ROOT = Path(autophagy.__file__).parent
 # lower floors first; a module may import its own floor and those below
 FLOORS = [
     {"params", "files", "profiles", "theory", "plotting"},
-    {"engine", "cluster"},
-    {"data", "weights", "recorded"},
+    {"engine"},
+    {"data", "weights"},
     {"models"},
     {"metrics"},
     {"mitigations"},
     {"experiments"},
-    {"runner", "sweepplots"},
-    {"sweeps", "threshold", "pretrain"},
+    {"runs", "sweepplots"},
+    {"sweeps", "threshold", "pretrain", "recorded"},
     {"book"},
     {"cli"},
 ]
 FLOOR = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
+# inside runs: the locked folder and the cluster know no run; the runner is the top
+RUNS_FLOORS = [{"folder", "cluster"}, {"store"}, {"history", "grid"}, {"runner"}]
+RUNS_FLOOR = {module: level for level, modules in enumerate(RUNS_FLOORS) for module in modules}
 
 
 def module_name(path: Path) -> str:
@@ -69,6 +72,18 @@ def test_no_module_imports_a_room_above_its_own():
         for a, targets in imports().items()
         for b in targets
         if room(a) != "__init__" and room(b) != "__init__" and FLOOR[room(b)] > FLOOR[room(a)]
+    ]
+    assert not upward
+
+
+def test_every_module_of_runs_has_a_floor_and_imports_none_above_its_own():
+    modules = {module_name(p).rpartition(".")[2] for p in (ROOT / "runs").glob("*.py")} - {"runs"}
+    assert modules == set(RUNS_FLOOR)
+    upward = [
+        (a, b)
+        for a, targets in imports().items()
+        for b in targets
+        if room(a) == room(b) == "runs" and RUNS_FLOOR[b.rpartition(".")[2]] > RUNS_FLOOR[a.rpartition(".")[2]]
     ]
     assert not upward
 

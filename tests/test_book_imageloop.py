@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from autophagy.book.imageloop import ddpm_verdicts
-from autophagy.engine.history import History
+from autophagy.runs.history import History
 
 LAST, REPLICATES, SEEDS = 5, 8, 30
 

@@ -154,8 +154,9 @@ def test_image_sample_grid_figure_is_written_atomically(tmp_path, monkeypatch):
 
     from autophagy import files
     from autophagy.data.cache import save_npy
-    from autophagy.engine.history import History
-    from autophagy.runner import resolve_config, save_figures
+    from autophagy.experiments import resolve_config
+    from autophagy.runs.history import History
+    from autophagy.runs.runner import save_figures
 
     experiment, config = resolve_config("mnist-ddpm", "smoke")
     (tmp_path / "samples").mkdir()
@@ -170,7 +171,7 @@ def test_image_sample_grid_figure_is_written_atomically(tmp_path, monkeypatch):
     )
     written, real = [], files.atomic_write
     monkeypatch.setattr(files, "atomic_write", lambda path, data: (written.append(path.name), real(path, data)))
-    save_figures(experiment.figures(History(frame, config, tmp_path)), tmp_path / "figures")
+    save_figures(experiment.figures, History(frame, config, tmp_path), tmp_path / "figures")
     assert "samples.png" in written
     png = (tmp_path / "figures" / "samples.png").read_bytes()
     assert png.startswith(b"\x89PNG")
@@ -197,10 +198,10 @@ def test_integers_refuse_fractions_and_out_of_range_values_naming_the_bounds_in_
 
 def test_the_public_names_stay_the_functions_once_their_modules_are_imported():
     code = (
-        "import autophagy.sweeps, autophagy.runner, autophagy; "
+        "import autophagy.sweeps, autophagy.runs.runner, autophagy; "
         "from autophagy import run, sweep, ParameterError; "
         "assert callable(run) and callable(sweep) and issubclass(ParameterError, Exception); "
-        "assert autophagy.sweep is autophagy.sweeps.sweep and autophagy.run is autophagy.runner.run"
+        "assert autophagy.sweep is autophagy.sweeps.sweep and autophagy.run is autophagy.runs.runner.run"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -304,7 +305,7 @@ def test_ctrl_c_while_the_command_line_starts_is_one_line_and_exit_130(tmp_path,
 
 @pytest.mark.parametrize("symbols", [2, 9, 10, 50, 999, 5000])
 def test_categorical_tail_rank_defaults_below_any_symbol_count(symbols):
-    from autophagy.runner import resolve_config
+    from autophagy.experiments import resolve_config
 
     for profile in ("smoke", "default", "full"):
         params = resolve_config("categorical", profile, 0, symbols=str(symbols))[1]["params"]

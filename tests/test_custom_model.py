@@ -58,7 +58,7 @@ def test_the_first_fit_on_real_data_finds_the_true_scale(example):
 def test_the_example_model_accumulates_and_resumes_like_a_built_in_one(example, tmp_path):
     """In accumulate mode a run stopped after 3 generations and resumed gives the same records
     as one uninterrupted run (the model's state_dict is all the loop saves of it)."""
-    from autophagy.engine.store import RunDir
+    from autophagy.runs.store import RunDir
 
     replicates = 50
     spec = LoopSpec(

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from autophagy import run
-from autophagy.engine.history import History
 from autophagy.experiments.mitigation import HIGHER_IS_BETTER, arena_figures
+from autophagy.runs.history import History
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ from matplotlib.colors import to_hex, to_rgb  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from autophagy import plotting  # noqa: E402
-from autophagy.engine.history import History  # noqa: E402
 from autophagy.engine.modes import MODES  # noqa: E402
+from autophagy.runs.history import History  # noqa: E402
 
 # the book's content column at a 1280 px window (sphinx-book-theme 1.3; tests/site measures it)
 COLUMN_PX = 750
@@ -245,6 +245,27 @@ def saved_figures(monkeypatch):
     monkeypatch.setattr(Figure, "savefig", checking_save)
     plt.rcdefaults()  # the command line draws in the book's style by itself
     return checked
+
+
+def test_the_command_line_draws_its_figures_in_the_books_style(tmp_path, monkeypatch):
+    """Tick labels at the book's 9 pt (matplotlib's own default is 10), whatever the session's
+    settings, and the session's settings left as they were."""
+    from matplotlib.figure import Figure
+
+    from autophagy import run
+
+    ticks = []
+    save = Figure.savefig
+
+    def noting_save(fig, *args, **kwargs):
+        ticks.append(fig.axes[0].xaxis.get_ticklabels()[0].get_fontsize())
+        return save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", noting_save)
+    plt.rcdefaults()
+    run("gaussian", out=tmp_path / "run", profile="smoke", progress=False, generations=3, replicates=3)
+    assert ticks and all(size == plotting.rc()["xtick.labelsize"] for size in ticks), ticks
+    assert plt.rcParams["xtick.labelsize"] == plt.rcParamsDefault["xtick.labelsize"]
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,11 @@ import pytest
 
 from autophagy import run
 from autophagy.engine import modes, trainsets
-from autophagy.engine.history import History
 from autophagy.engine.loop import LoopSettings, LoopSpec, _Loop, fresh_real_count, run_loop
-from autophagy.engine.store import RunDir
-from autophagy.experiments import get
+from autophagy.experiments import get, resolve_config
 from autophagy.models.gaussian import Gaussian
-from autophagy.runner import resolve_config
+from autophagy.runs.history import History
+from autophagy.runs.store import RunDir
 
 N, R = 50, 4
 

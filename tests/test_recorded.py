@@ -10,8 +10,8 @@ import pytest
 
 from autophagy import recorded
 from autophagy.data import DataError
-from autophagy.engine.history import KEYS
-from autophagy.runner import resolve_config
+from autophagy.experiments import resolve_config
+from autophagy.runs.history import KEYS
 
 NAMES = recorded.names()
 

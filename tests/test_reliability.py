@@ -26,11 +26,10 @@ from hypothesis import strategies as st
 
 import autophagy
 from autophagy.cli import main
-from autophagy.engine import store as rundir
-from autophagy.engine.store import RunDir
-from autophagy.experiments import all_experiments
+from autophagy.experiments import all_experiments, resolve_config
 from autophagy.params import ParameterError
-from autophagy.runner import resolve_config
+from autophagy.runs import store as rundir
+from autophagy.runs.store import RunDir
 
 SRC = str(Path(autophagy.__file__).parents[1])
 # A Gaussian loop that draws its samples: a few seconds when it saves every generation.
@@ -66,7 +65,7 @@ def _no_figures(monkeypatch):
     """Figures are drawn after the loop and tested in test_cli; here they would only cost time."""
     import matplotlib.pyplot as plt
 
-    monkeypatch.setattr("autophagy.runner.save_figures", lambda figures, folder: plt.close("all"))
+    monkeypatch.setattr("autophagy.runs.runner.save_figures", lambda draw, result, folder: plt.close("all"))
 
 
 _REFERENCES: dict[int, bytes] = {}
@@ -143,12 +142,15 @@ def _tmp(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp{os.getpid()}")
 
 
-def injector(stage: str, at: int):
-    """An ``atomic_write`` that dies at the ``at``-th save, at ``stage`` of that save."""
+def injector(stage: str, at: int, folder: Path | None = None):
+    """An ``atomic_write`` that dies at the ``at``-th save, at ``stage`` of that save (counting
+    only the saves of the run directory ``folder`` when given, not those of its stages)."""
     real = rundir.atomic_write
     saves = {"n": 0}
 
     def write(path: Path, data: bytes) -> None:
+        if folder is not None and path.parent != folder:
+            return real(path, data)
         is_checkpoint = path.name.startswith("checkpoint")
         saves["n"] += is_checkpoint
         if saves["n"] != at:
@@ -576,7 +578,7 @@ def test_every_experiment_killed_after_its_first_save_resumes_with_the_uninterru
     uninterrupted = (tmp_path / "reference" / "metrics.parquet").read_bytes()
     out = tmp_path / "run"
     with monkeypatch.context() as patch:
-        patch.setattr(rundir, "atomic_write", injector("rows-appended", at=2))
+        patch.setattr(rundir, "atomic_write", injector("rows-appended", at=2, folder=out))
         with pytest.raises(Killed):
             cli(resume_argv(experiment.name, out))
     assert saved_generation(out) == 1  # the first generation (or stage) was saved, no more
@@ -642,7 +644,7 @@ def _tamper_a_value(folder: Path) -> None:
 def _parquet(columns: dict) -> bytes:
     import pandas as pd
 
-    from autophagy.engine.store import parquet_bytes
+    from autophagy.runs.store import parquet_bytes
 
     return parquet_bytes(pd.DataFrame(columns))
 
@@ -698,7 +700,7 @@ def test_show_of_a_path_the_system_refuses_gives_one_line_and_exit_2(tmp_path):
 
 
 def test_show_reads_only_the_rows_the_manifest_vouches_for(tmp_path):
-    from autophagy.engine.history import History
+    from autophagy.runs.history import History
 
     folder = finished_run(tmp_path)
     vouched = History.load(folder).frame
@@ -709,7 +711,7 @@ def test_show_reads_only_the_rows_the_manifest_vouches_for(tmp_path):
 
 
 def test_a_killed_run_shows_the_generations_it_saved_and_none_of_its_torn_rows(tmp_path, monkeypatch):
-    from autophagy.engine.history import History
+    from autophagy.runs.history import History
 
     out = tmp_path / "run"
     monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
@@ -772,7 +774,7 @@ def test_missing_or_damaged_data_gives_one_line_exit_2_before_anything_is_writte
     monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path / "cache"))  # nothing decoded yet
     name, package = break_data(tmp_path, monkeypatch)
     entered = []
-    monkeypatch.setattr("autophagy.runner.RunDir.__enter__", lambda self: entered.append(self) or 1 / 0)
+    monkeypatch.setattr("autophagy.runs.runner.RunDir.__enter__", lambda self: entered.append(self) or 1 / 0)
     out = tmp_path / "out"
     if out_exists:
         out.mkdir()

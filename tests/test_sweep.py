@@ -275,10 +275,17 @@ def test_a_sweep_interrupted_in_one_process_resumes_on_workers_to_the_same_bytes
         code, err = cli([*argv[:2], "--out", str(tmp_path / "cut"), *argv[2:]])
     assert code != 0 and "interrupted" in err
     assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["generation"] == 2  # two stages saved
+    cut = tmp_path / "cut" / "stages"
+    assert [json.loads((s / "manifest.json").read_text())["finished"] for s in sorted(cut.iterdir())[:2]] == [True] * 2
     code, err = cli([*argv[:2], "--out", str(tmp_path / "cut"), "--workers", "2", *argv[2:]])
     assert code == 0, err
     assert (tmp_path / "cut" / "metrics.parquet").read_bytes() == (tmp_path / "whole" / "metrics.parquet").read_bytes()
-    assert len(list((tmp_path / "cut" / "stages").iterdir())) == len(calls) + 1  # only the unsaved stages ran there
+    # each stage is the same run directory, whether it ran here or on a worker
+    stages = sorted(
+        p.relative_to(tmp_path / "whole") for p in (tmp_path / "whole" / "stages").glob("*/metrics.parquet")
+    )
+    assert stages == sorted(p.relative_to(tmp_path / "cut") for p in cut.glob("*/metrics.parquet")) and stages
+    assert all((tmp_path / "cut" / s).read_bytes() == (tmp_path / "whole" / s).read_bytes() for s in stages)
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from autophagy.engine import trainsets
 from autophagy.engine.loop import LoopSettings, _Loop, run_loop
 from autophagy.engine.modes import MODES
 from autophagy.engine.trainsets import OriginCounts
+from autophagy.experiments import resolve_config
 from autophagy.metrics.distribution import w2_gaussian, w2_mixture
 from autophagy.models.categorical import Categorical, Counts, zipf
 from autophagy.params import ParameterError
-from autophagy.runner import resolve_config
 
 TOYS = {
     "categorical": {"symbols": 30, "tail_rank": 5},

@@ -15,7 +15,7 @@ starts without loading every experiment (and a Ctrl-C while it starts is one lin
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "run": "runner",
+    "run": "runs.runner",
     "sweep": "sweeps",
     "ParameterError": "params",
     "LoopSpec": "engine.loop",

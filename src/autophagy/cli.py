@@ -107,8 +107,8 @@ def _seed(text: str) -> int:
 def cmd_list(name: str | None) -> None:
     import textwrap
 
-    from .engine.history import KEY_DOCS, KEYS
     from .experiments import all_experiments, get
+    from .runs.history import KEY_DOCS, KEYS
 
     print(
         textwrap.fill(
@@ -142,7 +142,7 @@ def cmd_list(name: str | None) -> None:
 
 def cmd_run(args) -> None:
     from .params import ParameterError
-    from .runner import run
+    from .runs.runner import run
 
     overrides = _pairs(args.set)
     for key in sorted(set(overrides) & {"name", "out", "profile", "seed", "progress", "workers", "scheduler"}):
@@ -224,9 +224,9 @@ def _load_run(path: str):
     """The History of the run in ``path``; ParameterError when it holds none or a damaged one."""
     from pathlib import Path
 
-    from .engine.history import History
-    from .engine.store import RECORDS
     from .params import ParameterError
+    from .runs.history import History
+    from .runs.store import RECORDS
 
     folder = Path(path)
     try:

@@ -21,23 +21,6 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def is_stale_temporary(path: Path) -> bool:
-    """Whether ``path`` is an :func:`atomic_write` temporary file (``.NAME.tmpPID``): in a
-    folder whose lock is free, one left by a process killed mid-write."""
-    return path.name.startswith(".") and ".tmp" in path.name
-
-
-def holds_only_leftovers(folder: Path) -> bool:
-    """Whether ``folder`` holds nothing but its ``.lock`` and stale temporary files."""
-    return all(p.name == ".lock" or is_stale_temporary(p) for p in folder.iterdir())
-
-
-def remove_stale_temporaries(folder: Path) -> None:
-    """Delete the temporary files a killed process left in ``folder`` (call holding its lock)."""
-    for stale in filter(is_stale_temporary, folder.iterdir()):
-        stale.unlink()
-
-
 def display_path(path: Path) -> str:
     """``path`` for an error message: very long names are shortened in the middle."""
     text = str(path)

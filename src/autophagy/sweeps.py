@@ -11,19 +11,20 @@ writes it for the same parameters and seed. Layout of a sweep directory ``DIR``:
     metrics.parquet  the combined record: the grid keys and ``seed``, then each cell's columns
     figures/*.png  the last generation's metrics against each grid key (heatmaps for two keys)
     cells/NNNN/    one run directory per cell (its records; the sweep draws the figures)
-    .lock          held (flock) by the client running the sweep, holding its pid
+    .lock          held by the client running the sweep (see :mod:`autophagy.runs.folder`)
 
-Workers receive parameters (plain values) and write run directories; the client reads the
-results back from those files, never from objects a worker sends. Run the same sweep again
-and finished cells are skipped, interrupted ones resume from their last checkpoint.
+The cells run on Dask workers through the grid runner (:mod:`autophagy.runs.grid`): workers
+receive parameters (plain values) and write run directories; the client reads the results
+back from those files, never from objects a worker sends. Run the same sweep again and
+finished cells are skipped, interrupted ones resume from their last checkpoint.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import itertools
 import json
+import math
 import os
 import subprocess
 import time
@@ -35,12 +36,14 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
-from .cluster import Cluster, Task
-from .engine.store import RECORDS, parquet_bytes, read_records, vouched_metrics
 from .experiments import get, resolve_config
-from .files import atomic_write, display_path, holds_only_leftovers, remove_stale_temporaries
+from .files import atomic_write, display_path
 from .params import ParameterError
-from .runner import run_in_folder, save_figures
+from .runs.cluster import Cluster
+from .runs.folder import LockedFolder
+from .runs.grid import labelled, make_cell, run_grid
+from .runs.runner import run_cell, save_figures
+from .runs.store import RECORDS, finished, parquet_bytes, read_records, vouched_metrics
 
 SPEC = "sweep.json"
 MANIFEST = "manifest.json"
@@ -48,7 +51,7 @@ MANIFEST_EVERY_S = 1.0  # the manifest's statuses lag the cells by at most this 
 
 
 @dataclass(frozen=True)
-class Cell:
+class SweepCell:
     """One run of a sweep: its folder name under ``cells/``, grid values and seed."""
 
     name: str
@@ -67,12 +70,14 @@ class Spec:
     seeds: int
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def cells(self) -> list[Cell]:
+    def cells(self) -> list[SweepCell]:
         combos = list(itertools.product(*self.grid.values(), range(self.seeds)))
         width = max(4, len(str(len(combos) - 1)))
-        return [Cell(f"{i:0{width}d}", dict(zip(self.grid, combo[:-1])), combo[-1]) for i, combo in enumerate(combos)]
+        return [
+            SweepCell(f"{i:0{width}d}", dict(zip(self.grid, combo[:-1])), combo[-1]) for i, combo in enumerate(combos)
+        ]
 
-    def overrides(self, cell: Cell) -> dict[str, Any]:
+    def overrides(self, cell: SweepCell) -> dict[str, Any]:
         """The parameters ``autophagy run`` is given for ``cell`` (settings, then grid values)."""
         return {**self.settings, **cell.values}
 
@@ -96,7 +101,7 @@ def make_spec(
     """A checked :class:`Spec`: every cell's configuration is resolved here, so bad input (an
     unknown key, an empty value list, a value out of range in any cell) raises a
     :class:`ParameterError` before anything runs or is written."""
-    from .engine.history import KEYS
+    from .runs.history import KEYS
 
     exp = get(experiment)
     by_name = {p.name: p for p in exp.params}
@@ -136,23 +141,14 @@ def make_spec(
 # -- the sweep directory ------------------------------------------------------------------
 
 
-def _lock_owner(lock: Path) -> str:
-    try:
-        pid = lock.read_text().strip()
-    except OSError:
-        pid = ""
-    return f" (pid {pid})" if pid.isdigit() else ""
-
-
-class SweepDir:
+class SweepDir(LockedFolder):
     """The folder of one sweep; use as a context manager to hold its lock."""
 
     def __init__(self, path: str | os.PathLike, spec: Spec):
-        self.path = Path(path).absolute()
+        super().__init__(Path(path).absolute())
         self.spec = spec
-        self._lock = None
 
-    def cell_path(self, cell: Cell) -> Path:
+    def cell_path(self, cell: SweepCell) -> Path:
         return self.path / "cells" / cell.name
 
     def check(self) -> None:
@@ -182,61 +178,35 @@ class SweepDir:
                 )
         elif (path / "config.json").exists():
             raise ParameterError(f"--out {display_path(path)} holds a run, not a sweep: choose a new directory")
-        elif path.is_dir() and not holds_only_leftovers(path):
+        elif path.is_dir() and not self.holds_only_leftovers():
             raise ParameterError(f"--out {display_path(path)} is not empty and holds no sweep: choose a new directory")
-        lock = path / ".lock"
-        if lock.exists():
-            with open(lock) as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise ParameterError(
-                        f"--out {display_path(path)} is being run by another client{_lock_owner(lock)}: "
-                        "wait for it to end"
-                    ) from None
+        if self.is_locked():
+            raise ParameterError(self._busy())
+
+    def _busy(self) -> str:
+        return f"--out {display_path(self.path)} is being run by another client{self.holder()}: wait for it to end"
 
     def __enter__(self) -> SweepDir:
         self.check()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._lock = open(self.path / ".lock", "a+")
+            locked = self.lock()
         except OSError as err:
             raise ParameterError(f"--out {display_path(self.path)} cannot be written: {err.strerror or err}") from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            self._lock = None
-            raise ParameterError(
-                f"--out {display_path(self.path)} is being run by another client"
-                f"{_lock_owner(self.path / '.lock')}: wait for it to end"
-            ) from None
-        self._lock.truncate(0)
-        self._lock.write(str(os.getpid()))
-        self._lock.flush()
+        if not locked:
+            raise ParameterError(self._busy())
         if not (self.path / SPEC).exists():  # written first: a folder with cells/ holds a sweep
-            remove_stale_temporaries(self.path)  # left by a client killed mid-write
             spec = {**self.spec.as_json(), "cells": [vars(c) for c in self.spec.cells()]}
             atomic_write(self.path / SPEC, json.dumps(spec, indent=2).encode())
         (self.path / "cells").mkdir(exist_ok=True)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
+        self.unlock()
 
     # -- records --------------------------------------------------------------------------
-    def finished(self, cell: Cell) -> bool:
-        """Whether ``cell``'s run finished (its manifest says so)."""
-        try:
-            return bool(json.loads((self.cell_path(cell) / "manifest.json").read_text()).get("finished"))
-        except (OSError, ValueError, AttributeError):
-            return False
-
-    def status(self, cell: Cell) -> str:
-        if self.finished(cell):
+    def status(self, cell: SweepCell) -> str:
+        if finished(self.cell_path(cell)):
             return "finished"
         return "started" if (self.cell_path(cell) / "manifest.json").exists() else "pending"
 
@@ -267,11 +237,9 @@ class SweepDir:
             )
         atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2).encode())
 
-    def cell_frame(self, cell: Cell) -> pd.DataFrame:
+    def cell_frame(self, cell: SweepCell) -> pd.DataFrame:
         """``cell``'s records (the rows its manifest vouches for), grid keys and seed first."""
-        frame = read_records(self.cell_path(cell))
-        keys = pd.DataFrame({**cell.values, "seed": cell.seed}, index=frame.index)
-        return pd.concat([keys, frame], axis=1)
+        return labelled({**cell.values, "seed": cell.seed}, read_records(self.cell_path(cell)))
 
     def combine(self) -> bytes:
         """Write the combined record of every cell (every cell must have finished)."""
@@ -300,52 +268,26 @@ def git_revision() -> str | None:
 # -- the executor -------------------------------------------------------------------------
 
 
-def execute(folder: SweepDir, cluster: Cluster, client, progress: bool = True) -> dict[str, str]:
-    """Run every unfinished cell of ``folder`` on ``client`` (connected to ``cluster``); returns
-    name -> records' SHA-256."""
-    from tqdm.auto import tqdm
-
+def execute(folder: SweepDir, client, progress: bool = True) -> dict[str, str]:
+    """Run every unfinished cell of ``folder`` on ``client``'s workers (a connected Dask
+    client); returns name -> records' SHA-256."""
     spec = folder.spec
-    cells = spec.cells()
-    done = {c.name: _records_hash(folder, c) for c in cells if folder.finished(c)}
-    folder.write_manifest(done)
-    by_folder = {str(folder.cell_path(c)): c for c in cells if c.name not in done}
-    experiment = get(spec.experiment)
-    tasks = []
-    for path, cell in by_folder.items():
-        params = resolve_config(spec.experiment, spec.profile, cell.seed, **spec.overrides(cell))[1]["params"]
-        tasks.append(
-            Task(
-                spec.experiment,
-                path,
-                spec.profile,
-                cell.seed,
-                spec.overrides(cell),
-                gpu=bool(experiment.neural(params)),
-            )
-        )
-
-    written = time.monotonic()
-
-    def finished(task: Task) -> None:
-        nonlocal written
-        cell = by_folder[task.folder]
-        done[cell.name] = _records_hash(folder, cell)
-        if time.monotonic() - written > MANIFEST_EVERY_S:  # each write lists every cell: not after each one
-            folder.write_manifest(done)
-            written = time.monotonic()
-        bar.update(1)
-
-    with tqdm(total=len(cells), initial=len(done), desc=spec.experiment, unit="cell", disable=not progress) as bar:
-        try:
-            cluster.run(client, tasks, finished)
-        finally:
-            folder.write_manifest(done)
+    cells = [make_cell(c.name, spec.experiment, spec.profile, c.seed, spec.overrides(c)) for c in spec.cells()]
+    done: dict[str, str] = {}
+    written = -math.inf
+    try:
+        for index, _ in run_grid(cells, run_cell, folder.path / "cells", client, progress, spec.experiment):
+            done[cells[index].name] = _records_hash(folder, cells[index].name)
+            if time.monotonic() - written > MANIFEST_EVERY_S:  # each write lists every cell: not after each one
+                folder.write_manifest(done)
+                written = time.monotonic()
+    finally:
+        folder.write_manifest(done)
     return done
 
 
-def _records_hash(folder: SweepDir, cell: Cell) -> str:
-    return hashlib.sha256(vouched_metrics(folder.cell_path(cell))[1]).hexdigest()
+def _records_hash(folder: SweepDir, name: str) -> str:
+    return hashlib.sha256(vouched_metrics(folder.path / "cells" / name)[1]).hexdigest()
 
 
 @dataclass
@@ -399,7 +341,7 @@ def load(path: str | os.PathLike) -> SweepResult:
         spec = Spec(raw["experiment"], raw["profile"], raw["grid"], raw["seeds"], raw.get("settings", {}))
         manifest = json.loads((path / MANIFEST).read_text()) if (path / MANIFEST).exists() else {}
         folder = SweepDir(path, spec)
-        names = {c.name for c in spec.cells() if folder.finished(c)}
+        names = {c.name for c in spec.cells() if finished(folder.cell_path(c))}
         if manifest.get("finished") and (path / RECORDS).exists():
             frame = read_records(path)
         else:
@@ -437,12 +379,12 @@ def sweep(
     the Dask cluster at ``scheduler``; ``settings`` set the other parameters. Run it again to
     resume. Bad input raises ParameterError before anything is written."""
     spec = make_spec(experiment, grid, seeds, profile, settings)
-    cluster = Cluster(run_in_folder, workers, scheduler)
+    cluster = Cluster(workers, scheduler)
     folder = SweepDir(out, spec)
     folder.check()
     with cluster.connect(progress) as client:
         with folder:
-            done = execute(folder, cluster, client, progress)
+            done = execute(folder, client, progress)
             folder.write_manifest(done, folder.combine())
             result = load(folder.path)
             _save_figures(result, folder.path / "figures")
@@ -452,4 +394,4 @@ def sweep(
 def _save_figures(result: SweepResult, folder: Path) -> None:
     from .sweepplots import figures
 
-    save_figures(figures(result), folder)
+    save_figures(figures, result, folder)

@@ -71,28 +71,24 @@ def fresh_grid(
     **settings,
 ) -> pd.DataFrame:
     """The last generation of ``experiment`` in ``fresh`` mode at every (alpha, n) of the grid,
-    run here, in memory: the rows :meth:`autophagy.sweeps.SweepResult.final` gives for the sweep
-    ``--grid real_fraction=... --grid samples=...`` with one seed, without writing the run
-    directories (whose records of every generation would cost more than the toy loops)."""
-    from .runner import run
+    run here, in memory, by the grid runner (:mod:`autophagy.runs.grid`): the rows
+    :meth:`autophagy.sweeps.SweepResult.final` gives for the sweep ``--grid real_fraction=...
+    --grid samples=...`` with one seed, without writing the run directories (whose records of
+    every generation would cost more than the toy loops)."""
+    from .runs.grid import make_cell, run_grid
+    from .runs.runner import run_cell
 
+    points = [(n, alpha) for n in sizes for alpha in alphas]
+    fixed = {"mode": "fresh", "generations": generations, "replicates": replicates, **settings}
+    cells = [
+        make_cell(f"{i:04d}", experiment, profile, seed, {**fixed, ALPHA: alpha, SIZE: n})
+        for i, (n, alpha) in enumerate(points)
+    ]
     frames = []
-    for n in sizes:
-        for alpha in alphas:
-            history = run(
-                experiment,
-                profile=profile,
-                seed=seed,
-                progress=False,
-                mode="fresh",
-                real_fraction=alpha,
-                samples=n,
-                generations=generations,
-                replicates=replicates,
-                **settings,
-            )
-            final = history.at(generations)
-            frames.append(final.assign(**{ALPHA: alpha, SIZE: n, "seed": seed}))
+    for index, records in run_grid(cells, run_cell, progress=False):
+        n, alpha = points[index]
+        final = records[records["generation"] == generations]
+        frames.append(final.assign(**{ALPHA: alpha, SIZE: n, "seed": seed}))
     return pd.concat(frames, ignore_index=True)
 
 

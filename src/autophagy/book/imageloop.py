@@ -29,7 +29,7 @@ def ddpm_verdicts(
     """Check the DDPM loops' claims and return the values the chapter's prose glues (by name).
 
     ``modes`` maps replace, fresh, accumulate and control to their
-    :class:`~autophagy.engine.history.History`; ``confidence[mode][generation]`` is the
+    :class:`~autophagy.runs.history.History`; ``confidence[mode][generation]`` is the
     classifier's confidence in each grid seed's digit (replace and fresh); ``last`` is the last
     generation; ``caveat`` is appended to the verdict on the modes when the run does not show
     what the literature reports; ``evidence`` names where the records come from (the cards say it).

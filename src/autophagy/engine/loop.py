@@ -395,7 +395,7 @@ def run_loop(
 ) -> pd.DataFrame:
     """Run the loop and return its tidy records (one row per generation and replicate).
 
-    With a ``store`` (see :class:`autophagy.engine.store.RunDir`) the records and the loop's
+    With a ``store`` (see :class:`autophagy.runs.store.RunDir`) the records and the loop's
     state are saved as generations finish, and a run that was interrupted resumes from the
     last saved generation with the same numbers as an uninterrupted run.
     """

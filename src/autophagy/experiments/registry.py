@@ -14,7 +14,6 @@ from ..params import Param, ParameterError, resolve
 from ..profiles import check_profile
 from .budget import check_memory
 from .loops import check_loop, with_screening
-from .stages import run_stages
 
 
 @dataclass
@@ -47,13 +46,9 @@ class Experiment:
     neural: Callable[[dict[str, Any]], bool] = lambda params: False  # trains or runs a network (wants a GPU)
     loop_keys: bool = True  # the record has the loop's train_size, real_share, real_drawn
 
-    def run_records(
-        self, config: dict[str, Any], seed: int, store=None, progress: bool = True, cluster=None
-    ) -> pd.DataFrame:
-        """Run the experiment and return its tidy records; the stages of a staged experiment
-        run on ``cluster`` (an :class:`autophagy.cluster.Cluster`) when one is given."""
-        if self.stages is not None:
-            return run_stages(self.stages(config), get, seed, store, progress, self.name, cluster)
+    def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
+        """Run the experiment's loop and return its tidy records (the runner,
+        :mod:`autophagy.runs.runner`, runs the stages of a staged experiment)."""
         return run_loop(
             with_screening(self.build(config, progress), config),
             LoopSettings.from_config(config, seed),

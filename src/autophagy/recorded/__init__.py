@@ -33,8 +33,8 @@ class Recorded:
     folder: Path
 
     def history(self):
-        """The records as a :class:`~autophagy.engine.history.History`, like a live run's."""
-        from ..engine.history import History
+        """The records as a :class:`~autophagy.runs.history.History`, like a live run's."""
+        from ..runs.history import History
 
         return History(self.frame, self.config, self.folder)
 

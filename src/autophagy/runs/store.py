@@ -11,8 +11,7 @@ Layout of ``DIR``::
                     record files holds the rows, and the length and SHA-256 of that file
                     and of the checkpoint
     figures/*.png   written when the run ends
-    .lock           held (flock) by the process writing the directory; the kernel releases
-                    it when that process dies, so a killed run never leaves it stuck
+    .lock           held by the process writing the directory (see :mod:`.folder`)
 
 Each save writes a new checkpoint (temporary name, then rename), appends the new rows to
 metrics.arrows, writes the manifest (temporary name, then rename) and only then deletes the
@@ -25,7 +24,6 @@ on when the saves fell), so a resumed run ends with the same bytes as an uninter
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
@@ -44,8 +42,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..files import atomic_write, display_path, holds_only_leftovers, remove_stale_temporaries
+from ..files import atomic_write, display_path
 from ..params import ParameterError
+from .folder import LOCK, LockedFolder
 
 RECORDS = "metrics.parquet"
 JOURNAL = "metrics.arrows"
@@ -158,15 +157,22 @@ def save_interval() -> float:
     return value
 
 
-class RunDir:
+def finished(path: str | os.PathLike) -> bool:
+    """Whether the run in ``path`` finished (its manifest says so)."""
+    try:
+        return bool(json.loads((Path(path) / "manifest.json").read_text()).get("finished"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+class RunDir(LockedFolder):
     """The directory of one run; use as a context manager to hold its lock."""
 
     def __init__(self, path: str | os.PathLike, config: dict[str, Any], save_every: float | None = None):
-        self.path = Path(path)
+        super().__init__(path)
         self.config = config
         self.save_every = save_interval() if save_every is None else save_every
         self._last_save = time.monotonic()
-        self._lock = None
         self._created: Path | None = None  # the outermost folder this run created
         self._wrote_config: Path | None = None  # config.json, when this run wrote it
         self._made_lock: Path | None = None  # .lock, when this run created it
@@ -212,7 +218,7 @@ class RunDir:
                     f"--out {self.path} holds a {old['experiment']} run with other settings "
                     f"({', '.join(changed)}): choose a new directory to run these"
                 )
-        elif self.path.is_dir() and not holds_only_leftovers(self.path):
+        elif self.path.is_dir() and not self.holds_only_leftovers():
             raise ParameterError(f"--out {self.path} is not empty and holds no run: choose a new directory")
 
     def __enter__(self) -> RunDir:
@@ -227,20 +233,14 @@ class RunDir:
             self._undo()
             raise ParameterError(f"--out {display_path(self.path)} cannot be created: {err.strerror or err}") from None
         try:
-            lock_path = self.path / ".lock"
+            lock_path = self.path / LOCK
             self._made_lock = None if lock_path.exists() else lock_path
-            self._lock = open(lock_path, "a+")
-            try:
-                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self._lock.close()
-                self._lock = None
+            if not self.lock():
                 self._created = self._made_lock = None  # the live run's: never remove them
                 raise ParameterError(
-                    f"--out {display_path(self.path)} is being written by another live run: "
+                    f"--out {display_path(self.path)} is being written by another live run{self.holder()}: "
                     "wait for it or choose a new directory"
-                ) from None
-            remove_stale_temporaries(self.path)  # left by a process killed mid-write
+                )
             config_path = self.path / "config.json"
             if not config_path.exists():
                 atomic_write(config_path, json.dumps(self.config, indent=2).encode())
@@ -264,10 +264,7 @@ class RunDir:
                 saved = True
             if not saved:
                 self._undo()
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
+        self.unlock()
 
     def _undo(self) -> None:
         """Remove the folders this run created (or, in a folder that existed, its config.json
@@ -394,7 +391,3 @@ class RunDir:
             return []
         with open(self.path / JOURNAL, "rb") as handle:
             return [_table(JOURNAL, handle.read(self._bytes))]
-
-    def finished(self) -> bool:
-        manifest = self.path / "manifest.json"
-        return manifest.exists() and json.loads(manifest.read_text()).get("finished", False)

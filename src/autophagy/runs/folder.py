@@ -1,0 +1,84 @@
+"""A folder that one process writes at a time, and that a crash never leaves half-written.
+
+The writer holds ``.lock`` (flock; the kernel releases it when the process dies, so a killed
+writer never leaves it stuck), with its pid inside for the message another writer gets. Every
+file goes in through a temporary name and a rename (:func:`autophagy.files.atomic_write`):
+the writer that takes the lock next removes the temporaries a killed one left.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+LOCK = ".lock"
+LOCK_WAIT_S = 120  # a run whose previous worker is still dying waits this long for its lock
+
+
+def is_stale_temporary(path: Path) -> bool:
+    """Whether ``path`` is an atomic write's temporary file (``.NAME.tmpPID``): in a folder
+    whose lock is free, one left by a process killed mid-write."""
+    return path.name.startswith(".") and ".tmp" in path.name
+
+
+class LockedFolder:
+    """The folder ``path``; :meth:`lock` makes this process its only writer."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._lock = None
+
+    def holds_only_leftovers(self) -> bool:
+        """Whether the folder holds nothing but its ``.lock`` and stale temporary files."""
+        return all(p.name == LOCK or is_stale_temporary(p) for p in self.path.iterdir())
+
+    def holder(self) -> str:
+        """`` (pid N)``, the writer that holds the lock (or held it last), for a message; else ``""``."""
+        try:
+            pid = (self.path / LOCK).read_text().strip()
+        except OSError:
+            pid = ""
+        return f" (pid {pid})" if pid.isdigit() else ""
+
+    def is_locked(self) -> bool:
+        """Whether a writer (this process through another handle included) holds the lock."""
+        if not (self.path / LOCK).exists():
+            return False
+        with open(self.path / LOCK) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+    def wait_until_free(self, seconds: float = LOCK_WAIT_S) -> None:
+        """Wait up to ``seconds`` while another writer (a worker that is still dying) holds the lock."""
+        deadline = time.monotonic() + seconds
+        while self.is_locked() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    def lock(self) -> bool:
+        """Take the lock (the folder must exist), write this process's pid into it and remove
+        the temporaries a killed writer left; False when another writer holds it."""
+        self._lock = open(self.path / LOCK, "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            return False
+        self._lock.truncate(0)
+        self._lock.write(str(os.getpid()))
+        self._lock.flush()
+        for stale in filter(is_stale_temporary, self.path.iterdir()):
+            stale.unlink()
+        return True
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
