@@ -1,13 +1,14 @@
-"""Chapter 1's verdicts on the fresh-data threshold, from the grid's estimates.
+"""Chapter 1's claims on the fresh-data threshold, checked on the grid's estimates.
 
-The chapter measures the threshold alpha*(n) of two loops (:mod:`autophagy.threshold`) and
-states what they show; :func:`threshold_verdicts` checks those claims (showing each card) and
-returns every value the prose quotes, so the chapter only glues them.
+The chapter measures the threshold alpha*(n) of two loops (:mod:`autophagy.threshold`);
+:func:`threshold_claims` checks what they show (showing each card) and returns the claims with
+the numbers the chapter quotes (:class:`ThresholdClaims`). The chapter picks the words for each
+verdict.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +16,22 @@ from .. import threshold
 from . import claims
 
 SOURCE = "Alemohammad et al. (2024), Figs. 11-12; Bertrand et al. (2024)"
+
+
+@dataclass(frozen=True)
+class ThresholdClaims:
+    """The threshold claims, and the numbers the chapter quotes beside them.
+
+    ``exact`` holds one claim per Gaussian sample size (the measured alpha* is the exact one),
+    ``falls`` that the Gaussian's alpha* falls from the smallest size to the largest, ``tails``
+    that keeping the categorical loop's symbols needs more real data than keeping its
+    Gini-Simpson diversity; ``values`` maps each quoted number to the name the chapter glues it under.
+    """
+
+    exact: list[claims.Claim]
+    falls: claims.Claim
+    tails: claims.Claim
+    values: dict[str, float]
 
 
 def _gap(a, b, at_a, at_b) -> claims.Estimate:
@@ -26,7 +43,7 @@ def _gap(a, b, at_a, at_b) -> claims.Estimate:
     )
 
 
-def threshold_verdicts(
+def threshold_claims(
     gaussian: threshold.Threshold,
     symbols: threshold.Threshold,
     diversity: threshold.Threshold,
@@ -35,8 +52,8 @@ def threshold_verdicts(
     alphas,
     loops: dict[str, int],
     show: bool = True,
-) -> dict[str, Any]:
-    """Check the chapter's threshold claims and return the values its prose glues (by name).
+) -> ThresholdClaims:
+    """Check the chapter's threshold claims and return them with the numbers the chapter quotes.
 
     ``gaussian`` is the Gaussian loop's threshold on its variance, ``symbols`` and ``diversity``
     the categorical loop's on its surviving symbols and its Gini-Simpson index, all measured at
@@ -73,7 +90,7 @@ def threshold_verdicts(
         above=0.0,
         show=show,
     )
-    out: dict[str, Any] = {
+    values: dict[str, float] = {
         "mix_T": generations,
         "mix_tol": round(100 * tolerance),
         "mix_loops_g": loops["gaussian"],
@@ -82,24 +99,16 @@ def threshold_verdicts(
     }
     for name, table in (("g", gt), ("c", ct)):
         for end, n in (("small", table.index.min()), ("large", table.index.max())):
-            out[f"mix_{name}_{end}_n"] = int(n)
+            values[f"mix_{name}_{end}_n"] = int(n)
             for column, suffix in (("alpha_star", ""), ("low", "_low"), ("high", "_high")):
-                out[f"mix_{name}_{end}{suffix}"] = table.at[n, column]
-    out["mix_g_exact_large"] = threshold.gaussian_threshold(int(large), generations, tolerance)
+                values[f"mix_{name}_{end}{suffix}"] = table.at[n, column]
+    values["mix_g_exact_large"] = threshold.gaussian_threshold(int(large), generations, tolerance)
     real_small, real_large = gt.at[small, "alpha_star"] * small, gt.at[large, "alpha_star"] * large
-    out.update(
+    values.update(
         mix_real_small=real_small,
         mix_real_large=real_large,
         mix_real_growth=real_large / real_small,
         mix_n_growth=int(large // small),
         mix_gs_small=cg.at[n_cat, "alpha_star"],
     )
-    held = sum(c.verdict == claims.HOLDS for c in exact)
-    out["mix_held"] = f"{held} of {len(exact)}"
-    out["mix_falls_word"] = falls.word(
-        "falls as n grows", "does not fall as n grows", "may fall as n grows (this run's intervals cannot tell)"
-    )
-    out["mix_tails_word"] = tails.word(
-        "far more real data than", "no more real data than", "a real share this run cannot tell apart from"
-    )
-    return out
+    return ThresholdClaims(exact, falls, tails, values)
