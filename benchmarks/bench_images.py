@@ -15,32 +15,31 @@ Run: ``python benchmarks/bench_images.py``. ``main()`` prints the table and retu
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 import pandas as pd
 
-from autophagy.engine.loop import rng_for
+from autophagy.data.images import DATASETS
+from autophagy.engine.step import Step
 from autophagy.experiments import images as exp
 from autophagy.experiments import resolve_config
-from autophagy.metrics.image import DATASETS, ImageScorer, classifier
-from autophagy.models.fitcache import FirstFitCache
+from autophagy.metrics.image import ImageScorer
+from autophagy.models.image_classifier import classifier
 
 IMAGES = 200  # images per sampler (the ancestral sampler runs T = 1000 network calls each)
 TRAIN_STEPS = 20
 
 
-def _first_generation(name: str, dataset: str, factory):
-    """The generation-1 model of ``name`` at the default profile (the shipped starting model)."""
-    _, config = resolve_config(name, profile="default")
-    params = config["params"]
+def _first_generation(name: str, dataset: str):
+    """The generation-1 model of ``name`` at the default profile (the shipped starting model),
+    its parameters, a scorer against real test images and the real training images."""
+    params = resolve_config(name, profile="default")[1]["params"]
     net = classifier(dataset, params["classifier_images"], progress=False)
-    model = FirstFitCache(factory(params, False)(net), name)
-    train = exp.RealImages(DATASETS[dataset]("train")[0])
-    rng = rng_for(config["seed"], 0, 1)
-    model.fit(train.sample(params["samples"], rng), rng)
+    model = exp.first_generation(name, profile="default")
     scorer = ImageScorer(net, DATASETS[dataset]("test")[0][:IMAGES])
-    return model.model, params, scorer, train
+    return model, params, scorer, exp.RealImages(DATASETS[dataset]("train")[0])
 
 
 def _timed(fn):
@@ -51,14 +50,14 @@ def _timed(fn):
 
 def _train_rate(fresh_model, data) -> float:
     """Training steps per second of a fresh model (one cold fit of TRAIN_STEPS steps)."""
-    fresh_model.config["steps"] = TRAIN_STEPS
-    _, seconds = _timed(lambda: fresh_model.fit(data, np.random.default_rng(0)))
+    fresh_model.training = dataclasses.replace(fresh_model.training, steps=TRAIN_STEPS)
+    _, seconds = _timed(lambda: fresh_model.fit(data, Step(np.random.default_rng(0))))
     return TRAIN_STEPS / seconds
 
 
 def main() -> list[dict]:
     rows = []
-    ddpm, params, scorer, train = _first_generation("mnist-ddpm", "mnist", exp._ddpm_factory)
+    ddpm, params, scorer, train = _first_generation("mnist-ddpm", "mnist")
     for sampler in ("ddim", "ancestral"):
         ddpm.sampler = sampler
         samples, seconds = _timed(lambda: ddpm.sample(IMAGES, np.random.default_rng(1)))
@@ -84,7 +83,7 @@ def main() -> list[dict]:
         }
     )
 
-    gan, params, scorer, train = _first_generation("fashion-gan", "fashion-mnist", exp._gan_factory)
+    gan, params, scorer, train = _first_generation("fashion-gan", "fashion-mnist")
     for psi in (1.0, 0.7):
         gan.psi = psi
         samples, seconds = _timed(lambda: gan.sample(IMAGES, np.random.default_rng(1)))

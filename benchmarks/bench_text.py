@@ -18,12 +18,14 @@ def _timed(fn) -> float:
 
 def main(batch: int = 64, length: int = 64, train_blocks: int = 256) -> list[dict]:
     from autophagy.data import text as wiki
-    from autophagy.models.transformer import GPT
+    from autophagy.engine.step import Step
+    from autophagy.models.transformer import GPT, GPTArchitecture, GPTTraining
 
     corpus = wiki.corpus()
-    model = GPT(corpus.vocab_size, block_len=length, d_model=128, layers=2, heads=4, epochs=1, batch_size=32)
+    architecture = GPTArchitecture(vocab_size=corpus.vocab_size, context=length + 1, d_model=128, layers=2, heads=4)
+    model = GPT(architecture, GPTTraining(epochs=1, batch_size=32), block_len=length)
     rows = []
-    seconds = _timed(lambda: model.fit(corpus.train[:train_blocks], np.random.default_rng(0)))
+    seconds = _timed(lambda: model.fit(corpus.train[:train_blocks], Step(np.random.default_rng(0))))
     rows.append({"task": "training", "tokens": train_blocks * length, "seconds": seconds})
     prompts = corpus.test[:batch, :1]
     for cache in (True, False):

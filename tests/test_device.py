@@ -9,9 +9,9 @@ import torch
 from autophagy.engine.step import Step
 from autophagy.models import image_classifier
 from autophagy.models.device import default_device
-from autophagy.models.diffusion import Diffusion
-from autophagy.models.gan import StyleGAN
-from autophagy.models.transformer import GPT
+from autophagy.models.diffusion import DDPMArchitecture, DDPMTraining, Diffusion
+from autophagy.models.gan import GANArchitecture, GANTraining, StyleGAN
+from autophagy.models.transformer import GPT, GPTArchitecture, GPTTraining
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +29,27 @@ def _images(n=32):
 def _models():
     return {
         "diffusion": (
-            Diffusion(channels=4, timesteps=10, steps=2, warm_steps=1, batch_size=8, sample_steps=3, progress=False),
+            Diffusion(
+                DDPMArchitecture(channels=4, timesteps=10),
+                DDPMTraining(steps=2, batch_size=8),
+                sample_steps=3,
+                warm_steps=1,
+                progress=False,
+            ),
             _images(),
         ),
-        "gan": (StyleGAN(channels=4, z_dim=8, steps=2, warm_steps=1, batch_size=8, progress=False), _images()),
+        "gan": (
+            StyleGAN(
+                GANArchitecture(channels=4, z_dim=8), GANTraining(steps=2, batch_size=8), warm_steps=1, progress=False
+            ),
+            _images(),
+        ),
         "gpt": (
-            GPT(vocab=20, block_len=8, d_model=8, layers=1, heads=2, batch_size=4),
+            GPT(
+                GPTArchitecture(vocab_size=20, context=9, d_model=8, layers=1, heads=2),
+                GPTTraining(batch_size=4),
+                block_len=8,
+            ),
             np.random.default_rng(0).integers(0, 20, (12, 8)),
         ),
     }
@@ -58,7 +73,7 @@ def test_an_invalid_device_names_the_variable(monkeypatch, value):
     with pytest.raises(ValueError, match=f"AUTOPHAGY_DEVICE={value!r} is not a torch device"):
         default_device()
     with pytest.raises(ValueError, match="AUTOPHAGY_DEVICE"):  # models fail at construction, clearly
-        Diffusion(channels=4, progress=False)
+        Diffusion(DDPMArchitecture(channels=4), progress=False)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -16,9 +16,9 @@ from autophagy.experiments.images import first_generation
 from autophagy.metrics import image
 from autophagy.mitigations.detection import ImageDetector
 from autophagy.mitigations.selection import TopFraction
-from autophagy.models.diffusion import Diffusion, alpha_bars
+from autophagy.models.diffusion import DDPMArchitecture, DDPMTraining, Diffusion, alpha_bars
 from autophagy.models.fitcache import FirstFitCache
-from autophagy.models.gan import StyleGAN
+from autophagy.models.gan import GANArchitecture, GANTraining, StyleGAN
 from autophagy.models.image_classifier import accuracy, classifier, train_classifier
 from autophagy.models.samplers import DDIM
 
@@ -117,9 +117,12 @@ def test_cosine_schedule_matches_its_closed_form_away_from_the_clip():
     np.testing.assert_allclose(alpha_bars("cosine", T).numpy()[:900], f[:900], rtol=1e-9)
 
 
-def _tiny_ddpm(**kw):
-    base = dict(channels=4, timesteps=20, sample_steps=5, steps=3, warm_steps=2, batch_size=8, progress=False)
-    return Diffusion(**{**base, **kw})
+def _tiny_ddpm(channels=4, timesteps=20, classes=0, steps=3, lr=2e-3, batch_size=8, **kw):
+    return Diffusion(
+        DDPMArchitecture(channels=channels, timesteps=timesteps, classes=classes),
+        DDPMTraining(steps=steps, batch_size=batch_size, lr=lr),
+        **{"sample_steps": 5, "warm_steps": 2, "progress": False, **kw},
+    )
 
 
 def test_ddpm_samples_are_uint8_images_and_the_same_seed_gives_the_same_samples(digits):
@@ -198,7 +201,7 @@ def test_conditional_ddpm_with_guidance_uses_given_labels(digits):
     model.guidance = 0.0  # the guidance weight is used too
     assert not np.array_equal(draw([0, 1, 2, 3]), out)
     with pytest.raises(ValueError, match="labeller"):
-        Diffusion(classes=10)
+        Diffusion(DDPMArchitecture(classes=10))
 
 
 def test_conditional_ddpm_draws_labels_in_its_training_sets_proportions(digits):
@@ -225,8 +228,9 @@ def test_conditional_ddpm_draws_labels_in_its_training_sets_proportions(digits):
 
 
 def _tiny_gan(**kw):
-    base = dict(channels=4, z_dim=8, steps=3, warm_steps=2, batch_size=8, progress=False)
-    return StyleGAN(**{**base, **kw})
+    return StyleGAN(
+        GANArchitecture(channels=4, z_dim=8), GANTraining(steps=3, batch_size=8), warm_steps=2, progress=False, **kw
+    )
 
 
 def test_truncation_psi_zero_gives_one_image_and_psi_shrinks_latent_spread(digits):

@@ -198,7 +198,7 @@ def test_no_chapter_imports_a_private_name(path):
                 assert not (node.attr.startswith("_") and not node.attr.startswith("__")), node.attr
 
 
-VERDICT_CELL_LINES = 40  # a visible cell longer than this that states claims belongs in autophagy.book
+VERDICT_CELL_LINES = 40  # a visible cell longer than this that checks claims: split it, or check them in autophagy.book
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

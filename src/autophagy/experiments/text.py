@@ -54,6 +54,7 @@ from ..metrics.text import rank_frequency, variety
 from ..mitigations import filters
 from ..mitigations.watermark import GreenList
 from ..models.decoding import Decoding
+from ..models.starting import network
 from ..params import ParameterError, choice, flag, integer, number
 from .loops import loop_params, training_sets_held
 from .registry import Experiment, register
@@ -108,29 +109,26 @@ def decoding_of(config: dict[str, Any], vocab: int) -> Decoding:
     )
 
 
-GPT_ARCHITECTURE = ("vocab_size", "d_model", "layers", "heads")
+def gpt_network(config: dict[str, Any], vocab_size: int):
+    """The architecture of the GPT ``config`` asks for (over ``vocab_size`` tokens) and its
+    starting weights (None from scratch), after checking them against the shipped GPT's card
+    and the positions a prompt and a block need."""
+    from ..models.transformer import GPTArchitecture
 
-
-def gpt_start(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
-    """The shipped GPT's recipe and weights when ``config`` asks for them (model=gpt,
-    pretrained), after checking that the architecture and the positions fit the card."""
-    if config["model"] != "gpt" or not config["pretrained"]:
-        return None
-    from .. import weights
-
-    recipe = weights.card("wiki-gpt")["recipe"]
-    for key in GPT_ARCHITECTURE:
-        if config[key] != recipe[key]:
-            raise ParameterError(
-                f"{key}={config[key]} differs from the starting GPT's {key}={recipe[key]}: "
-                f"keep it, or set pretrained=false to train another network from scratch"
-            )
-    if config["prompt_len"] + config["block_len"] + 1 > recipe["context"]:
+    needed = config["prompt_len"] + config["block_len"] + 1
+    architecture, start = network("wiki-gpt", GPTArchitecture, config, vocab_size=vocab_size, context=needed)
+    if architecture.context < needed:
         raise ParameterError(
-            f"prompt_len + block_len = {config['prompt_len'] + config['block_len']} exceeds the "
-            f"starting GPT's {recipe['context'] - 1} positions: shorten them, or set pretrained=false"
+            f"prompt_len + block_len = {needed - 1} exceeds the starting GPT's {architecture.context - 1} "
+            f"positions: shorten them, or set pretrained=false"
         )
-    return recipe, weights.load("wiki-gpt")
+    return architecture, start
+
+
+def prepare(config: dict[str, Any]) -> None:
+    """Check a GPT's parameters against the shipped GPT and load it, before the run directory is written."""
+    if config["model"] == "gpt":
+        gpt_network(config, config["vocab_size"])
 
 
 def model_factory(config: dict[str, Any], corpus, progress: bool = False):
@@ -147,22 +145,12 @@ def model_factory(config: dict[str, Any], corpus, progress: bool = False):
 
         return lambda: NGram(corpus.vocab_size, config["order"], **common)
     if config["model"] == "gpt":
-        from ..models.transformer import GPT
+        from ..models.transformer import GPT, GPTTraining
 
-        start = gpt_start(config)
-        shipped = {} if start is None else {"pretrained": start[1], "context": start[0]["context"]}
+        architecture, start = gpt_network(config, corpus.vocab_size)
+        training = GPTTraining.from_params(config, lr=lr)
         return lambda: GPT(
-            corpus.vocab_size,
-            d_model=config["d_model"],
-            layers=config["layers"],
-            heads=config["heads"],
-            epochs=config["epochs"],
-            batch_size=config["batch_size"],
-            lr=lr,
-            warm_start=config["warm_start"],
-            progress=progress,
-            **shipped,
-            **common,
+            architecture, training, pretrained=start, warm_start=config["warm_start"], progress=progress, **common
         )
     from ..models.pretrained import Pretrained
 
@@ -434,7 +422,7 @@ TEXT = register(
         neural=lambda params: params["model"] != "ngram" or params["semantic"],
         figures=figures,
         check=check,
-        prepare=gpt_start,
+        prepare=prepare,
         memory_bytes=memory_bytes,
     )
 )
@@ -473,7 +461,7 @@ TEXT_SHUMAILOV = register(
         neural=TEXT.neural,
         figures=figures,
         check=check,
-        prepare=gpt_start,
+        prepare=prepare,
         memory_bytes=memory_bytes,
     )
 )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -33,7 +34,7 @@ from tqdm.auto import tqdm
 from ..engine.step import Step
 from .device import default_device
 from .samplers import DDIM, Ancestral, make_sampler
-from .starting import begin_fit
+from .starting import Settings, begin_fit
 from .trainer import EMA, Trainer, batch_index, seeded, torch_generator
 
 SCHEDULES = ("cosine", "linear")
@@ -132,13 +133,37 @@ class UNet(nn.Module):
         return F.pixel_shuffle(u, self.patch) if self.patch > 1 else u
 
 
-class Diffusion:
-    """A DDPM on (n, 28, 28) images, one model per replicate (``batched = False``).
+@dataclass(frozen=True)
+class DDPMArchitecture(Settings):
+    """What shapes a DDPM's weights: the U-Net's base width ``channels``, its ``patch`` size, the
+    ``timesteps`` T and noise ``schedule`` it denoises, and its ``classes`` (0: no label input)."""
 
-    ``steps`` training steps of batch ``batch_size`` at the first step of the loop (and at
-    every step unless ``warm_start``, which continues from the current weights for ``warm_steps``).
-    ``classes > 0`` gives the network a label input (index ``classes`` means "no label");
-    ``conditional`` (default: ``classes > 0``) trains and samples with labels:
+    channels: int = 32
+    patch: int = 1
+    timesteps: int = 1000
+    schedule: str = "cosine"
+    classes: int = 0
+
+
+@dataclass(frozen=True)
+class DDPMTraining(Settings):
+    """How a DDPM trains from scratch: ``steps`` Adam steps of ``batch_size`` images at ``lr``,
+    an EMA of decay ``ema``, the label dropped with probability ``p_uncond``."""
+
+    steps: int = 2000
+    batch_size: int = 128
+    lr: float = 2e-3
+    ema: float = 0.999
+    p_uncond: float = 0.1
+
+
+class Diffusion:
+    """A DDPM of ``architecture`` trained as ``training`` says, one model per replicate (``batched = False``).
+
+    ``training.steps`` training steps at the first step of the loop (and at every step unless
+    ``warm_start``, which continues from the current weights for ``warm_steps``).
+    ``architecture.classes > 0`` gives the network a label input (index ``classes`` means "no
+    label"); ``conditional`` (default: ``classes > 0``) trains and samples with labels:
     ``labeller(images) -> labels`` labels the training data (real or synthetic) and
     ``guidance`` is the classifier-free weight w. A conditional model is a model of (image,
     label): it samples labels in the proportions of its last training set's labels (so the
@@ -154,58 +179,49 @@ class Diffusion:
 
     def __init__(
         self,
-        channels: int = 32,
-        timesteps: int = 1000,
-        schedule: str = "cosine",
+        architecture: DDPMArchitecture = DDPMArchitecture(),
+        training: DDPMTraining = DDPMTraining(),
+        *,
         sampler: str = "ddim",
         sample_steps: int = 50,
-        steps: int = 2000,
+        guidance: float = 0.0,
+        conditional: bool | None = None,
+        labeller: Callable[[np.ndarray], np.ndarray] | None = None,
         warm_steps: int = 500,
         warm_start: bool = True,
-        batch_size: int = 128,
-        lr: float = 2e-3,
-        ema: float = 0.999,
-        classes: int = 0,
-        guidance: float = 0.0,
-        p_uncond: float = 0.1,
-        labeller: Callable[[np.ndarray], np.ndarray] | None = None,
-        progress: bool = True,
-        patch: int = 1,
-        conditional: bool | None = None,
         pretrained: dict[str, np.ndarray] | None = None,
+        progress: bool = True,
     ):
-        conditional = bool(classes) if conditional is None else conditional
-        self.abar = alpha_bars(schedule, timesteps)  # float64, kept on the CPU
-        self.sampler = make_sampler(sampler, self.abar, sample_steps)
-        if conditional and not classes:
+        classes = architecture.classes
+        self.conditional = bool(classes) if conditional is None else conditional
+        if self.conditional and not classes:
             raise ValueError("a class-conditional model needs classes > 0")
-        if conditional and labeller is None:
+        if self.conditional and labeller is None:
             raise ValueError("a class-conditional model needs a labeller for its training images")
-        self.config = dict(
-            channels=channels,
-            timesteps=timesteps,
-            schedule=schedule,
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            ema=ema,
-            classes=classes,
-            p_uncond=p_uncond,
-            patch=patch,
-            conditional=conditional,
-        )
+        self.architecture, self.training = architecture, training
+        self.abar = alpha_bars(architecture.schedule, architecture.timesteps)  # float64, kept on the CPU
+        self.sampler = make_sampler(sampler, self.abar, sample_steps)
         self.pretrained = pretrained
         self.guidance, self.warm_steps, self.warm_start = guidance, warm_steps, warm_start
         self.labeller, self.progress = labeller, progress
         self.device = default_device()
-        self.net = UNet(channels, classes, patch).to(self.device)
+        self.net = self._unet()
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
         self.label_share = np.full(max(classes, 1), 1 / max(classes, 1))  # the labels' proportions
+
+    @property
+    def config(self) -> dict:
+        """The settings its first fit depends on (what :class:`~.fitcache.FirstFitCache` keys)."""
+        return {**asdict(self.architecture), **asdict(self.training), "conditional": self.conditional}
+
+    def _unet(self) -> UNet:
+        arch = self.architecture
+        return UNet(arch.channels, arch.classes, arch.patch).to(self.device)
 
     # -- training ------------------------------------------------------------------------
     def _reset(self, generator: torch.Generator) -> None:
         with seeded(int(torch.randint(2**62, (1,), generator=generator))):
-            self.net = UNet(self.config["channels"], self.config["classes"], self.config["patch"]).to(self.device)
+            self.net = self._unet()
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
 
     def weights(self) -> dict[str, np.ndarray]:
@@ -214,7 +230,7 @@ class Diffusion:
 
     def start_from(self, weights: dict[str, np.ndarray]) -> None:
         """Set both the trained and the sampling network to ``weights`` (see :meth:`weights`)."""
-        tensors = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items()}
+        tensors = {k: torch.tensor(v, dtype=torch.float32) for k, v in weights.items()}
         for net in (self.net, self.ema_net):
             net.load_state_dict(tensors)
         self.net.eval()
@@ -224,9 +240,9 @@ class Diffusion:
         consumes exactly one draw of ``step.rng``."""
         generator = torch_generator(step.rng)
         labels = None
-        if self.config["conditional"]:
+        if self.conditional:
             labels = np.asarray(self.labeller(np.asarray(data)), dtype=np.int64)
-            self.label_share = np.bincount(labels, minlength=self.config["classes"]) / len(labels)
+            self.label_share = np.bincount(labels, minlength=self.architecture.classes) / len(labels)
         begin = begin_fit(self, step)
         if begin == "given":
             return
@@ -235,14 +251,14 @@ class Diffusion:
         x0 = to_unit(data).to(self.device)
         if labels is not None:
             labels = torch.as_tensor(labels, device=self.device)
-        steps = self.warm_steps if begin == "warm" else self.config["steps"]
+        steps = self.warm_steps if begin == "warm" else self.training.steps
         self.train_steps(self.trainer(steps, self.progress), x0, labels, range(steps), generator)
 
     def loss(self, x0: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
         """The simple DDPM loss (mean squared error of the predicted noise) on a batch.
 
         The noise comes from the CPU ``generator`` and is moved to the model's device."""
-        n, T, dev = len(x0), self.config["timesteps"], self.device
+        n, T, dev = len(x0), self.architecture.timesteps, self.device
         t = torch.randint(0, T, (n,), generator=generator)
         eps = torch.randn(x0.shape, generator=generator).to(dev)
         ab = self.abar[t].float()[:, None, None, None].to(dev)
@@ -250,20 +266,20 @@ class Diffusion:
         xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
         y = None
         if labels is not None:
-            drop = torch.rand(n, generator=generator).to(dev) < self.config["p_uncond"]
-            y = torch.where(drop, self.config["classes"], labels.to(dev))
+            drop = torch.rand(n, generator=generator).to(dev) < self.training.p_uncond
+            y = torch.where(drop, self.architecture.classes, labels.to(dev))
         return F.mse_loss(self.net(xt, t, y), eps)
 
     def trainer(self, total: int, progress: bool = False) -> Trainer:
         """Adam over ``total`` steps: linear warm-up of the learning rate over min(100, total / 10)
         steps, gradients clipped at norm 1, the sampling network the EMA of the trained one."""
-        lr, warmup = self.config["lr"], max(1, min(100, total // 10))
+        lr, warmup = self.training.lr, max(1, min(100, total // 10))
         return Trainer(
             [self.net],
             {"adam": torch.optim.Adam(self.net.parameters(), lr=lr)},
             schedule=lambda k: lr * min(1.0, (k + 1) / warmup),
             clip=1.0,
-            ema=EMA([(self.ema_net, self.net)], self.config["ema"]),
+            ema=EMA([(self.ema_net, self.net)], self.training.ema),
             desc="train DDPM",
             progress=progress,
         )
@@ -274,7 +290,7 @@ class Diffusion:
         """Steps ``steps`` of :meth:`trainer` on random batches of ``x0`` (and ``labels``)."""
 
         def train_step(k, update):
-            idx = batch_index(x0, self.config["batch_size"], generator)
+            idx = batch_index(x0, self.training.batch_size, generator)
             update(self.loss(x0[idx], None if labels is None else labels[idx], generator))
 
         trainer.run(steps, train_step)
@@ -287,7 +303,7 @@ class Diffusion:
         w = self.guidance
         if w == 0:
             return self.ema_net(x, steps, y)
-        null = torch.full_like(y, self.config["classes"])
+        null = torch.full_like(y, self.architecture.classes)
         both = self.ema_net(torch.cat([x, x]), torch.cat([steps, steps]), torch.cat([y, null]))
         cond, uncond = both.chunk(2)
         return (1 + w) * cond - w * uncond
@@ -315,9 +331,9 @@ class Diffusion:
         seed = int(rng.integers(2**62))
         noise = torch.randn((n, 1, 28, 28), generator=torch.Generator().manual_seed(seed))
         y = None
-        if labels is not None or self.config["conditional"]:
+        if labels is not None or self.conditional:
             y = torch.as_tensor(
-                labels if labels is not None else rng.choice(self.config["classes"], size=n, p=self.label_share)
+                labels if labels is not None else rng.choice(self.architecture.classes, size=n, p=self.label_share)
             )
         out = []
         # network passes per image: the sampler's steps, doubled by classifier-free guidance

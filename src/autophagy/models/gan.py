@@ -18,6 +18,7 @@ uint8 or float (0..1) arrays (n, 28, 28) and leave as uint8. The networks live o
 from __future__ import annotations
 
 import copy
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ from torch.nn import functional as F
 from ..engine.step import Step
 from .device import default_device
 from .diffusion import to_uint8, to_unit
-from .starting import begin_fit
+from .starting import Settings, begin_fit
 from .trainer import EMA, Trainer, batch_index, seeded, torch_generator
 
 
@@ -98,10 +99,32 @@ class Discriminator(nn.Module):
         return self.net(x).squeeze(1)
 
 
-class StyleGAN:
-    """A style-based GAN with truncation ``psi``, one model per replicate (``batched = False``).
+@dataclass(frozen=True)
+class GANArchitecture(Settings):
+    """What shapes the GAN's weights: the base width ``channels`` of both networks and the
+    latent size ``z_dim`` of z and w."""
 
-    ``steps`` training steps at the first step of the loop (and at every step unless
+    channels: int = 32
+    z_dim: int = 64
+
+
+@dataclass(frozen=True)
+class GANTraining(Settings):
+    """How the GAN trains from scratch: ``steps`` steps of ``batch_size`` images with Adam at
+    ``lr``, the R1 penalty of weight ``r1_gamma`` every ``r1_every`` steps, an EMA of decay ``ema``."""
+
+    steps: int = 3000
+    batch_size: int = 64
+    lr: float = 2e-3
+    r1_gamma: float = 1.0
+    r1_every: int = 4
+    ema: float = 0.999
+
+
+class StyleGAN:
+    """A style-based GAN of ``architecture`` with truncation ``psi``, one model per replicate (``batched = False``).
+
+    ``training.steps`` training steps at the first step of the loop (and at every step unless
     ``warm_start``, which continues for ``warm_steps``). ``psi`` acts only on sampling. With
     ``pretrained`` (arrays of :meth:`weights`) the first step is that starting model itself,
     and a fit that does not warm-start fine-tunes it for ``warm_steps`` instead of training anew.
@@ -111,39 +134,30 @@ class StyleGAN:
 
     def __init__(
         self,
-        channels: int = 32,
-        z_dim: int = 64,
+        architecture: GANArchitecture = GANArchitecture(),
+        training: GANTraining = GANTraining(),
+        *,
         psi: float = 1.0,
-        steps: int = 3000,
         warm_steps: int = 1000,
         warm_start: bool = True,
-        batch_size: int = 64,
-        lr: float = 2e-3,
-        r1_gamma: float = 1.0,
-        r1_every: int = 4,
-        ema: float = 0.999,
-        progress: bool = True,
         pretrained: dict[str, np.ndarray] | None = None,
+        progress: bool = True,
     ):
         if not 0 <= psi <= 1:
             raise ValueError("psi must be in [0, 1]")
-        self.config = dict(
-            channels=channels,
-            z_dim=z_dim,
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            r1_gamma=r1_gamma,
-            r1_every=r1_every,
-            ema=ema,
-        )
+        self.architecture, self.training = architecture, training
         self.psi, self.warm_steps, self.warm_start, self.progress = psi, warm_steps, warm_start, progress
         self.pretrained = pretrained
         self.device = default_device()
         self._build()
 
+    @property
+    def config(self) -> dict:
+        """The settings its first fit depends on (what :class:`~.fitcache.FirstFitCache` keys)."""
+        return {**asdict(self.architecture), **asdict(self.training)}
+
     def _build(self) -> None:
-        c, z = self.config["channels"], self.config["z_dim"]
+        c, z = self.architecture.channels, self.architecture.z_dim
         dev = self.device
         self.mapping, self.synthesis, self.disc = Mapping(z).to(dev), Synthesis(z, c).to(dev), Discriminator(c).to(dev)
         self.ema_mapping, self.ema_synthesis = copy.deepcopy(self.mapping), copy.deepcopy(self.synthesis)
@@ -159,19 +173,19 @@ class StyleGAN:
         if begin == "cold":
             with seeded(generator.initial_seed()):
                 self._build()
-        steps = self.warm_steps if begin == "warm" else self.config["steps"]
+        steps = self.warm_steps if begin == "warm" else self.training.steps
         self.train_steps(self.trainer(self.progress), to_unit(data).to(self.device), range(steps), generator)
 
     def trainer(self, progress: bool = False) -> Trainer:
         """Adam with betas (0, 0.99) for the generator (mapping and synthesis) and for the
         discriminator, no clipping; the sampling generator is the EMA of the trained one."""
-        lr = self.config["lr"]
+        lr = self.training.lr
         generator = list(self.mapping.parameters()) + list(self.synthesis.parameters())
         optimizers = {
             "generator": torch.optim.Adam(generator, lr=lr, betas=(0.0, 0.99)),
             "discriminator": torch.optim.Adam(self.disc.parameters(), lr=lr, betas=(0.0, 0.99)),
         }
-        ema = EMA([(self.ema_mapping, self.mapping), (self.ema_synthesis, self.synthesis)], self.config["ema"])
+        ema = EMA([(self.ema_mapping, self.mapping), (self.ema_synthesis, self.synthesis)], self.training.ema)
         return Trainer(
             [self.mapping, self.synthesis, self.disc], optimizers, ema=ema, desc="train GAN", progress=progress
         )
@@ -179,20 +193,20 @@ class StyleGAN:
     def train_steps(self, trainer: Trainer, real: torch.Tensor, steps: range, generator: torch.Generator) -> None:
         """Steps ``steps`` of :meth:`trainer` on ``real`` (images in [-1, 1]): a discriminator
         step, then a generator step, then w_mean follows the step's latents."""
-        cfg = self.config
-        z_dim, dev = cfg["z_dim"], real.device
+        cfg = self.training
+        z_dim, dev = self.architecture.z_dim, real.device
 
         def train_step(k, update):
             # discriminator: real -> 1, fake -> 0 (softplus form of the logistic loss)
-            x = real[batch_index(real, cfg["batch_size"], generator)]
+            x = real[batch_index(real, cfg.batch_size, generator)]
             n = len(x)
             with torch.no_grad():
                 fake = self.synthesis(self.mapping(torch.randn(n, z_dim, generator=generator).to(dev)))
             d_loss = F.softplus(self.disc(fake)).mean() + F.softplus(-self.disc(x)).mean()
-            if cfg["r1_gamma"] > 0 and k % cfg["r1_every"] == 0:
+            if cfg.r1_gamma > 0 and k % cfg.r1_every == 0:
                 x = x.detach().requires_grad_(True)
                 (grad,) = torch.autograd.grad(self.disc(x).sum(), x, create_graph=True)
-                d_loss = d_loss + cfg["r1_gamma"] / 2 * cfg["r1_every"] * grad.square().sum((1, 2, 3)).mean()
+                d_loss = d_loss + cfg.r1_gamma / 2 * cfg.r1_every * grad.square().sum((1, 2, 3)).mean()
             update(d_loss, "discriminator")
             # generator: the non-saturating loss
             w = self.mapping(torch.randn(n, z_dim, generator=generator).to(dev))
@@ -214,7 +228,7 @@ class StyleGAN:
     def sample(self, n: int, rng: np.random.Generator, batch: int = 1000) -> np.ndarray:
         """``n`` uint8 images (n, 28, 28) drawn with the model's truncation psi."""
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        z = torch.randn(n, self.config["z_dim"], generator=generator)
+        z = torch.randn(n, self.architecture.z_dim, generator=generator)
         out = [self.generate(z[i : i + batch]) for i in range(0, n, batch)]
         return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
 
@@ -236,9 +250,7 @@ class StyleGAN:
         def part(name: str) -> dict[str, torch.Tensor]:
             head = name + "/"
             return {
-                k[len(head) :]: torch.from_numpy(np.asarray(v, dtype=np.float32))
-                for k, v in weights.items()
-                if k.startswith(head)
+                k[len(head) :]: torch.tensor(v, dtype=torch.float32) for k, v in weights.items() if k.startswith(head)
             }
 
         for net, name in (
@@ -249,7 +261,7 @@ class StyleGAN:
             (self.disc, "disc"),
         ):
             net.load_state_dict(part(name))
-        self.w_mean = torch.from_numpy(np.asarray(weights["w_mean"], dtype=np.float32)).to(self.device)
+        self.w_mean = torch.tensor(weights["w_mean"], dtype=torch.float32).to(self.device)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The weights and w_mean as CPU numpy arrays (whatever the device)."""

@@ -12,6 +12,7 @@ a CPU generator, and log-probabilities and checkpoints go back as CPU numpy arra
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ from ..engine.step import Step
 from .decoding import Decoding, generate
 from .device import default_device
 from .lm import CausalLM
+from .starting import Settings
 from .trainer import Trainer, batch_index, torch_generator
 
 
@@ -85,15 +87,36 @@ class GPTNet(nn.Module):
         return logits, new_cache
 
 
-class GPT(CausalLM):
-    """A small GPT as a loop model (unbatched: one per replicate).
+@dataclass(frozen=True)
+class GPTArchitecture(Settings):
+    """What shapes a GPT's weights: ``vocab_size`` tokens (and a start token), ``context``
+    positions, width ``d_model``, ``layers`` blocks of ``heads`` attention heads."""
 
-    ``fit(blocks, step)`` trains for ``epochs`` passes over the blocks with AdamW (from a
-    fresh initialisation at the first step, and again each generation when ``warm_start`` is
-    False; otherwise it fine-tunes the previous generation's weights). With ``pretrained``
-    weights (a network of ``context`` positions) the first step is the starting model itself
-    and a fit that does not warm-start fine-tunes the starting model instead of a fresh one.
-    ``sample(n, rng)`` returns (n, block_len) int32 blocks made with ``decoding``.
+    vocab_size: int = 2048
+    context: int = 65
+    d_model: int = 128
+    layers: int = 2
+    heads: int = 4
+
+
+@dataclass(frozen=True)
+class GPTTraining(Settings):
+    """How a GPT trains on a training set: ``epochs`` passes in batches of ``batch_size`` blocks at ``lr``."""
+
+    epochs: float = 1.0
+    batch_size: int = 32
+    lr: float = 2e-3
+
+
+class GPT(CausalLM):
+    """A small GPT of ``architecture`` as a loop model (unbatched: one per replicate).
+
+    ``fit(blocks, step)`` trains as ``training`` says with AdamW (from a fresh initialisation
+    at the first step, and again each generation when ``warm_start`` is False; otherwise it
+    fine-tunes the previous generation's weights). With ``pretrained`` weights the first step
+    is the starting model itself and a fit that does not warm-start fine-tunes the starting
+    model instead of a fresh one. ``sample(n, rng)`` returns (n, block_len) int32 blocks made
+    with ``decoding``, each after a ``prompt_len``-token prompt when ``prompt_len`` > 0.
     """
 
     batched = False
@@ -101,35 +124,30 @@ class GPT(CausalLM):
 
     def __init__(
         self,
-        vocab: int,
+        architecture: GPTArchitecture,
+        training: GPTTraining = GPTTraining(),
+        *,
         block_len: int = 64,
-        d_model: int = 128,
-        layers: int = 2,
-        heads: int = 4,
-        epochs: float = 1.0,
-        batch_size: int = 32,
-        lr: float = 2e-3,
         warm_start: bool = True,
         decoding: Decoding = Decoding(),
         prompts: np.ndarray | None = None,
         prompt_len: int = 0,
-        progress: bool = False,
         pretrained: dict[str, np.ndarray] | None = None,
-        context: int | None = None,
+        progress: bool = False,
     ):
-        self.vocab, self.block_len = vocab, block_len
-        self.epochs, self.batch_size, self.lr, self.warm_start = epochs, batch_size, lr, warm_start
+        if architecture.context < prompt_len + block_len + 1:
+            raise ValueError(
+                f"a GPT with {architecture.context} positions cannot read a {prompt_len}-token prompt and "
+                f"{block_len} tokens after its start token"
+            )
+        self.architecture, self.training = architecture, training
+        self.vocab, self.block_len, self.warm_start = architecture.vocab_size, block_len, warm_start
         self.decoding, self.prompts, self.prompt_len = decoding, prompts, prompt_len
         self.progress = progress
         self.device = default_device()
         self.pretrained = pretrained
-        needed = prompt_len + block_len + 1
-        if context is not None and context < needed:
-            raise ValueError(
-                f"a GPT with {context} positions cannot read a {prompt_len}-token prompt and "
-                f"{block_len} tokens after its start token"
-            )
-        self.net = GPTNet(vocab, context or needed, d_model, layers, heads).to(self.device)
+        arch = architecture
+        self.net = GPTNet(arch.vocab_size, arch.context, arch.d_model, arch.layers, arch.heads).to(self.device)
 
     @property
     def context(self) -> int:
@@ -161,25 +179,25 @@ class GPT(CausalLM):
         if self.pretrained is not None and step.first:
             return
         blocks = torch.as_tensor(np.asarray(data), dtype=torch.long, device=self.device)
-        steps = max(1, math.ceil(self.epochs * len(blocks) / self.batch_size))
+        steps = max(1, math.ceil(self.training.epochs * len(blocks) / self.training.batch_size))
         self.train_steps(self.trainer(steps, self.progress), blocks, range(steps), gen)
 
     def trainer(self, total: int, progress: bool = False) -> Trainer:
         """AdamW (betas 0.9, 0.95, weight decay 0.01) over ``total`` steps: linear warm-up over a
         tenth of them, then a cosine decay; gradients clipped at norm 1."""
-        warmup = max(1, total // 10)
+        lr, warmup = self.training.lr, max(1, total // 10)
 
         def schedule(k: int) -> float:
-            return self.lr * min(1.0, (k + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(k, total) / total))
+            return lr * min(1.0, (k + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(k, total) / total))
 
-        opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, betas=(0.9, 0.95), weight_decay=0.01)
+        opt = torch.optim.AdamW(self.net.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
         return Trainer([self.net], {"adamw": opt}, schedule=schedule, clip=1.0, progress=progress)
 
     def train_steps(self, trainer: Trainer, blocks: torch.Tensor, steps: range, gen: torch.Generator) -> None:
         """Steps ``steps`` of :meth:`trainer` on random batches of ``blocks`` drawn from ``gen``."""
 
         def train_step(k, update):
-            update(self.loss(blocks[batch_index(blocks, self.batch_size, gen)]))
+            update(self.loss(blocks[batch_index(blocks, self.training.batch_size, gen)]))
 
         trainer.run(steps, train_step)
 
@@ -189,7 +207,7 @@ class GPT(CausalLM):
 
     def start_from(self, weights: dict[str, np.ndarray]) -> None:
         """Set the network to ``weights`` (see :meth:`weights`)."""
-        self.net.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items()})
+        self.net.load_state_dict({k: torch.tensor(v, dtype=torch.float32) for k, v in weights.items()})
         self.net.eval()
 
     def stepper(self, cache: bool = True) -> _GPTStepper:
