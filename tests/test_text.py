@@ -394,10 +394,10 @@ def test_bad_text_parameters_raise_one_line_before_work(tmp_path, override, mess
 @pytest.mark.slow
 def test_smollm2_loads_offline_and_reads_wikipedia_far_better_than_uniform():
     """Loading SmolLM2-135M takes ~30 s and 1.2 GB on CPU: the one test that does it."""
-    from autophagy.models import pretrained
+    from autophagy.models import smollm2
 
-    model = pretrained.Pretrained(progress=False)
-    corpus = pretrained.corpus(64)
+    model = smollm2.SmolLM2(progress=False)
+    corpus = smollm2.corpus(64)
     ppl = model.perplexity(corpus.test[:8])
     assert np.isfinite(ppl) and ppl < model.vocab / 100
     out = model.generate(corpus.test[:2, :8], 6, np.random.default_rng(0), Decoding(beams=2))

@@ -215,7 +215,7 @@ def test_gpt_token_logprobs_are_the_log_softmax_of_its_logits_at_each_token():
 def test_pretrained_token_logprobs_are_the_log_softmax_of_its_logits_after_bos(monkeypatch):
     """A tiny Llama of the same class stands in for SmolLM2 (no 30 s load)."""
     transformers = pytest.importorskip("transformers")
-    from autophagy.models import pretrained
+    from autophagy.models import smollm2
 
     torch.manual_seed(0)
     config = transformers.LlamaConfig(
@@ -228,8 +228,8 @@ def test_pretrained_token_logprobs_are_the_log_softmax_of_its_logits_after_bos(m
         max_position_embeddings=32,
     )
     tiny = transformers.LlamaForCausalLM(config).eval()
-    monkeypatch.setattr(pretrained, "load", lambda device=None: (tiny, types.SimpleNamespace(bos_token_id=1)))
-    model = pretrained.Pretrained(block_len=6, epochs=4, batch_size=3, lr=1e-2, progress=False)
+    monkeypatch.setattr(smollm2, "load", lambda device=None: (tiny, types.SimpleNamespace(bos_token_id=1)))
+    model = smollm2.SmolLM2(block_len=6, epochs=4, batch_size=3, lr=1e-2, progress=False)
     blocks = np.random.default_rng(0).integers(0, 40, (3, 6))
     ids = torch.as_tensor(blocks)
     with torch.no_grad():

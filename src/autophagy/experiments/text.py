@@ -90,7 +90,7 @@ def load_corpus(config: dict[str, Any]):
     from ..data import text
 
     if config["model"] == "smollm2":
-        from ..models.pretrained import corpus
+        from ..models.smollm2 import corpus
 
         return corpus(config["block_len"])
     return text.corpus(config["block_len"], config["vocab_size"])
@@ -152,9 +152,9 @@ def model_factory(config: dict[str, Any], corpus, progress: bool = False):
         return lambda: GPT(
             architecture, training, pretrained=start, warm_start=config["warm_start"], progress=progress, **common
         )
-    from ..models.pretrained import Pretrained
+    from ..models.smollm2 import SmolLM2
 
-    return lambda: Pretrained(
+    return lambda: SmolLM2(
         epochs=config["epochs"],
         batch_size=config["batch_size"],
         lr=lr,

@@ -109,7 +109,7 @@ def corpus(block_len: int = 64) -> Corpus:
     return Corpus(blocks(ids[0], block_len), blocks(ids[1], block_len), len(tok), encode, decode)
 
 
-class Pretrained(CausalLM):
+class SmolLM2(CausalLM):
     """SmolLM2-135M fine-tuned each generation (unbatched: one per replicate).
 
     ``fit(blocks, step)`` starts from the pretrained weights (or the previous generation's,
@@ -195,7 +195,7 @@ def shuffled_batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.
 class _HFStepper:
     """Steps a Hugging Face causal LM with its key/value cache."""
 
-    def __init__(self, owner: Pretrained):
+    def __init__(self, owner: SmolLM2):
         self.owner = owner
 
     @torch.no_grad()
