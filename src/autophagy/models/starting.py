@@ -11,7 +11,7 @@ parameters against its card), or a fresh architecture.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from typing import Any, Self
 
 import numpy as np
 
@@ -19,20 +19,20 @@ from .. import weights
 from ..engine.step import Step
 from ..params import ParameterError
 
-S = TypeVar("S", bound="Settings")
-
 
 class Settings:
     """A frozen dataclass of a network's settings, each field named as the experiments' parameter."""
 
     @classmethod
-    def from_params(cls: type[S], params: dict[str, Any], **derived: Any) -> S:
+    def from_params(cls, params: dict[str, Any], **derived: Any) -> Self:
         """The fields ``params`` name (the others keep their defaults), then ``derived`` over them."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{**{k: v for k, v in params.items() if k in names}, **derived})
 
 
-def network(name: str, kind: type[S], params: dict[str, Any], **derived: Any) -> tuple[S, dict[str, np.ndarray] | None]:
+def network(
+    name: str, kind: type[Settings], params: dict[str, Any], **derived: Any
+) -> tuple[Settings, dict[str, np.ndarray] | None]:
     """The architecture (a ``kind``) of the network ``params`` ask for, and its starting weights.
 
     With ``params["pretrained"]``: the card's architecture of the shipped model ``name`` and its
