@@ -60,8 +60,9 @@ MODE_STYLES = {
 CONTROL = "control"
 CONTROL_STYLE = (OKABE_ITO["black"], ":")
 SERIES_STYLES = {**MODE_STYLES, CONTROL: CONTROL_STYLE}
-# how a label or a title promises quantile bands (removed when there were none to draw)
-BAND_PROMISE = re.compile(r"\s*\(bands?:[^)]*\)|,\s*bands(?=\))|\s*\(dashed: bands\)")
+# how a series' label promises quantile bands, e.g. "median (bands: 50%, 90%)": :func:`bands`
+# drops the promise when it has one replicate to draw from
+BAND_PROMISE = re.compile(r"\s*\(bands?:[^)]*\)")
 
 
 def rc() -> dict:
