@@ -50,9 +50,10 @@ def evidence(runs: list[Recorded]) -> str:
     cost = f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
     settings = sum(math.prod(len(v) for v in run.config.get("grid", {}).values()) for run in runs)
     arms = f", {settings} arms" if settings > 1 else ""
-    plural = "" if replicates == [1] else "s"
+    plural = {"replicate": "" if replicates == [1] else "s", "generation": "" if generations == [1] else "s"}
     return (
-        f"recorded: {'/'.join(map(str, replicates))} replicate{plural} x {'/'.join(map(str, generations))} generations"
+        f"recorded: {'/'.join(map(str, replicates))} replicate{plural['replicate']} x "
+        f"{'/'.join(map(str, generations))} generation{plural['generation']}"
         f"{arms}, made by tools/record_run.py in {cost} on {runs[0].record['hardware']}"
     )
 
