@@ -189,9 +189,7 @@ def _load_optimizer(name: str, opt, arrays: dict[str, np.ndarray], groups: list)
 
 
 def _save_checkpoint(path: Path, trainee, generator, step: int, elapsed: float) -> None:
-    from safetensors.numpy import save
-
-    from .files import atomic_write
+    from .files import atomic_write, checkpoint_bytes
 
     arrays = {f"model/{k}": np.array(v, order="C") for k, v in trainee.model.state_dict().items()}  # 0-d stays 0-d
     groups = {}
@@ -200,17 +198,16 @@ def _save_checkpoint(path: Path, trainee, generator, step: int, elapsed: float) 
         arrays.update(moments)
     arrays["generator"] = generator.get_state().numpy().copy()
     meta = {"step": str(step), "elapsed": repr(elapsed), "groups": json.dumps(groups)}
-    atomic_write(path, save(arrays, metadata=meta))
+    atomic_write(path, checkpoint_bytes(arrays, meta))
 
 
 def _load_checkpoint(path: Path, trainee, generator) -> tuple[int, float]:
     import torch
-    from safetensors import safe_open
 
-    with safe_open(str(path), framework="numpy") as handle:
-        meta = handle.metadata()
-        arrays = {k: handle.get_tensor(k) for k in handle.keys()}
-    trainee.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
+    from .files import read_checkpoint
+
+    arrays, meta = read_checkpoint(path)
+    trainee.model.load_state_dict({k[6:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("model/")})
     for name, groups in json.loads(meta["groups"]).items():
         _load_optimizer(name, trainee.trainer.optimizers[name], arrays, groups)
     generator.set_state(torch.from_numpy(arrays["generator"]))
@@ -252,7 +249,7 @@ def pretrain(name: str, out: str | os.PathLike | None = None, progress: bool = T
 
     trainee = recipe.build(recipe.architecture, recipe.hyper)
     generator = torch.Generator().manual_seed(recipe.hyper["seed"])
-    checkpoint = cache_dir("pretrain") / f"{name}-{recipe.key()}.safetensors"
+    checkpoint = cache_dir("pretrain") / f"{name}-{recipe.key()}.npz"
     step, elapsed = _load_checkpoint(checkpoint, trainee, generator) if checkpoint.exists() else (0, 0.0)
     total = trainee.total
     with tqdm(total=total, initial=step, desc=f"pretrain {name}", disable=not progress) as bar:

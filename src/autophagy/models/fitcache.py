@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
 
 import numpy as np
 
 from ..data.cache import cache_dir
 from ..engine.step import Step
-from ..files import atomic_write
+from ..files import atomic_write, checkpoint_bytes, read_checkpoint
 
 
 class FirstFitCache:
@@ -48,14 +47,11 @@ class FirstFitCache:
             return self.model.fit(data, step)
         path = cache_dir("fits", self.tag) / f"{self.key(data, step.rng)}.npz"
         if path.exists():
-            with np.load(path, allow_pickle=False) as archive:
-                self.model.load_state_dict({k: archive[k] for k in archive.files})
+            self.model.load_state_dict(read_checkpoint(path)[0])
             step.rng.integers(2**62)  # consume the draw fit would have made
             return None
         self.model.fit(data, step)
-        buffer = io.BytesIO()
-        np.savez(buffer, **self.model.state_dict())
-        atomic_write(path, buffer.getvalue())
+        atomic_write(path, checkpoint_bytes(self.model.state_dict()))
         return None
 
     def sample(self, n: int, rng: np.random.Generator):

@@ -42,7 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..files import atomic_write, display_path
+from ..files import atomic_write, checkpoint_bytes, display_path, read_checkpoint
 from ..params import ParameterError
 from .folder import LOCK, LockedFolder
 
@@ -297,8 +297,7 @@ class RunDir(LockedFolder):
             if _sha256(state_bytes) != manifest["checkpoint_sha256"]:
                 raise ValueError("checksum mismatch")
             table = _table(records, data)
-            with np.load(io.BytesIO(state_bytes), allow_pickle=False) as archive:
-                state = {k: archive[k] for k in archive.files}
+            state = read_checkpoint(state_bytes)[0]
         except (OSError, ValueError, KeyError) as err:
             warnings.warn(f"{self.path}: saved progress is damaged ({err}); recomputing from generation 1")
             self._remove_progress()
@@ -341,9 +340,7 @@ class RunDir(LockedFolder):
         self._pending += blocks
         if not final and not self.due():
             return
-        buffer = io.BytesIO()
-        np.savez(buffer, **state())
-        state_bytes = buffer.getvalue()
+        state_bytes = checkpoint_bytes(state())
         name = f"checkpoint-{generation}.npz"
         atomic_write(self.path / name, state_bytes)
         rows = arrow_table(self._pending, self._schema)
