@@ -151,37 +151,22 @@ class SweepDir(LockedFolder):
     def cell_path(self, cell: SweepCell) -> Path:
         return self.path / "cells" / cell.name
 
+    described_by = SPEC
+    holds = "sweep"
+
     def check(self) -> None:
         """Refuse a folder holding something else, or a sweep another client is running."""
-        try:
-            self._check()
-        except OSError as err:
-            raise ParameterError(f"--out {display_path(self.path)} cannot be used: {err.strerror or err}") from None
-
-    def _check(self) -> None:
-        path = self.path
-        if path.exists() and not path.is_dir():
-            raise ParameterError(f"--out {display_path(path)} exists and is not a directory")
-        if (path / SPEC).exists():
-            try:
-                old = json.loads((path / SPEC).read_text())
-            except ValueError:
-                raise ParameterError(
-                    f"--out {display_path(path)} holds an unreadable {SPEC}: choose a new directory"
-                ) from None
-            old = {k: old.get(k) for k in self.spec.as_json()} if isinstance(old, dict) else {}
-            if old != json.loads(json.dumps(self.spec.as_json())):
-                changed = [k for k, v in json.loads(json.dumps(self.spec.as_json())).items() if old.get(k) != v]
-                raise ParameterError(
-                    f"--out {display_path(path)} holds another sweep (its {', '.join(changed)} differ): "
-                    "choose a new directory"
-                )
-        elif (path / "config.json").exists():
-            raise ParameterError(f"--out {display_path(path)} holds a run, not a sweep: choose a new directory")
-        elif path.is_dir() and not self.holds_only_leftovers():
-            raise ParameterError(f"--out {display_path(path)} is not empty and holds no sweep: choose a new directory")
+        super().check()
         if self.is_locked():
             raise ParameterError(self._busy())
+
+    def differences(self, old: dict) -> str:
+        mine = json.loads(json.dumps(self.spec.as_json()))
+        changed = [k for k, v in mine.items() if old.get(k) != v]
+        return f"another sweep (its {', '.join(changed)} differ)" if changed else ""
+
+    def foreign(self) -> str:
+        return "holds a run, not a sweep" if (self.path / "config.json").exists() else super().foreign()
 
     def _busy(self) -> str:
         return f"--out {display_path(self.path)} is being run by another client{self.holder()}: wait for it to end"

@@ -9,9 +9,14 @@ the writer that takes the lock next removes the temporaries a killed one left.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import time
 from pathlib import Path
+from typing import Any
+
+from ..files import display_path
+from ..params import ParameterError
 
 LOCK = ".lock"
 LOCK_WAIT_S = 120  # a run whose previous worker is still dying waits this long for its lock
@@ -24,11 +29,54 @@ def is_stale_temporary(path: Path) -> bool:
 
 
 class LockedFolder:
-    """The folder ``path``; :meth:`lock` makes this process its only writer."""
+    """The folder ``path`` (a command's ``--out``); :meth:`lock` makes this process its only
+    writer. A subclass names the JSON file that says what the folder holds (``described_by``),
+    what it holds (``holds``, for messages) and how a description differs from its own
+    (:meth:`differences`)."""
+
+    described_by = ""
+    holds = ""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self._lock = None
+
+    def check(self) -> None:
+        """Refuse, in one line and before anything is written, a path that is not a folder, a
+        folder that holds something else, or one that holds this kind of work with other settings."""
+        if "\x00" in str(self.path):
+            raise ParameterError("--out contains a NUL character: choose another directory name")
+        try:
+            self._check()
+        except OSError as err:
+            raise ParameterError(f"--out {display_path(self.path)} cannot be used: {err.strerror or err}") from None
+
+    def _check(self) -> None:
+        shown = display_path(self.path)
+        if self.path.exists() and not self.path.is_dir():
+            raise ParameterError(f"--out {shown} exists and is not a directory")
+        description = self.path / self.described_by
+        if description.exists():
+            try:
+                old = json.loads(description.read_text())
+            except ValueError:
+                raise ParameterError(
+                    f"--out {shown} holds an unreadable {self.described_by}: choose a new directory"
+                ) from None
+            other = self.differences(old if isinstance(old, dict) else {})
+            if other:
+                raise ParameterError(f"--out {shown} holds {other}: choose a new directory")
+        elif self.path.is_dir() and not self.holds_only_leftovers():
+            raise ParameterError(f"--out {shown} {self.foreign()}: choose a new directory")
+
+    def differences(self, old: dict[str, Any]) -> str:
+        """What the folder holds instead, as a phrase ("a sweep with other seeds"), when its
+        description ``old`` is not this writer's; "" when it is."""
+        raise NotImplementedError
+
+    def foreign(self) -> str:
+        """What is wrong with a folder that has files but no description."""
+        return f"is not empty and holds no {self.holds}"
 
     def holds_only_leftovers(self) -> bool:
         """Whether the folder holds nothing but its ``.lock`` and stale temporary files."""

@@ -182,44 +182,18 @@ class RunDir(LockedFolder):
         self._schema: pa.Schema | None = None  # of its rows
 
     # -- opening -------------------------------------------------------------------------
-    def check(self) -> None:
-        """Refuse a directory that holds something else (before anything is written).
+    described_by = "config.json"
+    holds = "run"
 
-        An OSError on the path (a name too long, a folder we may not read) is bad input too.
-        """
-        if "\x00" in str(self.path):
-            raise ParameterError("--out contains a NUL character: choose another directory name")
-        try:
-            self._check()
-        except OSError as err:
-            raise ParameterError(f"--out {display_path(self.path)} cannot be used: {err.strerror or err}") from None
-
-    def _check(self) -> None:
-        if self.path.exists() and not self.path.is_dir():
-            raise ParameterError(f"--out {self.path} exists and is not a directory")
-        existing = self.path / "config.json"
-        if existing.exists():
-            try:
-                old = json.loads(existing.read_text())
-            except (OSError, ValueError):
-                raise ParameterError(
-                    f"--out {self.path} holds an unreadable config.json: choose a new directory"
-                ) from None
-            if old.get("experiment") != self.config["experiment"]:
-                raise ParameterError(
-                    f"--out {self.path} holds a run of experiment {old.get('experiment')!r}, "
-                    f"not {self.config['experiment']!r}: choose a new directory"
-                )
-            if old.get("params") != self.config["params"] or old.get("seed") != self.config["seed"]:
-                changed = sorted(
-                    k for k in self.config["params"] if old.get("params", {}).get(k) != self.config["params"][k]
-                ) or ["seed"]
-                raise ParameterError(
-                    f"--out {self.path} holds a {old['experiment']} run with other settings "
-                    f"({', '.join(changed)}): choose a new directory to run these"
-                )
-        elif self.path.is_dir() and not self.holds_only_leftovers():
-            raise ParameterError(f"--out {self.path} is not empty and holds no run: choose a new directory")
+    def differences(self, old: dict[str, Any]) -> str:
+        if old.get("experiment") != self.config["experiment"]:
+            return f"a run of experiment {old.get('experiment')!r}, not {self.config['experiment']!r}"
+        if old.get("params") != self.config["params"] or old.get("seed") != self.config["seed"]:
+            changed = sorted(
+                k for k in self.config["params"] if old.get("params", {}).get(k) != self.config["params"][k]
+            ) or ["seed"]
+            return f"a {old['experiment']} run with other settings ({', '.join(changed)})"
+        return ""
 
     def __enter__(self) -> RunDir:
         self.check()
