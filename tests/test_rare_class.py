@@ -23,12 +23,12 @@ def assert_share_close(events: np.ndarray, probability: float, label: str = "") 
     assert abs(events.mean() - probability) < TOLERANCE * se + 1e-12, (label, events.mean(), probability)
 
 
-def loop(labels: str, generations: int = 30, replicates: int = 3000, samples: int = 100, share: float = 0.02):
+def loop(labelling: str, generations: int = 30, replicates: int = 3000, samples: int = 100, share: float = 0.02):
     return run(
         "rare-class",
         profile="smoke",
         seed=5,
-        labels=labels,
+        labelling=labelling,
         generations=generations,
         replicates=replicates,
         samples=samples,
@@ -52,7 +52,7 @@ def test_sampled_labels_keep_the_minority_share_on_average():
 
 def test_argmax_labels_lose_the_minority_faster_than_sampled_ones():
     sampled, argmax = (
-        loop(labels, generations=5).wide("minority_gone").loc[5].to_numpy() for labels in ("sampled", "argmax")
+        loop(labelling, generations=5).wide("minority_gone").loc[5].to_numpy() for labelling in ("sampled", "argmax")
     )
     gap = argmax.mean() - sampled.mean()
     se = np.hypot(argmax.std(ddof=1), sampled.std(ddof=1)) / np.sqrt(len(sampled))
@@ -61,7 +61,7 @@ def test_argmax_labels_lose_the_minority_faster_than_sampled_ones():
 
 @pytest.mark.parametrize("share, separation", [(0.02, 3.0), (0.1, 1.5), (0.3, 4.0)])
 def test_one_argmax_labelling_by_the_true_classes_gives_the_closed_form_share(share, separation):
-    model = LabelledMixture(1, share, separation, labels="argmax")
+    model = LabelledMixture(1, share, separation, labelling="argmax")
     labels = model.sample(400_000, np.random.default_rng(1))[0, :, 1]
     assert_share_close(labels, float(theory.argmax_share(share, separation)))
 
@@ -80,7 +80,7 @@ def test_per_group_accuracies_match_labelling_real_examples():
 
 
 def test_a_class_that_is_gone_is_never_drawn_nor_predicted():
-    model = LabelledMixture(2, 0.5, 2.0, labels="argmax")
+    model = LabelledMixture(2, 0.5, 2.0, labelling="argmax")
     data = labelled_sample(2, 50, np.array([0.0, 0.5]), np.tile([1.0, -1.0], (2, 1)), np.random.default_rng(0))
     model.fit(data)
     again = model.sample(1000, np.random.default_rng(1))

@@ -251,7 +251,7 @@ def test_the_arena_on_two_workers_writes_the_bytes_it_writes_in_one_process(tmp_
     stages = sorted((tmp_path / "spread" / "stages").iterdir())
     config = json.loads((tmp_path / "spread" / "config.json").read_text())
     frame = pd.read_parquet(tmp_path / "here" / "metrics.parquet")
-    assert len(stages) == frame.groupby(config["labels"][:2]).ngroups  # one run directory per stage
+    assert len(stages) == frame.groupby(config["stage_columns"][:2]).ngroups  # one run directory per stage
     assert all(json.loads((s / "manifest.json").read_text())["finished"] for s in stages)
 
 

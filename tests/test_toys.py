@@ -127,11 +127,11 @@ def test_categorical_checkpoint_restores_the_same_future():
     settings = LoopSettings(generations=8, samples=100, replicates=200, mode="accumulate-subsample", seed=5)
     first = _Loop(spec, settings)
     for g in range(1, 5):
-        first.step(g)
+        first.fit_generation(g)
     second = _Loop(spec, settings)
     second.restore(first.state())
-    first.step(5)
-    second.step(5)
+    first.fit_generation(5)
+    second.fit_generation(5)
     one, two = first.state(), second.state()
     assert one.keys() == two.keys() and all(np.array_equal(one[k], two[k]) for k in one)
 

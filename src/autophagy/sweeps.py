@@ -41,7 +41,7 @@ from .files import atomic_write, display_path
 from .params import ParameterError
 from .runs.cluster import Cluster
 from .runs.folder import LockedFolder
-from .runs.grid import labelled, make_cell, run_grid
+from .runs.grid import make_cell, run_grid, with_place
 from .runs.runner import run_cell, save_figures
 from .runs.store import RECORDS, finished, parquet_bytes, read_records, vouched_metrics
 
@@ -116,7 +116,7 @@ def make_spec(
             raise ParameterError(f"unknown grid key {key!r}: expected one of {', '.join(by_name)}")
         if key in settings:
             raise ParameterError(f"{key} is given both in --grid and --set")
-        if key in exp.columns or key in KEYS or key in exp.labels:
+        if key in exp.columns or key in KEYS or key in exp.stage_columns:
             raise ParameterError(f"--grid {key} would clash with the record's column {key!r}")
         values = list(values)
         if not values or any(isinstance(v, str) and not v.strip() for v in values):
@@ -224,7 +224,7 @@ class SweepDir(LockedFolder):
 
     def cell_frame(self, cell: SweepCell) -> pd.DataFrame:
         """``cell``'s records (the rows its manifest vouches for), grid keys and seed first."""
-        return labelled({**cell.values, "seed": cell.seed}, read_records(self.cell_path(cell)))
+        return with_place({**cell.values, "seed": cell.seed}, read_records(self.cell_path(cell)))
 
     def combine(self) -> bytes:
         """Write the combined record of every cell (every cell must have finished)."""
@@ -292,7 +292,7 @@ class SweepResult:
     def metrics(self) -> list[str]:
         """The experiment's metric columns."""
         exp = get(self.spec.experiment)
-        return [c for c in exp.columns if c in self.frame.columns and c not in exp.labels]
+        return [c for c in exp.columns if c in self.frame.columns and c not in exp.stage_columns]
 
     def final(self) -> pd.DataFrame:
         """Each cell's records at its last generation."""
@@ -302,11 +302,11 @@ class SweepResult:
     def summary(self) -> pd.DataFrame:
         """The mean of every metric at the last generation, per grid point (over seeds and
         replicates), with the number of seeds finished."""
-        labels = [c for c in get(self.spec.experiment).labels if c in self.frame.columns]
+        stage_columns = [c for c in get(self.spec.experiment).stage_columns if c in self.frame.columns]
         final = self.final()
         groups = (
-            final.groupby([*self.spec.grid, *labels], sort=False)
-            if self.spec.grid or labels
+            final.groupby([*self.spec.grid, *stage_columns], sort=False)
+            if self.spec.grid or stage_columns
             else final.groupby(lambda _: "all")
         )
         table = groups[self.metrics].mean()

@@ -196,7 +196,7 @@ class _Loop:
 
         def draw() -> tuple[Any, Any]:
             samples = self.draw(unit, n, rng)
-            return samples, trainsets.labels(samples, generation, self.axis)
+            return samples, trainsets.origin_of(samples, generation, self.axis)
 
         return self.collect(draw, n, rng)
 
@@ -212,7 +212,7 @@ class _Loop:
                 parts.append((self.real(unit, n - n_synth, rng), 0))
             if n_synth:
                 parts.append((self.draw(unit, n_synth, rng), generation - 1))
-            return self.join([(data, trainsets.labels(data, made_by, self.axis)) for data, made_by in parts])
+            return self.join([(data, trainsets.origin_of(data, made_by, self.axis)) for data, made_by in parts])
 
         return self.collect(draw, n, rng)
 
@@ -259,7 +259,7 @@ class _Loop:
             return self.scrape(unit, generation, rng)
         if generation == 1:
             real = self.real(unit, n, rng)
-            origin = trainsets.labels(real, 0, self.axis)
+            origin = trainsets.origin_of(real, 0, self.axis)
             if source == "augment":
                 unit.real_set, unit.real_set_origin = real, origin
             return real, origin
@@ -271,7 +271,7 @@ class _Loop:
             return self.join([(unit.real_set, unit.real_set_origin), self.synthetic(unit, extra, made_by, rng)])
         n_real = fresh_real_count(cfg.real_fraction, n)  # source == "fresh"
         real = self.real(unit, n_real, rng)
-        parts = [(real, trainsets.labels(real, 0, self.axis))]
+        parts = [(real, trainsets.origin_of(real, 0, self.axis))]
         if n_real < n:
             parts.append(self.synthetic(unit, n - n_real, made_by, rng))
         return self.join(parts)
@@ -325,7 +325,7 @@ class _Loop:
         if self.spec.artifacts is not None:
             self.spec.artifacts(model, step)
 
-    def step(self, generation: int) -> dict[str, np.ndarray]:
+    def fit_generation(self, generation: int) -> dict[str, np.ndarray]:
         """Every unit's fit at ``generation``: its records, one row per replicate."""
         blocks = []
         for u, unit in enumerate(self.units):
@@ -420,7 +420,7 @@ def run_loop(
     )
     with bar:
         for generation in range(done + 1, settings.generations + 1):
-            records.add(loop.step(generation))
+            records.add(loop.fit_generation(generation))
             final = generation == settings.generations
             if store is not None and (final or store.due()):  # the unsaved rows as one block
                 store.checkpoint(generation, [records.since(saved_rows)], loop.state, final=final)

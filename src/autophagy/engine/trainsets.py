@@ -69,7 +69,7 @@ class OriginCounts:
         return cls(generations, counts)
 
 
-def labels(data: Any, generation: int, axis: int) -> np.ndarray | OriginCounts:
+def origin_of(data: Any, generation: int, axis: int) -> np.ndarray | OriginCounts:
     """The origin of ``data``, every sample of which ``generation`` produced."""
     if isinstance(data, Summarised):
         return OriginCounts(np.array([generation]), np.array([data.size()]))

@@ -63,8 +63,8 @@ class Sweep:
         """One stage per row of knob values, its base parameters resolved (and so checked)."""
         out = []
         for row in self.values:
-            labels = dict(zip(self.knobs, row))
-            out.append(Stage(labels, self.base, sub_config(self.base, {**self.fixed, **config, **labels})))
+            place = dict(zip(self.knobs, row))
+            out.append(Stage(place, self.base, sub_config(self.base, {**self.fixed, **config, **place})))
         return out
 
     def check(self, config: dict[str, Any]) -> None:
@@ -85,7 +85,7 @@ def register_sweep(name: str, summary: str, sweep: Sweep, params: list, profiles
             profiles=profiles,
             stages=sweep.stages,
             check=sweep.check,
-            labels=sweep.knobs,
+            stage_columns=sweep.knobs,
             figures=functools.partial(sweep_figures, knobs=sweep.knobs, metrics=list(base.columns)[:MAX_PANELS]),
         )
     )
@@ -424,7 +424,7 @@ ARENA = register(
         neural=lambda params: params["mnist"] != "off",
         check=_check_arena,
         figures=arena_figures,
-        labels=("modality", "mitigation", "metric"),
+        stage_columns=("modality", "mitigation", "metric"),
         loop_keys=False,
     )
 )

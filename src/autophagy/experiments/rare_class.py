@@ -1,9 +1,9 @@
 """``rare-class``: a minority class of share p refitted from N labelled examples a generation.
 
 The model (:class:`~autophagy.models.labelled_mixture.LabelledMixture`) fits the classes'
-shares and mean features and samples labelled examples. With ``labels="sampled"`` the label
+shares and mean features and samples labelled examples. With ``labelling="sampled"`` the label
 counts follow neutral Wright-Fisher drift, whose exact chain gives the chance that the
-minority is gone by each generation; with ``labels="argmax"`` the model's own classifier
+minority is gone by each generation; with ``labelling="argmax"`` the model's own classifier
 labels its samples and the minority shrinks every generation (Taori and Hashimoto 2023).
 
 Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, real_share, real_drawn``):
@@ -51,7 +51,7 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
         }
 
     return LoopSpec(
-        make_model=lambda: LabelledMixture(reps, share, separation, config["labels"]),
+        make_model=lambda: LabelledMixture(reps, share, separation, config["labelling"]),
         real=truth.sample,
         metrics=metrics,
         truth=truth,
@@ -90,8 +90,8 @@ def figures(history) -> dict[str, Any]:
     cfg = history.config["params"]
     fig, axes = plotting.figure(ncols=2, height=2.8)
     generations, gone = lost_by(history)
-    axes[0].plot(generations, gone, color=plotting.color(0), label=f"{cfg['labels']} labels")
-    if cfg["labels"] == "sampled" and modes.get(cfg["mode"]).fully_synthetic:
+    axes[0].plot(generations, gone, color=plotting.color(0), label=f"{cfg['labelling']} labels")
+    if cfg["labelling"] == "sampled" and modes.get(cfg["mode"]).fully_synthetic:
         chain = theory.rare_class_lost_by(int(generations.max()), cfg["samples"], cfg["share"])
         plotting.theory_line(axes[0], np.arange(len(chain)), chain, label="exact Wright-Fisher chain")
     axes[0].set(xlabel="generation", ylabel="share of replicates lost")
@@ -120,7 +120,7 @@ RARE_CLASS = register(
                 low_open=True,
             ),
             choice(
-                "labels",
+                "labelling",
                 "sampled",
                 "the next generation's labels: drawn with each example (sampled) or "
                 "given by the model's classifier (argmax)",

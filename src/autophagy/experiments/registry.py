@@ -12,8 +12,8 @@ from .. import __version__
 from ..engine.loop import LoopSettings, LoopSpec, run_loop
 from ..params import Param, ParameterError, resolve
 from ..profiles import check_profile
-from .budget import check_memory
 from .loops import check_loop, with_screening
+from .memory import check_memory
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Experiment:
     sweeps and the arena: see :mod:`.stages`). ``columns`` documents
     every metric column of ``metrics.parquet``; ``profiles`` maps a profile to its settings;
     ``figures(history)`` returns ``{name: matplotlib figure}`` saved under ``figures/``;
-    ``labels`` are the columns naming the stage of a sweep (the knobs) or of the arena;
+    ``stage_columns`` are the columns naming the stage of a sweep (the knobs) or of the arena;
     ``neural(config)`` says whether a run trains or evaluates a neural network (a cluster
     then gives it a GPU where its workers declare one); ``prepare(config)`` (optional) loads or checks the experiment's data before anything is
     written, raising :class:`autophagy.data.DataError` when it is missing or damaged.
@@ -42,7 +42,7 @@ class Experiment:
     check: Callable[[dict[str, Any]], None] | None = None
     memory_bytes: Callable[[dict[str, Any]], float] | None = None
     prepare: Callable[[dict[str, Any]], None] | None = None
-    labels: tuple[str, ...] = ()
+    stage_columns: tuple[str, ...] = ()
     neural: Callable[[dict[str, Any]], bool] = lambda params: False  # trains or runs a network (wants a GPU)
     loop_keys: bool = True  # the record has the loop's train_size, real_share, real_drawn
 
@@ -94,6 +94,6 @@ def resolve_config(
         check_loop(params)
     check_memory(experiment, params)
     config = {"experiment": name, "profile": profile, "seed": seed, "params": params, "autophagy_version": __version__}
-    if experiment.labels:
-        config["labels"] = list(experiment.labels)
+    if experiment.stage_columns:
+        config["stage_columns"] = list(experiment.stage_columns)
     return experiment, config

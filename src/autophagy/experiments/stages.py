@@ -22,9 +22,10 @@ import pandas as pd
 @dataclass(frozen=True)
 class Stage:
     """``experiment`` run with the resolved ``params`` (resolved at ``profile``); its rows are
-    prefixed by ``labels`` and, when given, reshaped by ``reshape`` (the arena's long table)."""
+    prefixed by ``place`` (its place in the grid: column -> value) and, when given, reshaped by
+    ``reshape`` (the arena's long table)."""
 
-    labels: dict[str, Any]
+    place: dict[str, Any]
     experiment: str
     params: dict[str, Any]
     profile: str = "default"

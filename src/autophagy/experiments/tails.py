@@ -273,7 +273,7 @@ TAILS = register(
         figures=figures,
         check=check,
         memory_bytes=memory_bytes,
-        labels=("source", "samples"),
+        stage_columns=("source", "samples"),
         loop_keys=False,
     )
 )

@@ -4,7 +4,7 @@ replicates.
 A sample is an array (replicates, n, 2): a feature x and a label y (1: minority, 0:
 majority) per example. The model fits the minority's share p (the label prior) and each
 class's mean feature (unit variance, known); it samples a label from its prior and a feature
-from that class. How the next generation's labels are given (``labels``):
+from that class. How the next generation's labels are given (``labelling``):
 
 - ``"sampled"``: each example keeps the label it was drawn with (a class-conditional
   generator; the label counts drift neutrally, as Wright-Fisher's);
@@ -36,10 +36,10 @@ class LabelledMixture:
 
     batched = True
 
-    def __init__(self, replicates: int, share: float, separation: float, labels: str = "sampled"):
-        if labels not in LABELLINGS:
-            raise ValueError(f"labels must be one of {LABELLINGS}")
-        self.labels = labels
+    def __init__(self, replicates: int, share: float, separation: float, labelling: str = "sampled"):
+        if labelling not in LABELLINGS:
+            raise ValueError(f"labelling must be one of {LABELLINGS}")
+        self.labelling = labelling
         self.share = np.full(replicates, float(share))
         self.means = np.tile([separation / 2, -separation / 2], (replicates, 1))
 
@@ -60,7 +60,7 @@ class LabelledMixture:
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         data = labelled_sample(len(self.share), n, self.share, self.means, rng)
-        if self.labels == "argmax":
+        if self.labelling == "argmax":
             data[..., 1] = self.minority_log_odds(data[..., 0]) > 0
         return data
 

@@ -47,9 +47,9 @@ def make_cell(name: str, experiment: str, profile: str, seed: int, overrides: di
     return Cell(name, experiment, params, seed, profile, bool(exp.neural(params)))
 
 
-def labelled(labels: dict[str, Any], records: pd.DataFrame) -> pd.DataFrame:
-    """``records`` with ``labels`` (a cell's place in its grid) as leading columns."""
-    return pd.concat([pd.DataFrame(labels, index=records.index), records], axis=1)
+def with_place(place: dict[str, Any], records: pd.DataFrame) -> pd.DataFrame:
+    """``records`` with ``place`` (a cell's place in its grid: column -> value) as leading columns."""
+    return pd.concat([pd.DataFrame(place, index=records.index), records], axis=1)
 
 
 def run_grid(

@@ -52,9 +52,9 @@ class History:
         config = self.config
         if not isinstance(config.get("params"), dict) or not {"experiment", "profile", "seed"} <= set(config):
             return "config.json lacks the experiment, profile, seed or params"
-        if not isinstance(config.get("labels", []), list):
-            return "config.json has invalid labels"
-        missing = [c for c in ["generation", "replicate", *self.labels] if c not in self.frame.columns]
+        if not isinstance(config.get("stage_columns", []), list):
+            return "config.json has invalid stage_columns"
+        missing = [c for c in ["generation", "replicate", *self.stage_columns] if c not in self.frame.columns]
         if missing:
             return f"the records lack the column {missing[0]!r}"
         if self.frame.empty:
@@ -65,14 +65,14 @@ class History:
         return None
 
     @property
-    def labels(self) -> list[str]:
+    def stage_columns(self) -> list[str]:
         """Columns that name a stage of a sweep or of the arena (empty for a single loop)."""
-        return list(self.config.get("labels", []))
+        return list(self.config.get("stage_columns", []))
 
     @property
     def metrics(self) -> list[str]:
         """Names of the experiment's metric columns."""
-        return [c for c in self.frame.columns if c not in KEYS and c not in self.labels]
+        return [c for c in self.frame.columns if c not in KEYS and c not in self.stage_columns]
 
     @property
     def generations(self) -> np.ndarray:
@@ -113,7 +113,7 @@ class History:
         gens = self.generations
         picked = np.unique(np.round(np.linspace(0, len(gens) - 1, min(rows, len(gens)))).astype(int))
         chosen = self.frame[self.frame["generation"].isin(gens[picked])]
-        groups = chosen.groupby(self.labels + ["generation"], sort=False)
+        groups = chosen.groupby(self.stage_columns + ["generation"], sort=False)
         table = groups[self.metrics].agg(["mean", "median"])
         table.columns = [f"{m} {stat}" for m, stat in table.columns]
         table.insert(0, "replicates", groups.size())

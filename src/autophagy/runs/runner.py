@@ -12,7 +12,7 @@ from ..experiments import resolve_config
 from ..params import ParameterError
 from .cluster import Cluster
 from .folder import LockedFolder
-from .grid import Cell, labelled, make_cell, run_grid
+from .grid import Cell, make_cell, run_grid, with_place
 from .history import History
 from .store import RunDir
 
@@ -65,7 +65,7 @@ def _records(experiment, config: dict[str, Any], store: RunDir | None, progress:
 
 
 def run_stages(experiment, config: dict[str, Any], store: RunDir | None, progress: bool, cluster) -> pd.DataFrame:
-    """Every stage's labelled rows, in order, each stage a cell of the grid (under ``stages/``
+    """Every stage's rows with their place, in order, each stage a cell of the grid (under ``stages/``
     of the run directory): stages saved in ``store`` are not rerun, and each finished stage is
     saved there in turn (so an interrupted run resumes at its first unsaved stage)."""
     stages = experiment.stages(config["params"])
@@ -83,7 +83,7 @@ def run_stages(experiment, config: dict[str, Any], store: RunDir | None, progres
             arrived[first + index] = records
             while done in arrived:
                 stage, records = stages[done], arrived.pop(done)
-                frame = labelled(stage.labels, records if stage.reshape is None else stage.reshape(records))
+                frame = with_place(stage.place, records if stage.reshape is None else stage.reshape(records))
                 done += 1
                 if store is not None:
                     block = {column: frame[column].to_numpy() for column in frame.columns}

@@ -1,4 +1,4 @@
-"""The memory budget: a configuration whose data would not fit is refused before any work."""
+"""The memory limit: a configuration whose data would not fit is refused before any work."""
 
 from __future__ import annotations
 
