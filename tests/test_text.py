@@ -402,3 +402,18 @@ def test_smollm2_loads_offline_and_reads_wikipedia_far_better_than_uniform():
     assert np.isfinite(ppl) and ppl < model.vocab / 100
     out = model.generate(corpus.test[:2, :8], 6, np.random.default_rng(0), Decoding(beams=2))
     assert out.shape == (2, 6)
+
+
+@given(n=st.integers(1, 700), count=st.integers(0, 800))
+def test_scored_blocks_are_all_or_distinct_evenly_spaced_from_first_to_last(n, count):
+    from autophagy.experiments.text import scored_blocks
+
+    test = np.arange(n)[:, None] * np.ones((1, 3), dtype=int)
+    rows = scored_blocks(test, count)[:, 0]
+    if count == 0 or count >= n:
+        assert np.array_equal(rows, np.arange(n))
+        return
+    assert len(rows) == count == len(set(rows.tolist()))
+    assert rows[0] == 0 and (count == 1 or rows[-1] == n - 1)
+    gaps = np.diff(rows)
+    assert count < 2 or gaps.max() - gaps.min() <= 1

@@ -14,7 +14,8 @@ Columns of ``metrics.parquet`` (besides ``generation, replicate, train_size, rea
 measured on ``eval_samples`` blocks the generation's model writes (generation 0: real test
 blocks):
 
-- ``perplexity_real``: perplexity of the real test split under the model (NaN at 0);
+- ``perplexity_real``: perplexity of the real test split under the model (NaN at 0; its
+  ``perplexity_blocks`` evenly spaced blocks when that is set, as the smoke profiles do);
 - ``perplexity_gen1``: perplexity of the model's text under a reference generation-1 model
   (the same kind, fitted on ``samples`` real blocks with a fixed seed);
 - ``perplexity_self``: perplexity of the model's text under the model itself (NaN at 0): the
@@ -206,6 +207,7 @@ class Evaluation:
         opening = corpus.decode(corpus.test[0]).split(" ")
         self.show = np.asarray([corpus.encode(" ".join(opening[:SHOW_WORDS]))])
         self.real_continuation = " " + " ".join(opening[SHOW_WORDS:])
+        self.scored = scored_blocks(corpus.test, config["perplexity_blocks"])
 
     def reference(self):
         """The generation-1 model every run is measured against (the same kind, fixed seed)."""
@@ -224,7 +226,7 @@ class Evaluation:
             own = np.full(len(ids), np.nan)
         else:
             ids = model.sample(m, rng)
-            perplexity_real = model.perplexity(corpus.test)
+            perplexity_real = model.perplexity(self.scored)
             room = getattr(model, "context", None)  # a GPT has a fixed number of positions
             length = SHOW_LENGTH if room is None else max(0, min(SHOW_LENGTH, room - 1 - self.show.shape[1]))
             continuation = corpus.decode(model.generate(self.show, length, rng)[0]) if length else ""
@@ -255,6 +257,14 @@ class Evaluation:
         folder = step.run_dir / "samples"
         folder.mkdir(exist_ok=True)
         atomic_write(folder / f"g{step.generation:03d}_r{step.unit:03d}.json", json.dumps(record).encode())
+
+
+def scored_blocks(test: np.ndarray, count: int) -> np.ndarray:
+    """The real test blocks ``perplexity_real`` scores: all of them (``count`` 0), or ``count``
+    evenly spaced ones, so that a quick run still reads every part of the split."""
+    if count == 0 or count >= len(test):
+        return test
+    return test[np.linspace(0, len(test) - 1, count).round().astype(int)]
 
 
 def _text_perplexities(model, ids: np.ndarray) -> np.ndarray:
@@ -376,6 +386,13 @@ TEXT = register(
                 high=1024,
             ),
             integer("eval_samples", 64, "texts generated per generation for the variety measures", low=2, high=100_000),
+            integer(
+                "perplexity_blocks",
+                0,
+                "real test blocks scored for perplexity_real (0: the whole test split)",
+                low=0,
+                high=1_000_000,
+            ),
             flag("semantic", True, "compute semantic diversity (loads all-MiniLM-L6-v2)"),
             number(
                 "watermark_delta",
@@ -403,7 +420,7 @@ TEXT = register(
         ],
         columns=COLUMNS,
         profiles={
-            "smoke": {"generations": 3, "samples": 500, "replicates": 1, "eval_samples": 24},
+            "smoke": {"generations": 3, "samples": 500, "replicates": 1, "eval_samples": 24, "perplexity_blocks": 128},
             "default": {"generations": 10, "samples": 1000, "replicates": 2, "eval_samples": 48},
             "full": {
                 "model": "smollm2",
@@ -445,7 +462,7 @@ TEXT_SHUMAILOV = register(
         ],
         columns=COLUMNS,
         profiles={
-            "smoke": {"generations": 2, "samples": 100, "replicates": 1, "eval_samples": 16},
+            "smoke": {"generations": 2, "samples": 100, "replicates": 1, "eval_samples": 16, "perplexity_blocks": 128},
             "default": {"generations": 5, "samples": 500, "replicates": 5, "eval_samples": 48},
             "full": {
                 "model": "smollm2",
