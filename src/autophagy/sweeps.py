@@ -144,15 +144,15 @@ def make_spec(
 class SweepDir(LockedFolder):
     """The folder of one sweep; use as a context manager to hold its lock."""
 
+    described_by = SPEC
+    holds = "sweep"
+
     def __init__(self, path: str | os.PathLike, spec: Spec):
         super().__init__(Path(path).absolute())
         self.spec = spec
 
     def cell_path(self, cell: SweepCell) -> Path:
         return self.path / "cells" / cell.name
-
-    described_by = SPEC
-    holds = "sweep"
 
     def check(self) -> None:
         """Refuse a folder holding something else, or a sweep another client is running."""

@@ -168,6 +168,9 @@ def finished(path: str | os.PathLike) -> bool:
 class RunDir(LockedFolder):
     """The directory of one run; use as a context manager to hold its lock."""
 
+    described_by = "config.json"
+    holds = "run"
+
     def __init__(self, path: str | os.PathLike, config: dict[str, Any], save_every: float | None = None):
         super().__init__(path)
         self.config = config
@@ -182,9 +185,6 @@ class RunDir(LockedFolder):
         self._schema: pa.Schema | None = None  # of its rows
 
     # -- opening -------------------------------------------------------------------------
-    described_by = "config.json"
-    holds = "run"
-
     def differences(self, old: dict[str, Any]) -> str:
         if old.get("experiment") != self.config["experiment"]:
             return f"a run of experiment {old.get('experiment')!r}, not {self.config['experiment']!r}"
