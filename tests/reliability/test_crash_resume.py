@@ -90,15 +90,22 @@ STAGES = [
 ]
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_kill_at_each_step_of_a_save_resumes_silently_with_identical_bytes(tmp_path, monkeypatch, stage):
-    generations, out = 20, tmp_path / "run"
+def killed_gaussian(out: Path, generations: int, stage: str, at: int, monkeypatch) -> list[str]:
+    """The command line of a Gaussian run into ``out``, run until it is killed at ``stage`` of
+    its ``at``-th save (every generation saves, for the rest of the test too)."""
     argv = gaussian_argv(out, generations)
     monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
     with monkeypatch.context() as patch:
-        patch.setattr(rundir, "atomic_write", injector(stage, at=7))
+        patch.setattr(rundir, "atomic_write", injector(stage, at=at))
         with pytest.raises(Killed):
             cli(argv)
+    return argv
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_kill_at_each_step_of_a_save_resumes_silently_with_identical_bytes(tmp_path, monkeypatch, stage):
+    generations, out = 20, tmp_path / "run"
+    argv = killed_gaussian(out, generations, stage, 7, monkeypatch)
     if stage == "torn-row":  # the kernel wrote part of the appended rows
         with open(out / "metrics.arrows", "ab") as handle:
             handle.write(b"\xff\xff\xff\xff\x08\x01")
@@ -149,12 +156,7 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_damaged_progress_is_detected_warned_and_recomputed_exactly(tmp_path, monkeypatch, damage):
     generations, out = 20, tmp_path / "run"
-    argv = gaussian_argv(out, generations)
-    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
-    with monkeypatch.context() as patch:
-        patch.setattr(rundir, "atomic_write", injector("manifest-renamed", at=12))
-        with pytest.raises(Killed):
-            cli(argv)
+    argv = killed_gaussian(out, generations, "manifest-renamed", 12, monkeypatch)
     DAMAGE[damage](out)
     with pytest.warns(UserWarning, match="damaged.*recomputing"):
         assert cli(argv)[0] == 0
@@ -200,12 +202,7 @@ class Payload:
 
 def test_checkpoint_holding_an_object_array_is_refused_without_running_code(tmp_path, monkeypatch):
     out, marker = tmp_path / "run", tmp_path / "code-ran"
-    argv = gaussian_argv(out, 20)
-    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
-    with monkeypatch.context() as patch:
-        patch.setattr(rundir, "atomic_write", injector("manifest-renamed", at=5))
-        with pytest.raises(Killed):
-            cli(argv)
+    argv = killed_gaussian(out, 20, "manifest-renamed", 5, monkeypatch)
     manifest = json.loads((out / "manifest.json").read_text())
     buffer = io.BytesIO()
     np.savez(buffer, **{"u0/model/mu": np.array([Payload(str(marker))], dtype=object)})
@@ -233,11 +230,7 @@ def test_a_killed_run_shows_the_generations_it_saved_and_none_of_its_torn_rows(t
     from autophagy.runs.history import History
 
     out = tmp_path / "run"
-    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
-    with monkeypatch.context() as patch:
-        patch.setattr(rundir, "atomic_write", injector("rows-appended", at=4))  # saved 3 generations
-        with pytest.raises(Killed):
-            cli(gaussian_argv(out, 20))
+    killed_gaussian(out, 20, "rows-appended", 4, monkeypatch)  # saved 3 generations
     with open(out / "metrics.arrows", "ab") as handle:
         handle.write(b"\xff\xff\xff\xff\x10")
     assert not (out / "metrics.parquet").exists()
@@ -252,12 +245,7 @@ def test_a_run_killed_between_writing_its_record_and_its_last_manifest_resumes_w
 ):
     """The last save wrote metrics.parquet; the manifest still names the journal."""
     generations, out = 6, tmp_path / "run"
-    argv = gaussian_argv(out, generations)
-    monkeypatch.setenv("AUTOPHAGY_SAVE_EVERY", "0")
-    with monkeypatch.context() as patch:
-        patch.setattr(rundir, "atomic_write", injector("rows-appended", at=generations))
-        with pytest.raises(Killed):
-            cli(argv)
+    argv = killed_gaussian(out, generations, "rows-appended", generations, monkeypatch)
     assert (out / "metrics.parquet").is_file() and json.loads((out / "manifest.json").read_text())[
         "records"
     ] == "metrics.arrows"
