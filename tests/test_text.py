@@ -417,3 +417,20 @@ def test_scored_blocks_are_all_or_distinct_evenly_spaced_from_first_to_last(n, c
     assert rows[0] == 0 and (count == 1 or rows[-1] == n - 1)
     gaps = np.diff(rows)
     assert count < 2 or gaps.max() - gaps.min() <= 1
+
+
+def test_split_ids_are_encoded_once_and_read_back_unchanged(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOPHAGY_CACHE", str(tmp_path))
+    monkeypatch.setattr(wiki, "split", lambda: (["ab", "cd"], ["ef"]))
+    calls = []
+
+    def encode(text: str) -> list[int]:
+        calls.append(text)
+        return [ord(c) for c in text]
+
+    first = wiki.split_ids(300, encode)
+    again = wiki.split_ids(300, encode)
+    assert calls == ["ab\ncd", "ef"]  # the second call read the cache
+    for ids in (first, again):
+        assert ids["train"].tolist() == [ord(c) for c in "ab\ncd"] and ids["test"].tolist() == [ord(c) for c in "ef"]
+        assert ids["train"].dtype == np.int32
