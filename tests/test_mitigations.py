@@ -20,7 +20,7 @@ from autophagy.experiments.text import WATERMARK_KEY, load_corpus
 from autophagy.mitigations.curation import GaussianVerifier
 from autophagy.mitigations.detection import PerplexityDetector
 from autophagy.mitigations.filters import Detector, chain, provenance
-from autophagy.mitigations.watermark import GreenList, edit_tokens, false_positive_rate
+from autophagy.mitigations.watermark import KEPT_LISTS_MAX_VOCAB, GreenList, edit_tokens, false_positive_rate
 from autophagy.models.decoding import Decoding
 from autophagy.models.ngram import NGram
 from autophagy.params import ParameterError
@@ -173,6 +173,17 @@ def test_green_lists_hold_a_share_gamma_of_random_pairs():
     rng = np.random.default_rng(1)
     green = marks.is_green(rng.integers(0, 2048, 200_000), rng.integers(0, 2048, 200_000))
     assert abs(green.mean() - 0.3) < 4 * np.sqrt(0.21 / 200_000)
+
+
+@pytest.mark.parametrize("vocab", [300, KEPT_LISTS_MAX_VOCAB + 1])
+def test_green_lists_kept_or_computed_again_are_the_keyed_hash_of_each_pair(vocab):
+    marks = GreenList(vocab, 0.25, key=3)
+    rng = np.random.default_rng(2)
+    for _ in range(3):  # later calls read the lists kept by earlier ones
+        previous = rng.integers(0, vocab, 50)
+        expected = marks.is_green(previous[:, None], np.arange(vocab)[None, :])
+        assert np.array_equal(marks.green_after(previous, vocab), expected)
+    assert np.array_equal(marks.green_after(previous, 7), expected[:, :7])  # a narrower row of logits
 
 
 def test_false_positive_rate_on_real_text_is_within_its_binomial_bound(corpus, marks):

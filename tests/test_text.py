@@ -336,14 +336,15 @@ def test_the_pretrained_gpt_loop_starts_from_the_shipped_model_and_fine_tunes_it
         semantic=False,
     )
     shipped = weights.load("wiki-gpt")
-    from autophagy.experiments.text import load_corpus, model_factory
+    from autophagy.experiments.text import load_corpus, model_factory, scored_blocks
 
     params = history.config["params"]
     model = model_factory(params, load_corpus(params))()
     model.fit(load_corpus(params).train[:8], Step(np.random.default_rng(0)))  # generation 1: no training
     assert all(np.array_equal(v.cpu().numpy(), shipped[k]) for k, v in model.net.state_dict().items())
     ppl = history.frame.set_index("generation")["perplexity_real"]
-    assert np.isclose(ppl[1], model.perplexity(load_corpus(params).test)) and ppl[2] != ppl[1]
+    scored = scored_blocks(load_corpus(params).test, params["perplexity_blocks"])
+    assert np.isclose(ppl[1], model.perplexity(scored)) and ppl[2] != ppl[1]
 
 
 def test_shumailov_protocol_texts_are_scored_by_the_generation_one_model_and_by_their_own(tmp_path):

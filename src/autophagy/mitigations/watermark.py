@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+KEPT_LISTS_MAX_VOCAB = 8192  # the kept lists take vocab^2 bytes: 64 MiB at this size
+
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """A 64-bit integer hash (the finaliser of MurmurHash3): uint64 in, uint64 out."""
@@ -42,6 +44,10 @@ class GreenList:
         self.vocab, self.gamma = vocab, gamma
         self._key = _mix(np.asarray([key], dtype=np.uint64))[0]
         self._cut = np.uint64(int(gamma * 2.0**64) - 1)
+        # each previous token's green list, computed once when first needed (small vocabularies)
+        small = vocab <= KEPT_LISTS_MAX_VOCAB
+        self._lists = np.zeros((vocab, vocab), dtype=bool) if small else None
+        self._listed = np.zeros(vocab, dtype=bool) if small else None
 
     def is_green(self, previous: np.ndarray, token: np.ndarray) -> np.ndarray:
         """Whether each ``token`` is green after ``previous`` (arrays that broadcast)."""
@@ -51,10 +57,23 @@ class GreenList:
     def bias(self, logprobs: np.ndarray, previous: np.ndarray, delta: float) -> np.ndarray:
         """``logprobs`` (B, V) with ``delta`` added to the tokens green after ``previous`` (B,),
         renormalised (log-probabilities again)."""
-        green = self.is_green(np.asarray(previous)[:, None], np.arange(logprobs.shape[1])[None, :])
-        out = logprobs + delta * green
+        out = logprobs + delta * self.green_after(previous, logprobs.shape[1])
         top = out.max(axis=1, keepdims=True)
         return out - top - np.log(np.exp(out - top).sum(axis=1, keepdims=True))
+
+    def green_after(self, previous: np.ndarray, width: int) -> np.ndarray:
+        """Whether each of the first ``width`` tokens is green after each of ``previous`` (B,):
+        (B, width) booleans. A vocabulary of at most KEPT_LISTS_MAX_VOCAB tokens keeps every
+        list it computes (a generation asks for the same few thousand lists at every token)."""
+        previous = np.asarray(previous, dtype=np.int64)
+        if self._lists is None or width != self.vocab:
+            tokens, rows = np.unique(previous, return_inverse=True)
+            return self.is_green(tokens[:, None], np.arange(width)[None, :])[rows]
+        missing = np.unique(previous[~self._listed[previous]])
+        if len(missing):
+            self._lists[missing] = self.is_green(missing[:, None], np.arange(width)[None, :])
+            self._listed[missing] = True
+        return self._lists[previous]
 
     def watermark(self, delta: float) -> Watermark | None:
         """The logit processor that watermarks generated text with these green lists and bias

@@ -117,26 +117,37 @@ class NGram:
         history = np.asarray(history, dtype=np.int64)
         B, H = history.shape
         length = np.full(B, H) if length is None else np.asarray(length)
-        p = np.full((B, self.vocab), 1.0 / self.vocab)
-        for k, t in enumerate(self.tables, start=1):
+        # the unigram level is the same for every row: computed on one row, then copied
+        p = np.full((1, self.vocab), 1.0 / self.vocab)
+        if self.tables:
+            self._back_off(p, self.tables[0], np.zeros(1, dtype=np.int64))
+        p = np.repeat(p, B, axis=0)
+        for k, t in enumerate(self.tables[1:], start=2):
             usable = length >= k - 1
             if not usable.any():
                 break
-            ctx = self._codes(history[:, H - (k - 1) :]) if k > 1 else np.zeros(B, dtype=np.int64)
-            ci, found = self._find(t["contexts"], ctx)
-            found &= usable
-            rows = np.flatnonzero(found)
-            if not len(rows):
-                continue
-            d = t["discount"]
-            total = t["total"][ci[rows]].astype(float)
-            p[rows] *= (d * t["types"][ci[rows]] / total)[:, None]
-            first, many = t["start"][ci[rows]], t["types"][ci[rows]]
-            owner = np.repeat(np.arange(len(rows)), many)
-            idx = np.repeat(first - np.cumsum(many) + many, many) + np.arange(many.sum())
-            words = t["keys"][idx] % self.vocab
-            p[rows[owner], words] += (t["counts"][idx] - d) / total[owner]
+            self._back_off(p, t, self._codes(history[:, H - (k - 1) :]), usable)
         return p
+
+    def _back_off(self, p: np.ndarray, t: dict, contexts: np.ndarray, usable: np.ndarray | None = None) -> None:
+        """Update ``p`` (B, V), the distribution of the shorter contexts, in place to that of
+        table ``t``'s contexts (one code per row): the discounted counts of a context seen in
+        training, plus its back-off share of ``p``; rows whose context is unseen (or not
+        ``usable``) keep ``p``."""
+        ci, found = self._find(t["contexts"], contexts)
+        if usable is not None:
+            found &= usable
+        rows = np.flatnonzero(found)
+        if not len(rows):
+            return
+        d = t["discount"]
+        total = t["total"][ci[rows]].astype(float)
+        p[rows] *= (d * t["types"][ci[rows]] / total)[:, None]
+        first, many = t["start"][ci[rows]], t["types"][ci[rows]]
+        owner = np.repeat(np.arange(len(rows)), many)
+        idx = np.repeat(first - np.cumsum(many) + many, many) + np.arange(many.sum())
+        words = t["keys"][idx] % self.vocab
+        p[rows[owner], words] += (t["counts"][idx] - d) / total[owner]
 
     def perplexity(self, blocks: np.ndarray) -> float:
         """exp of the mean negative log-likelihood per token of ``blocks`` (nats)."""
