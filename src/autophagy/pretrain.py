@@ -207,7 +207,7 @@ def _load_checkpoint(path: Path, trainee, generator) -> tuple[int, float]:
     from .files import read_checkpoint
 
     arrays, meta = read_checkpoint(path)
-    trainee.model.load_state_dict({k[6:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("model/")})
+    trainee.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
     for name, groups in json.loads(meta["groups"]).items():
         _load_optimizer(name, trainee.trainer.optimizers[name], arrays, groups)
     generator.set_state(torch.from_numpy(arrays["generator"]))
