@@ -123,3 +123,17 @@ def test_the_shipped_colour_model_draws_both_groups_and_recognisable_digits():
     q = quality(weights.load("colored-mnist-ddpm"), labels, samples=300)
     assert abs(q["minority_group_share"] - 0.1) < 4.5 * np.sqrt(0.1 * 0.9 / 300) + 0.05
     assert q["accuracy_majority"] >= 0.8 and q["accuracy_minority"] >= 0.5  # the card: 0.93 and 0.69
+
+
+@pytest.mark.parametrize("green, scored", [(6, False), (7, True), (0, False)])
+def test_a_group_too_small_for_its_neighbours_scores_nan_and_the_run_goes_on(green, scored):
+    from autophagy.experiments.colored import GroupScorer
+    from autophagy.models.image_classifier import classifier
+
+    images, labels, _ = colored_mnist.load("test", 0.1)
+    groups = (np.arange(60) < green).astype(int)
+    samples = colored_mnist.paint(colored_mnist.grey(images[:60]), groups)
+    out = GroupScorer(classifier("mnist", 5000), colored_mnist.grey(images[100:160]))(samples, labels[:60])
+    assert out["minority_group_share"] == green / 60
+    assert np.isfinite(out["precision_minority"]) == scored and np.isfinite(out["recall_minority"]) == scored
+    assert np.isfinite(out["accuracy_minority"]) == (green > 0) and np.isfinite(out["precision_majority"])

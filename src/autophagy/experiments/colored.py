@@ -17,7 +17,7 @@ labels in its training proportions (generation 0: real training images), are
 :data:`COLUMNS`: ``mnist-ddpm``'s on the grey images, and per group (``majority`` red,
 ``minority`` green, by the oracle) the digit accuracy of the frozen classifier (the share
 classified as the label drawn) and precision and recall against the real grey test digits.
-A group's precision and recall are NaN when it has 5 samples or fewer; its recall depends on
+A group's precision and recall are NaN when it has 6 samples or fewer; its recall depends on
 how many samples it has, so compare a group across generations rather than the two groups.
 """
 
@@ -40,7 +40,7 @@ from .registry import Experiment, register
 
 NAME = "colored-mnist-ddpm"
 GROUP_NAMES = ("majority", "minority")  # red and green: the groups' order of colored_mnist.GROUPS
-NEAREST_K = 5  # the k of precision and recall: a group needs more samples than this
+NEAREST_K = 5  # the k of precision and recall: a group needs more samples than this, plus one
 REPARATIONS = ("none", "stratified")
 
 COLUMNS = {
@@ -51,8 +51,8 @@ COLUMNS = {
         for group, colour in zip(GROUP_NAMES, colored_mnist.GROUPS)
         for stat, text in (
             ("accuracy", "share classified as the digit drawn"),
-            ("precision", "precision (grey, against real test digits; NaN with <= 5 samples)"),
-            ("recall", "recall (grey, against real test digits; NaN with <= 5 samples)"),
+            ("precision", "precision (grey, against real test digits; NaN with <= 6 samples)"),
+            ("recall", "recall (grey, against real test digits; NaN with <= 6 samples)"),
         )
     },
 }
@@ -95,7 +95,7 @@ class GroupScorer:
             mine = groups == g
             out[f"accuracy_{name}"] = float(correct[mine].mean()) if mine.any() else np.nan
             prdc = {"precision": np.nan, "recall": np.nan}
-            if mine.sum() > NEAREST_K:
+            if mine.sum() > NEAREST_K + 1:  # prdc needs each sample's k-th neighbour among the others
                 prdc = compute_prdc_quiet(self.scorer.reference, self.net.features(grey[mine]), NEAREST_K)
             out[f"precision_{name}"], out[f"recall_{name}"] = float(prdc["precision"]), float(prdc["recall"])
         return out
