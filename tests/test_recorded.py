@@ -23,6 +23,7 @@ EVIDENCE = (
         for arm in ("replace", "fresh", "accumulate", "control", "select", "selfcorrect", "rare", "rare-control")
     ]
     + [f"fashion-gan-{arm}" for arm in ("psi1", "psi0.7", "control")]
+    + [f"colored-mnist-{arm}" for arm in ("replace", "stratified", "fresh", "control")]
     + [f"gpt-{arm}" for arm in ("replace", "fresh", "accumulate", "control")]
     + [f"shumailov-{arm}" for arm in ("replace", "fresh", "control", "greedy", "t0.7", "t1", "t1.3")]
     + ["ngram-replace", "ngram-t1", "ngram-t0.7"]

@@ -103,6 +103,37 @@ class _DDPMTrainee(_Trainee):
         return image_quality(sampler, "mnist", conditional=True)
 
 
+class _ColoredDDPMTrainee(_Trainee):
+    """The Colored MNIST DDPM: the shipped MNIST DDPM (``hyper["start"]``) widened to two
+    channels (:func:`~autophagy.models.diffusion.widen`) and fine-tuned on Colored MNIST's
+    training split with the true digits as labels (dropped with probability p_uncond)."""
+
+    def __init__(self, architecture: DDPMArchitecture, hyper: dict[str, Any]):
+        import torch
+
+        from .data import colored_mnist
+        from .models.diffusion import widen
+
+        training = DDPMTraining.from_params(hyper)
+        self.model = Diffusion(architecture, training, conditional=False, sample_steps=20, progress=False)
+        self.model.start_from(widen(shipped.load(hyper["start"]), architecture.image_channels))
+        images, labels, _ = colored_mnist.load("train", hyper["group_share"])
+        self.x0 = to_unit(images).to(self.model.device)
+        self.labels = torch.as_tensor(labels.astype(np.int64), device=self.model.device)
+        self.total = hyper["steps"]
+        self.trainer = self.model.trainer(self.total)
+
+    def train(self, steps: range, generator) -> None:
+        self.model.train_steps(self.trainer, self.x0, self.labels, steps, generator)
+
+    def quality(self, weights: dict[str, np.ndarray]) -> dict[str, float]:
+        """Measured as the ``colored-mnist-ddpm`` loop samples generation 1, with each group's
+        share and digit accuracy (see :func:`~autophagy.experiments.colored.quality`)."""
+        from .experiments.colored import quality
+
+        return quality(weights, self.labels.cpu().numpy())
+
+
 class _GANTrainee(_Trainee):
     """The Fashion-MNIST style-based GAN (sampled with truncation psi in the loop)."""
 
@@ -296,6 +327,22 @@ _register(
         architecture=DDPMArchitecture(channels=32, patch=2, timesteps=1000, schedule="cosine", classes=10),
         hyper=dict(batch_size=128, lr=1e-3, ema=0.999, p_uncond=0.2, steps=6000, seed=0),
         build=_DDPMTrainee,
+    )
+)
+
+_register(
+    Recipe(
+        name="colored-mnist-ddpm",
+        summary="the MNIST DDPM widened to two colour channels and fine-tuned on Colored MNIST "
+        "(red digits, green ones a minority of 10%, the colour independent of the digit)",
+        data="Colored MNIST training split (MNIST's 50,000 digits, each green with probability 0.1, seed 0)",
+        architecture=DDPMArchitecture(
+            channels=32, patch=2, timesteps=1000, schedule="cosine", classes=10, image_channels=2
+        ),
+        hyper=dict(
+            start="mnist-ddpm", group_share=0.1, batch_size=128, lr=1e-3, ema=0.995, p_uncond=0.2, steps=2600, seed=0
+        ),
+        build=_ColoredDDPMTrainee,
     )
 )
 

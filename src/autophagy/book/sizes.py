@@ -147,6 +147,12 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"generations": 3, "samples": 100, "replicates": 2, "eval_samples": 100},
         "full": {"generations": 8, "samples": 100, "replicates": 8, "eval_samples": 100},
     },
+    # chapter 5: the Colored MNIST loop with a minority group, live (its evidence is recorded)
+    "who-disappears-first/minority-group": {
+        "smoke": {"generations": 1, "samples": 32, "replicates": 1, "eval_samples": 32},
+        "default": {"generations": 2, "samples": 100, "replicates": 1, "eval_samples": 100},
+        "full": {"generations": 5, "samples": 300, "replicates": 5, "eval_samples": 200},
+    },
     # chapter 5 (tails and scaling): entries below this line
     "who-disappears-first/tails": {
         "smoke": {"largest": 100_000, "sizes": 5, "replicates": 100, "symbols": 2000},

@@ -206,7 +206,8 @@ def metric_figure(history) -> Any:
     return fig
 
 
-def _image_params(eval_samples: int, lr: float) -> list:
+def image_params(eval_samples: int, lr: float) -> list:
+    """The parameters every image experiment shares (evaluation, fine-tuning, sample grids)."""
     return [
         integer(
             "eval_samples",
@@ -295,7 +296,8 @@ def memory_bytes(config: dict[str, Any]) -> float:
     return 4.0 * 28 * 28 * config["replicates"] * (held + config["eval_samples"])
 
 
-def _check_common(config: dict[str, Any]) -> None:
+def check_image_params(config: dict[str, Any]) -> None:
+    """Refuse (one line) settings that no image experiment can run."""
     if config["eval_samples"] <= 5:
         raise ParameterError("eval_samples must exceed the 5 nearest neighbours of the metrics")
 
@@ -303,7 +305,7 @@ def _check_common(config: dict[str, Any]) -> None:
 # --- the networks -------------------------------------------------------------------------
 
 
-def _fine_tuning(params: dict[str, Any], start: dict[str, np.ndarray] | None, progress: bool) -> dict[str, Any]:
+def fine_tuning(params: dict[str, Any], start: dict[str, np.ndarray] | None, progress: bool) -> dict[str, Any]:
     """The keywords of an image model's fits after the first: how they fine-tune, and from what."""
     return {
         "warm_steps": params["warm_steps"],
@@ -331,7 +333,7 @@ def _ddpm_factory(name: str, params: dict[str, Any], progress: bool):
             guidance=params["guidance"],
             conditional=conditional,
             labeller=(lambda x: net.probabilities(x).argmax(1)) if conditional else None,
-            **_fine_tuning(params, start, progress),
+            **fine_tuning(params, start, progress),
         )
 
     return make
@@ -345,13 +347,13 @@ def _gan_factory(name: str, params: dict[str, Any], progress: bool):
     training = GANTraining.from_params(params)
 
     def make(net):
-        return StyleGAN(architecture, training, psi=params["psi"], **_fine_tuning(params, start, progress))
+        return StyleGAN(architecture, training, psi=params["psi"], **fine_tuning(params, start, progress))
 
     return make
 
 
 def _ddpm_check(config: dict[str, Any]) -> None:
-    _check_common(config)
+    check_image_params(config)
     if config["guidance"] > 0 and not config["conditional"]:
         raise ParameterError("guidance > 0 needs conditional=true (with conditional=false set guidance=0 too)")
     if config["sample_steps"] > config["timesteps"]:
@@ -384,7 +386,7 @@ class ImageModel:
     lr: float
     params: list
     profiles: dict[str, dict[str, Any]]
-    check: Callable[[dict[str, Any]], None] = _check_common
+    check: Callable[[dict[str, Any]], None] = check_image_params
 
 
 SMOKE = {
@@ -487,7 +489,7 @@ def _experiment(image: ImageModel) -> Experiment:
             name=image.name,
             summary=image.summary,
             params=loop_params(generations=5, samples=2000, replicates=1)
-            + _image_params(500, lr=image.lr)
+            + image_params(500, lr=image.lr)
             + image.params,
             columns=COLUMNS,
             profiles=image.profiles,

@@ -55,6 +55,16 @@ def class_entropy(probabilities: np.ndarray, classes: int = 10) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
+def compute_prdc_quiet(reference: np.ndarray, features: np.ndarray, nearest_k: int) -> dict[str, float]:
+    """Precision, recall, density and coverage (the ``prdc`` package) of ``features`` against
+    ``reference`` features, without the set sizes it prints."""
+    from prdc import compute_prdc
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        out = compute_prdc(reference.astype(np.float32), features.astype(np.float32), nearest_k)
+    return {k: float(v) for k, v in out.items()}
+
+
 class ImageScorer:
     """Scores image sets against ``reference`` real images with ``net``'s features."""
 
@@ -75,15 +85,11 @@ class ImageScorer:
 
     def __call__(self, images: np.ndarray) -> dict[str, float]:
         """Every metric of :data:`NAMES` for ``images`` (n, 28, 28)."""
-        from prdc import compute_prdc
-
         feats = self.net.features(images)
         probs = self.net.probabilities(images)
-        with contextlib.redirect_stdout(io.StringIO()):  # prdc prints the set sizes
-            prdc = compute_prdc(self.reference.astype(np.float32), feats.astype(np.float32), self.nearest_k)
         return {
             "fid": fid(feats, self.reference),
-            **{k: float(v) for k, v in prdc.items()},
+            **compute_prdc_quiet(self.reference, feats, self.nearest_k),
             "class_entropy": class_entropy(probs),
             "confidence": float(probs.max(1).mean()),
             **{f"share_{k}": float(v) for k, v in enumerate(np.bincount(probs.argmax(1), minlength=10) / len(probs))},

@@ -12,8 +12,9 @@
   (1 + w) eps(x, c) - w eps(x, null).
 - The sampler uses an exponential moving average (EMA) of the weights.
 
-Images enter as uint8 (0..255) or float32 (0..1) arrays shaped (n, 28, 28) and leave as
-uint8; inside, pixels are scaled to [-1, 1]. The networks live on
+Images enter as uint8 (0..255) or float32 (0..1) arrays shaped (n, 28, 28) (or (n, C, 28, 28)
+for a network of ``image_channels`` C > 1) and leave as uint8 of the same shape; inside, pixels
+are scaled to [-1, 1]. The networks live on
 :func:`~autophagy.models.device.default_device` (CUDA when available); random numbers are
 drawn on the CPU and moved there, and checkpoints are CPU numpy arrays.
 """
@@ -55,14 +56,15 @@ def alpha_bars(schedule: str, timesteps: int) -> torch.Tensor:
 
 
 def to_unit(images: np.ndarray) -> torch.Tensor:
-    """uint8 (0..255) or float (0..1) images (n, 28, 28) as a float tensor (n, 1, 28, 28) in [-1, 1]."""
+    """uint8 (0..255) or float (0..1) images (n, 28, 28) or (n, C, 28, 28) as a float tensor
+    (n, 1 or C, 28, 28) in [-1, 1]."""
     x = np.asarray(images)
     x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
-    return torch.from_numpy(x).reshape(len(x), 1, *x.shape[-2:]) * 2 - 1
+    return torch.from_numpy(x).reshape(len(x), -1, *x.shape[-2:]) * 2 - 1
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """Tensor images in [-1, 1] (n, 1, h, w) as uint8 (n, h, w)."""
+    """Tensor images in [-1, 1] (n, C, h, w) as uint8: (n, h, w) when C = 1, else (n, C, h, w)."""
     return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).squeeze(1).cpu().numpy()
 
 
@@ -100,22 +102,23 @@ class UNet(nn.Module):
 
     With ``patch`` = 2 the image is first folded into 2 x 2 patches (pixel unshuffle: 28 x 28
     x 1 -> 14 x 14 x 4) and unfolded at the end, so the network works at 14 -> 7 -> 4 pixels
-    for about a quarter of the compute while still predicting every pixel.
+    for about a quarter of the compute while still predicting every pixel. ``image_channels``
+    is the number of channels of the images it denoises (1: grey).
     """
 
-    def __init__(self, channels: int = 32, classes: int = 0, patch: int = 1):
+    def __init__(self, channels: int = 32, classes: int = 0, patch: int = 1, image_channels: int = 1):
         super().__init__()
         c, e = channels, 4 * channels
         self.c, self.patch = c, patch
         self.time = nn.Sequential(nn.Linear(c, e), nn.SiLU(), nn.Linear(e, e))
         self.label = nn.Embedding(classes + 1, e) if classes else None  # index `classes` = no label
-        self.inp = nn.Conv2d(patch * patch, c, 3, padding=1)
+        self.inp = nn.Conv2d(image_channels * patch * patch, c, 3, padding=1)
         self.down1, self.pool1 = ResBlock(c, c, e), nn.Conv2d(c, c, 3, stride=2, padding=1)
         self.down2, self.pool2 = ResBlock(c, 2 * c, e), nn.Conv2d(2 * c, 2 * c, 3, stride=2, padding=1)
         self.mid = ResBlock(2 * c, 2 * c, e)
         self.up2 = ResBlock(4 * c, 2 * c, e)
         self.up1 = ResBlock(3 * c, c, e)
-        self.out = nn.Sequential(_norm(c), nn.SiLU(), nn.Conv2d(c, patch * patch, 3, padding=1))
+        self.out = nn.Sequential(_norm(c), nn.SiLU(), nn.Conv2d(c, image_channels * patch * patch, 3, padding=1))
 
     def forward(self, x, t, y=None):
         e = self.time(timestep_embedding(t, self.c))
@@ -136,13 +139,15 @@ class UNet(nn.Module):
 @dataclass(frozen=True)
 class DDPMArchitecture(Settings):
     """What shapes a DDPM's weights: the U-Net's base width ``channels``, its ``patch`` size, the
-    ``timesteps`` T and noise ``schedule`` it denoises, and its ``classes`` (0: no label input)."""
+    ``timesteps`` T and noise ``schedule`` it denoises, its ``classes`` (0: no label input) and
+    its ``image_channels`` (1: grey images (n, 28, 28); C > 1: (n, C, 28, 28))."""
 
     channels: int = 32
     patch: int = 1
     timesteps: int = 1000
     schedule: str = "cosine"
     classes: int = 0
+    image_channels: int = 1
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,18 @@ class DDPMTraining(Settings):
     lr: float = 2e-3
     ema: float = 0.999
     p_uncond: float = 0.1
+
+
+def widen(weights: dict[str, np.ndarray], image_channels: int) -> dict[str, np.ndarray]:
+    """The weights of a grey U-Net (:meth:`Diffusion.weights`) widened to ``image_channels``
+    channels: its input layer sees each channel through the grey filters scaled by
+    1 / sqrt(C) (so the summed noise keeps its variance) and its output layer predicts the grey
+    noise for every channel; a starting point to fine-tune on C-channel images."""
+    out = dict(weights)
+    out["inp.weight"] = np.concatenate([weights["inp.weight"]] * image_channels, axis=1) / math.sqrt(image_channels)
+    for key in ("out.2.weight", "out.2.bias"):
+        out[key] = np.concatenate([weights[key]] * image_channels, axis=0)
+    return out
 
 
 class Diffusion:
@@ -212,11 +229,14 @@ class Diffusion:
     @property
     def config(self) -> dict:
         """The settings its first fit depends on (what :class:`~.fitcache.FirstFitCache` keys)."""
-        return {**asdict(self.architecture), **asdict(self.training), "conditional": self.conditional}
+        architecture = asdict(self.architecture)
+        if architecture["image_channels"] == 1:  # grey models keep the keys their cached fits were stored under
+            del architecture["image_channels"]
+        return {**architecture, **asdict(self.training), "conditional": self.conditional}
 
     def _unet(self) -> UNet:
         arch = self.architecture
-        return UNet(arch.channels, arch.classes, arch.patch).to(self.device)
+        return UNet(arch.channels, arch.classes, arch.patch, arch.image_channels).to(self.device)
 
     # -- training ------------------------------------------------------------------------
     def _reset(self, generator: torch.Generator) -> None:
@@ -236,7 +256,7 @@ class Diffusion:
         self.net.eval()
 
     def fit(self, data: np.ndarray, step: Step) -> None:
-        """Train on ``data`` (n, 28, 28) as :func:`.starting.begin_fit` says for ``step``;
+        """Train on ``data`` (n, 28, 28) or (n, C, 28, 28) as :func:`.starting.begin_fit` says for ``step``;
         consumes exactly one draw of ``step.rng``."""
         generator = torch_generator(step.rng)
         labels = None
@@ -316,7 +336,7 @@ class Diffusion:
         sampler: DDIM | Ancestral | None = None,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """Images in [-1, 1] from ``noise`` (n, 1, 28, 28) by ``sampler`` (the model's own when
+        """Images in [-1, 1] from ``noise`` (n, C, 28, 28) by ``sampler`` (the model's own when
         None), with the sampling network's noise prediction; ``generator`` feeds an ancestral
         sampler. Runs on the model's device (inputs are moved there) and returns a tensor on it."""
         labels = None if labels is None else labels.to(self.device)
@@ -325,11 +345,13 @@ class Diffusion:
     def sample(
         self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None, batch: int = 500
     ) -> np.ndarray:
-        """``n`` uint8 images (n, 28, 28) of the digits ``labels`` when given (a model with
+        """``n`` uint8 images (n, 28, 28), or (n, C, 28, 28) with C = ``image_channels`` > 1, of
+        the digits ``labels`` when given (a model with
         ``classes`` > 0); a conditional model draws labels in its training proportions if none
         are given."""
         seed = int(rng.integers(2**62))
-        noise = torch.randn((n, 1, 28, 28), generator=torch.Generator().manual_seed(seed))
+        channels = self.architecture.image_channels
+        noise = torch.randn((n, channels, 28, 28), generator=torch.Generator().manual_seed(seed))
         y = None
         if labels is not None or self.conditional:
             y = torch.as_tensor(
@@ -344,7 +366,9 @@ class Diffusion:
             out.append(
                 self.denoise(noise[i : i + batch], None if y is None else y[i : i + batch], generator=steps_noise)
             )
-        return to_uint8(torch.cat(out)) if out else np.zeros((0, 28, 28), np.uint8)
+        if not out:
+            return np.zeros((0, 28, 28) if channels == 1 else (0, channels, 28, 28), np.uint8)
+        return to_uint8(torch.cat(out))
 
     # -- checkpoints ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

@@ -54,8 +54,9 @@ class FirstFitCache:
         atomic_write(path, checkpoint_bytes(self.model.state_dict()))
         return None
 
-    def sample(self, n: int, rng: np.random.Generator):
-        return self.model.sample(n, rng)
+    def sample(self, n: int, rng: np.random.Generator, **kw):
+        """The wrapped model's samples (``kw``: its own keywords, such as a DDPM's ``labels``)."""
+        return self.model.sample(n, rng, **kw)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return self.model.state_dict()

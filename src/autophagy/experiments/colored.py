@@ -1,0 +1,301 @@
+"""``colored-mnist-ddpm``: a minority *group* under autophagy (Wyllie, Shumailov & Papernot,
+2024, "Fairness feedback loops").
+
+Colored MNIST (:mod:`autophagy.data.colored_mnist`): digits in red, or in green with
+probability ``group_share``, the colour independent of the digit. The loop is
+``mnist-ddpm``'s, with the class-conditional DDPM widened to two colour channels: generation 1
+is the shipped starting model ``colored-mnist-ddpm`` (the MNIST DDPM fine-tuned on Colored
+MNIST), later generations fine-tune on the previous one's samples, labelled by the frozen
+MNIST classifier on their grey image (the channels' sum).
+
+``reparation=stratified`` resamples each generation's synthetic samples so that both groups
+appear in their real proportions (``group_share`` green), grouping them by the colour oracle
+(the channel holding more ink): Wyllie et al.'s stratified, representative training data.
+
+Columns of ``metrics.parquet``, on ``eval_samples`` samples of each generation drawn with
+labels in its training proportions (generation 0: real training images), are
+:data:`COLUMNS`: ``mnist-ddpm``'s on the grey images, and per group (``majority`` red,
+``minority`` green, by the oracle) the digit accuracy of the frozen classifier (the share
+classified as the label drawn) and precision and recall against the real grey test digits.
+A group's precision and recall are NaN when it has 6 samples or fewer; its recall depends on
+how many samples it has, so compare a group across generations rather than the two groups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..data import colored_mnist
+from ..data.cache import save_npy
+from ..engine.loop import LoopSpec
+from ..engine.step import Step
+from ..models.starting import network
+from ..params import ParameterError, choice, number
+from . import images as grey_images
+from .images import CLASSES, GRID_SEED
+from .loops import loop_params
+from .registry import Experiment, register
+
+NAME = "colored-mnist-ddpm"
+GROUP_NAMES = ("majority", "minority")  # red and green: the groups' order of colored_mnist.GROUPS
+NEAREST_K = 5  # the k of precision and recall: a group needs more samples than this, plus one
+REPARATIONS = ("none", "stratified")
+
+COLUMNS = {
+    **{k: v for k, v in grey_images.COLUMNS.items() if not k.startswith("rare_")},
+    "minority_group_share": "share of the samples whose ink is green, the minority colour (the colour oracle)",
+    **{
+        f"{stat}_{group}": f"{text} of the {group} group's samples ({colour} ink, by the oracle)"
+        for group, colour in zip(GROUP_NAMES, colored_mnist.GROUPS)
+        for stat, text in (
+            ("accuracy", "share classified as the digit drawn"),
+            ("precision", "precision (grey, against real test digits; NaN with <= 6 samples)"),
+            ("recall", "recall (grey, against real test digits; NaN with <= 6 samples)"),
+        )
+    },
+}
+SKIPPED = ("rare_class", "rare_share", "self_correction", "correction_pool")  # image parameters it has not
+
+
+class ColoredImages:
+    """Draws labelled Colored MNIST images; generation 0 of the loop (the truth)."""
+
+    batched = False
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray):
+        self.images, self.labels = images, labels
+        self.label_share = np.bincount(labels, minlength=CLASSES) / len(labels)
+        self.by_label = [np.flatnonzero(labels == k) for k in range(CLASSES)]
+
+    def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None) -> np.ndarray:
+        """``n`` images, of the digits ``labels`` when given."""
+        if labels is None:
+            return self.images[rng.choice(len(self.images), size=n, replace=len(self.images) < n)]
+        return self.images[[rng.choice(self.by_label[k]) for k in labels]]
+
+
+class GroupScorer:
+    """Scores labelled colour samples: ``mnist-ddpm``'s metrics on their grey images and
+    per-group share, digit accuracy, precision and recall (see :data:`COLUMNS`)."""
+
+    def __init__(self, net, reference: np.ndarray):
+        from ..metrics.image import ImageScorer
+
+        self.net, self.scorer = net, ImageScorer(net, reference, NEAREST_K)
+
+    def __call__(self, samples: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        from ..metrics.image import compute_prdc_quiet
+
+        grey, groups = colored_mnist.grey(samples), colored_mnist.group_of(samples)
+        correct = self.net.probabilities(grey).argmax(1) == labels
+        out = {**self.scorer(grey), "minority_group_share": float(groups.mean())}
+        for g, name in enumerate(GROUP_NAMES):
+            mine = groups == g
+            out[f"accuracy_{name}"] = float(correct[mine].mean()) if mine.any() else np.nan
+            prdc = {"precision": np.nan, "recall": np.nan}
+            if mine.sum() > NEAREST_K + 1:  # prdc needs each sample's k-th neighbour among the others
+                prdc = compute_prdc_quiet(self.scorer.reference, self.net.features(grey[mine]), NEAREST_K)
+            out[f"precision_{name}"], out[f"recall_{name}"] = float(prdc["precision"]), float(prdc["recall"])
+        return out
+
+
+def draw_labelled(model, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples of ``model`` and the digits they were drawn with (in the proportions of
+    its training labels)."""
+    labels = rng.choice(CLASSES, size=n, p=model.label_share)
+    return model.sample(n, rng, labels=labels), labels
+
+
+def _build(config: dict[str, Any], progress: bool = True) -> LoopSpec:
+    """The loop of ``colored-mnist-ddpm`` with parameters ``config``."""
+    from ..mitigations.selection import Stratified
+    from ..models.fitcache import FirstFitCache
+    from ..models.image_classifier import classifier
+
+    net = classifier("mnist", config["classifier_images"])
+    make = _factory(NAME, config, progress)
+    train = ColoredImages(*colored_mnist.load("train", config["group_share"])[:2])
+    test = colored_mnist.grey(colored_mnist.load("test", config["group_share"])[0])
+    scorer = GroupScorer(net, test[: config["eval_samples"]])
+
+    def make_model():
+        model = make(net)
+        return model if config["pretrained"] else FirstFitCache(model, NAME)
+
+    def metrics(model, step: Step) -> dict[str, float]:
+        return scorer(*draw_labelled(model, config["eval_samples"], step.rng))
+
+    def artifacts(model, step: Step) -> None:
+        """The sample grid of the first chain (the same latent seeds at every generation)."""
+        if not config["grid"] or step.run_dir is None or step.unit != 0:
+            return
+        folder = step.run_dir / "samples"
+        folder.mkdir(exist_ok=True)
+        save_npy(
+            folder / f"generation_{step.generation:02d}.npy",
+            model.sample(config["grid"], np.random.default_rng(GRID_SEED)),
+        )
+
+    select = None
+    if config["reparation"] == "stratified":
+        share = config["group_share"]
+        select = Stratified(colored_mnist.group_of, [1 - share, share])
+    return LoopSpec(
+        make_model=make_model, real=train.sample, metrics=metrics, truth=train, select=select, artifacts=artifacts
+    )
+
+
+def _factory(name: str, params: dict[str, Any], progress: bool):
+    """``make(classifier) -> model``: the two-channel class-conditional DDPM of ``params``, its
+    training images labelled by the classifier on their grey image."""
+    from ..models.diffusion import DDPMArchitecture, DDPMTraining, Diffusion
+
+    architecture, start = network(name, DDPMArchitecture, params, classes=CLASSES, image_channels=2)
+    training = DDPMTraining.from_params(params)
+
+    def make(net):
+        return Diffusion(
+            architecture,
+            training,
+            sampler=params["sampler"],
+            sample_steps=params["sample_steps"],
+            guidance=params["guidance"],
+            conditional=True,
+            labeller=lambda x: net.probabilities(colored_mnist.grey(x)).argmax(1),
+            **grey_images.fine_tuning(params, start, progress),
+        )
+
+    return make
+
+
+def min_group(config: dict[str, Any]) -> int:
+    """Examples of the smaller group in a training set of ``samples`` at ``group_share``."""
+    minority = round(config["group_share"] * config["samples"])
+    return min(minority, config["samples"] - minority)
+
+
+def _check(config: dict[str, Any]) -> None:
+    grey_images.check_image_params(config)
+    if config["sample_steps"] > config["timesteps"]:
+        raise ParameterError("sample_steps must not exceed timesteps")
+    if min_group(config) < 1:
+        raise ParameterError(
+            f"group_share={config['group_share']:g} leaves fewer than one example of a group in "
+            f"samples={config['samples']}: raise samples or move group_share away from 0 and 1"
+        )
+
+
+def _prepare(config: dict[str, Any]) -> None:
+    """Load (and cache) the data and the starting model before anything is written."""
+    for split in ("train", "test"):
+        colored_mnist.load(split, config["group_share"])
+    _factory(NAME, config, False)
+
+
+def memory_bytes(config: dict[str, Any]) -> float:
+    """Bytes of images held at once: :func:`.images.memory_bytes` for two channels."""
+    return 2 * grey_images.memory_bytes(config)
+
+
+def colour_grid_figure(grids: dict[int, np.ndarray], columns: int = 16):
+    """One row of colour samples per generation (the same latent seeds in every row)."""
+    from .. import plotting
+
+    gens = sorted(grids)
+    fig, axes = plotting.figure(nrows=len(gens), height=0.9 * plotting.WIDTH / columns + 0.1, squeeze=False)
+    for ax, g in zip(axes[:, 0], gens):
+        tiles = colored_mnist.rgb(grids[g][:columns])
+        ax.imshow(np.concatenate(list(tiles), axis=1), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel("real" if g == 0 else f"gen {g}", rotation=0, ha="right", va="center", fontsize=9)
+    return fig
+
+
+def metric_figure(history) -> Any:
+    """The minority's share and each group's accuracy, precision and recall across generations."""
+    from .. import plotting
+
+    fig, axes = plotting.panels(4, height=2.4)
+    plotting.bands(axes[0], history, "minority_group_share", c=plotting.color(0))
+    axes[0].set_title("minority group share")
+    for ax, stat in zip(axes[1:], ("accuracy", "precision", "recall")):
+        for k, group in enumerate(GROUP_NAMES):
+            plotting.bands(ax, history, f"{stat}_{group}", c=plotting.color(k), label=group)
+        ax.set_title(f"{stat} per group")
+    for ax in axes:
+        plotting.generation_axis(ax, "generation")
+    plotting.legend(fig, axes[1:2])
+    return fig
+
+
+def _figures(history) -> dict[str, Any]:
+    out = {"metrics": metric_figure(history)}
+    grids = grey_images.load_samples(history.path) if history.path is not None else {}
+    if grids:
+        out["samples"] = colour_grid_figure(grids)
+    return out
+
+
+PARAMS = (
+    loop_params(generations=5, samples=2000, replicates=1)
+    + [p for p in grey_images.image_params(500, lr=1e-4) if p.name not in SKIPPED]
+    + [p for p in grey_images.MNIST_DDPM.params if p.name in ("timesteps", "schedule", "patch", "sampler")]
+    + [p for p in grey_images.MNIST_DDPM.params if p.name in ("sample_steps", "guidance")]
+    + [
+        number(
+            "group_share",
+            0.1,
+            "share of green (minority) digits in the real data",
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+        ),
+        choice(
+            "reparation",
+            "none",
+            "stratified: resample each generation's synthetic samples to the groups' real proportions",
+            REPARATIONS,
+        ),
+    ]
+)
+
+COLORED_MNIST_DDPM = register(
+    Experiment(
+        name=NAME,
+        summary="a class-conditional DDPM on Colored MNIST (a green minority group) trained on its own samples, "
+        "with stratified reparation (Wyllie et al.)",
+        params=PARAMS,
+        columns=COLUMNS,
+        profiles=grey_images.IMAGE_MODELS["mnist-ddpm"].profiles,
+        build=_build,
+        neural=lambda params: True,
+        figures=_figures,
+        memory_bytes=memory_bytes,
+        prepare=_prepare,
+        check=_check,
+    )
+)
+
+
+def quality(weights: dict[str, np.ndarray], labels: np.ndarray, samples: int = 500, seed: int = 0) -> dict[str, float]:
+    """How well the starting model learned Colored MNIST, on held-out data: :data:`COLUMNS` of
+    ``samples`` samples drawn as the loop draws generation 1 (its defaults, labels in the
+    proportions of the training ``labels``), beside the same for real training images
+    (``*_real``)."""
+    from ..models.image_classifier import classifier
+
+    params = {p.name: p.default for p in PARAMS}
+    net = classifier("mnist")
+    model = _factory(NAME, {**params, "pretrained": False}, False)(net)
+    model.start_from(weights)
+    model.label_share = np.bincount(labels, minlength=CLASSES) / len(labels)
+    share = params["group_share"]
+    scorer = GroupScorer(net, colored_mnist.grey(colored_mnist.load("test", share)[0])[:samples])
+    rng = np.random.default_rng(seed)
+    real = scorer(*draw_labelled(ColoredImages(*colored_mnist.load("train", share)[:2]), samples, rng))
+    fake = scorer(*draw_labelled(model, samples, rng))
+    return {**{k: round(v, 4) for k, v in fake.items()}, **{f"{k}_real": round(v, 4) for k, v in real.items()}}
