@@ -16,6 +16,7 @@ INTERRUPTED = "autophagy: interrupted; run the same command again to resume"
 def _parser():
     import argparse
 
+    from . import weights
     from .params import ParameterError
 
     class _Parser(argparse.ArgumentParser):
@@ -58,7 +59,8 @@ def _parser():
     where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://HOST:8786")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     pre = sub.add_parser("pretrain", help="(re)build a shipped starting model from real data (resumes if interrupted)")
-    pre.add_argument("name", help="mnist-ddpm, fashion-gan or wiki-gpt")
+    shipped = sorted(path.stem for path in weights.FOLDER.glob("*.json"))  # one card per shipped model
+    pre.add_argument("name", help=", ".join(shipped[:-1]) + " or " + shipped[-1])
     pre.add_argument("--out", help="folder for NAME.safetensors and NAME.json (default: the package's own)")
     pre.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
