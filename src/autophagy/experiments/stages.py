@@ -23,10 +23,12 @@ import pandas as pd
 class Stage:
     """``experiment`` run with the resolved ``params`` (resolved at ``profile``); its rows are
     prefixed by ``place`` (its place in the grid: column -> value) and, when given, reshaped by
-    ``reshape`` (the arena's long table)."""
+    ``reshape`` (the arena's long table). On a cluster, stages of higher ``priority`` start first
+    (the longest, so that no worker waits on one started last); their rows keep their place."""
 
     place: dict[str, Any]
     experiment: str
     params: dict[str, Any]
     profile: str = "default"
+    priority: int = 0
     reshape: Callable[[pd.DataFrame], pd.DataFrame] | None = field(default=None, compare=False)

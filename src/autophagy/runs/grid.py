@@ -29,7 +29,7 @@ from .store import finished, read_records
 class Cell:
     """``experiment`` at ``profile`` with the resolved ``params`` and ``seed``; ``name`` names
     its run directory; ``gpu`` when it trains or evaluates a network (a cluster whose workers
-    declare GPUs then gives it one)."""
+    declare GPUs then gives it one); a cluster starts cells of higher ``priority`` first."""
 
     name: str
     experiment: str
@@ -37,14 +37,17 @@ class Cell:
     seed: int
     profile: str = "default"
     gpu: bool = False
+    priority: int = 0
 
 
-def make_cell(name: str, experiment: str, profile: str, seed: int, overrides: dict[str, Any]) -> Cell:
+def make_cell(
+    name: str, experiment: str, profile: str, seed: int, overrides: dict[str, Any], priority: int = 0
+) -> Cell:
     """The cell of ``experiment`` at ``profile`` with ``overrides``, resolved (bad input raises
     :class:`~autophagy.params.ParameterError`)."""
     exp, config = resolve_config(experiment, profile, seed, **overrides)
     params = config["params"]
-    return Cell(name, experiment, params, seed, profile, bool(exp.neural(params)))
+    return Cell(name, experiment, params, seed, profile, bool(exp.neural(params)), priority)
 
 
 def with_place(place: dict[str, Any], records: pd.DataFrame) -> pd.DataFrame:

@@ -73,7 +73,7 @@ def run_stages(experiment, config: dict[str, Any], store: RunDir | None, progres
     done, rows = (saved[0], [saved[1]]) if saved is not None else (0, [])
     first = done
     cells = [
-        make_cell(f"{number:04d}", s.experiment, s.profile, config["seed"], s.params)
+        make_cell(f"{number:04d}", s.experiment, s.profile, config["seed"], s.params, s.priority)
         for number, s in enumerate(stages[first:], first + 1)
     ]
     folder = store.path / "stages" if store is not None else None
