@@ -79,10 +79,15 @@ class _DDPMTrainee(_Trainee):
         training = DDPMTraining.from_params(hyper)
         self.model = Diffusion(architecture, training, conditional=False, sample_steps=20, progress=False)
         self.model._reset(torch.Generator().manual_seed(hyper["seed"] + 1))
-        images, labels = mnist.load("train")
+        self._learn(*mnist.load("train"), hyper["steps"])
+
+    def _learn(self, images: np.ndarray, labels: np.ndarray, steps: int) -> None:
+        """Train on ``images`` with their true ``labels`` for ``steps`` steps."""
+        import torch
+
         self.x0 = to_unit(images).to(self.model.device)
         self.labels = torch.as_tensor(labels.astype(np.int64), device=self.model.device)
-        self.total = hyper["steps"]
+        self.total = steps
         self.trainer = self.model.trainer(self.total)
 
     def train(self, steps: range, generator) -> None:
@@ -103,14 +108,12 @@ class _DDPMTrainee(_Trainee):
         return image_quality(sampler, "mnist", conditional=True)
 
 
-class _ColoredDDPMTrainee(_Trainee):
+class _ColoredDDPMTrainee(_DDPMTrainee):
     """The Colored MNIST DDPM: the shipped MNIST DDPM (``hyper["start"]``) widened to two
     channels (:func:`~autophagy.models.diffusion.widen`) and fine-tuned on Colored MNIST's
     training split with the true digits as labels (dropped with probability p_uncond)."""
 
     def __init__(self, architecture: DDPMArchitecture, hyper: dict[str, Any]):
-        import torch
-
         from .data import colored_mnist
         from .models.diffusion import widen
 
@@ -118,13 +121,7 @@ class _ColoredDDPMTrainee(_Trainee):
         self.model = Diffusion(architecture, training, conditional=False, sample_steps=20, progress=False)
         self.model.start_from(widen(shipped.load(hyper["start"]), architecture.image_channels))
         images, labels, _ = colored_mnist.load("train", hyper["group_share"])
-        self.x0 = to_unit(images).to(self.model.device)
-        self.labels = torch.as_tensor(labels.astype(np.int64), device=self.model.device)
-        self.total = hyper["steps"]
-        self.trainer = self.model.trainer(self.total)
-
-    def train(self, steps: range, generator) -> None:
-        self.model.train_steps(self.trainer, self.x0, self.labels, steps, generator)
+        self._learn(images, labels, hyper["steps"])
 
     def quality(self, weights: dict[str, np.ndarray]) -> dict[str, float]:
         """Measured as the ``colored-mnist-ddpm`` loop samples generation 1, with each group's
