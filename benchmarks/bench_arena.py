@@ -21,7 +21,7 @@ from timing import timed
 
 import autophagy
 from autophagy.experiments import resolve_config
-from autophagy.experiments.mitigation import arena_configs
+from autophagy.experiments.mitigation import arena_runs
 from autophagy.experiments.registry import get
 
 STEPS = 300
@@ -36,7 +36,7 @@ def main() -> list[dict]:
         cold = timed(lambda: autophagy.run("mnist-ddpm", mode="web", **common))
         warm = timed(lambda: autophagy.run("mnist-ddpm", mode="web", **common))  # the same run, cached
         config = resolve_config("arena", profile="smoke", mnist="smoke")[1]["params"]
-        runs = [params for modality, _, _, params in arena_configs(config) if modality == "mnist"]
+        runs = [params for modality, _, _, params in arena_runs(config) if modality == "mnist"]
         before = len(list(Path(cache, "fits").rglob("*.npz")))
         for params in runs:
             get("mnist-ddpm").run_records(params, seed=0, progress=False)

@@ -73,13 +73,13 @@ def test_the_grey_model_is_unchanged_and_the_widened_one_samples_colour():
 
     card = weights.card("mnist-ddpm")
     grey = Diffusion(DDPMArchitecture(**card["architecture"]), conditional=False, sample_steps=2, progress=False)
-    assert "image_channels" not in grey.config  # the key of cached grey fits, as before
+    assert "image_channels" not in grey.fit_settings  # the key of cached grey fits, as before
     grey.start_from(weights.load("mnist-ddpm"))
     assert grey.sample(3, np.random.default_rng(0)).shape == (3, 28, 28)
     arch = DDPMArchitecture(**{**card["architecture"], "image_channels": 2})
     colour = Diffusion(arch, conditional=False, sample_steps=2, progress=False)
     colour.start_from(widen(weights.load("mnist-ddpm"), 2))
-    assert colour.config["image_channels"] == 2
+    assert colour.fit_settings["image_channels"] == 2
     out = colour.sample(3, np.random.default_rng(0), labels=np.array([1, 2, 3]))
     assert out.shape == (3, 2, 28, 28) and out.dtype == np.uint8
     assert widen(weights.load("mnist-ddpm"), 1).keys() == weights.load("mnist-ddpm").keys()

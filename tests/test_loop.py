@@ -221,7 +221,7 @@ def test_exact_gaussian_training_sets_carry_counts_whatever_their_size(samples):
     later = history.frame[history.frame["generation"] >= 2]
     assert (later["real_share"] == fresh_real_count(0.25, samples) / samples).all()
     assert (later["train_size"] == samples).all() and config["params"]["method"] == "exact"
-    loop = _Loop(get("gaussian").build(config["params"]), LoopSettings.from_config(config["params"], 0))
+    loop = _Loop(get("gaussian").build(config["params"]), LoopSettings.from_params(config["params"], 0))
     for generation in (1, 2):
         _, origin = loop.training_set(loop.units[0], generation, np.random.default_rng(generation))
         assert isinstance(origin, trainsets.OriginCounts) and origin.counts.sum() == samples

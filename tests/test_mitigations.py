@@ -347,10 +347,10 @@ def test_bad_arena_input_is_one_line_and_writes_nothing(tmp_path, capsys):
 
 def test_arena_runs_every_mitigation_for_all_modalities_on_mnist_when_asked():
     from autophagy.experiments import resolve_config
-    from autophagy.experiments.mitigation import MITIGATIONS, ONLY, arena_configs
+    from autophagy.experiments.mitigation import MITIGATIONS, ONLY, arena_runs
 
     config = resolve_config("arena", profile="smoke", mnist="smoke")[1]["params"]
-    mnist = {mitigation: params for modality, mitigation, _, params in arena_configs(config) if modality == "mnist"}
+    mnist = {mitigation: params for modality, mitigation, _, params in arena_runs(config) if modality == "mnist"}
     assert set(mnist) == set(MITIGATIONS) - set(ONLY)
     assert mnist["none"]["mode"] == "web" and mnist["none"]["web_max"] == config["web_max"]
     assert mnist["detector"]["detector_tpr"] == config["detector_tpr"]

@@ -163,16 +163,16 @@ def resolve(
     unknown = sorted(set(overrides) - set(by_name), key=str)
     if unknown:
         raise ParameterError(f"unknown parameter {unknown[0]!r}: expected one of {', '.join(by_name)}")
-    config = {p.name: p.default for p in params}
-    config.update(profile_values)
+    values = {p.name: p.default for p in params}
+    values.update(profile_values)
     for name, value in overrides.items():
-        config[name] = by_name[name].convert(value)
-    derived = {name: value for name, value in config.items() if isinstance(value, Derived)}
-    for name, value in config.items():
+        values[name] = by_name[name].convert(value)
+    derived = {name: value for name, value in values.items() if isinstance(value, Derived)}
+    for name, value in values.items():
         if name not in derived:
-            config[name] = by_name[name].convert(value)
+            values[name] = by_name[name].convert(value)
     for name, value in derived.items():
-        config[name] = by_name[name].convert(value.rule(config))
+        values[name] = by_name[name].convert(value.rule(values))
     if check is not None:
-        check(config)
-    return config
+        check(values)
+    return values

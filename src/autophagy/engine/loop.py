@@ -105,16 +105,16 @@ class LoopSettings:
         modes.get(self.mode)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], seed: int) -> LoopSettings:
+    def from_params(cls, params: dict[str, Any], seed: int) -> LoopSettings:
         """The settings named in an experiment's resolved parameters."""
         known = ("real_fraction", "synthetic_ratio", "web_start", "web_growth", "web_max")
         return cls(
-            generations=config["generations"],
-            samples=config["samples"],
-            mode=config["mode"],
-            replicates=config["replicates"],
+            generations=params["generations"],
+            samples=params["samples"],
+            mode=params["mode"],
+            replicates=params["replicates"],
             seed=seed,
-            **{k: config[k] for k in known if k in config},
+            **{k: params[k] for k in known if k in params},
         )
 
     def synthetic_share(self, generation: int) -> float:

@@ -29,14 +29,14 @@ COLUMNS = {
 }
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    reps, p = config["replicates"], zipf(config["symbols"], config["zipf"])
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    reps, p = params["replicates"], zipf(params["symbols"], params["zipf"])
     truth = Categorical(reps, p)
 
     def metrics(model: Categorical, step) -> dict[str, Any]:
         return {
             "surviving": model.surviving(),
-            "tail_mass": model.tail_mass(config["tail_rank"]),
+            "tail_mass": model.tail_mass(params["tail_rank"]),
             "gini_simpson": model.gini_simpson(),
         }
 
@@ -51,27 +51,27 @@ def time_to_one_symbol(history) -> np.ndarray:
     return np.where(done.any(axis=0), first, np.nan)
 
 
-def check(config: dict[str, Any]) -> None:
-    if config["tail_rank"] >= config["symbols"]:
-        raise ParameterError(f"tail_rank={config['tail_rank']} must be below symbols={config['symbols']}")
+def check(params: dict[str, Any]) -> None:
+    if params["tail_rank"] >= params["symbols"]:
+        raise ParameterError(f"tail_rank={params['tail_rank']} must be below symbols={params['symbols']}")
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of counts and probabilities held at once (a few (replicates, K) arrays)."""
-    return 8.0 * 6 * config["replicates"] * config["symbols"]
+    return 8.0 * 6 * params["replicates"] * params["symbols"]
 
 
 def figures(history) -> dict[str, Any]:
     from .. import plotting, theory
 
-    cfg = history.config["params"]
+    params = history.params
     gini = None
-    if modes.get(cfg["mode"]).fully_synthetic:
-        h0 = float(theory.gini_simpson(zipf(cfg["symbols"], cfg["zipf"])))
-        gini = lambda t: theory.expected_gini_simpson(t, cfg["samples"], h0)  # noqa: E731
+    if modes.get(params["mode"]).fully_synthetic:
+        h0 = float(theory.gini_simpson(zipf(params["symbols"], params["zipf"])))
+        gini = lambda t: theory.expected_gini_simpson(t, params["samples"], h0)  # noqa: E731
     return {
         "surviving": plotting.band_figure(history, "surviving", "surviving symbols"),
-        "tail_mass": plotting.band_figure(history, "tail_mass", f"mass beyond rank {cfg['tail_rank']}"),
+        "tail_mass": plotting.band_figure(history, "tail_mass", f"mass beyond rank {params['tail_rank']}"),
         "gini_simpson": plotting.band_figure(history, "gini_simpson", "Gini-Simpson index", theory=gini),
     }
 
@@ -86,7 +86,7 @@ CATEGORICAL = register(
             number("zipf", 1.0, "Zipf exponent s: p_k proportional to k^-s", low=0, high=10),
             integer(
                 "tail_rank",
-                Derived("symbols//10", lambda config: max(1, config["symbols"] // 10)),
+                Derived("symbols//10", lambda params: max(1, params["symbols"] // 10)),
                 "tail_mass counts the symbols ranked beyond this (by default a tenth of them, at least 1)",
                 low=1,
                 high=10**6,

@@ -108,39 +108,39 @@ def draw_labelled(model, n: int, rng: np.random.Generator) -> tuple[np.ndarray, 
     return model.sample(n, rng, labels=labels), labels
 
 
-def _build(config: dict[str, Any], progress: bool = True) -> LoopSpec:
-    """The loop of ``colored-mnist-ddpm`` with parameters ``config``."""
+def _build(params: dict[str, Any], progress: bool = True) -> LoopSpec:
+    """The loop of ``colored-mnist-ddpm`` with parameters ``params``."""
     from ..mitigations.selection import Stratified
     from ..models.fitcache import FirstFitCache
     from ..models.image_classifier import classifier
 
-    net = classifier("mnist", config["classifier_images"])
-    make = _factory(NAME, config, progress)
-    train = ColoredImages(*colored_mnist.load("train", config["group_share"])[:2])
-    test = colored_mnist.grey(colored_mnist.load("test", config["group_share"])[0])
-    scorer = GroupScorer(net, test[: config["eval_samples"]])
+    net = classifier("mnist", params["classifier_images"])
+    make = _factory(NAME, params, progress)
+    train = ColoredImages(*colored_mnist.load("train", params["group_share"])[:2])
+    test = colored_mnist.grey(colored_mnist.load("test", params["group_share"])[0])
+    scorer = GroupScorer(net, test[: params["eval_samples"]])
 
     def make_model():
         model = make(net)
-        return model if config["pretrained"] else FirstFitCache(model, NAME)
+        return model if params["pretrained"] else FirstFitCache(model, NAME)
 
     def metrics(model, step: Step) -> dict[str, float]:
-        return scorer(*draw_labelled(model, config["eval_samples"], step.rng))
+        return scorer(*draw_labelled(model, params["eval_samples"], step.rng))
 
     def artifacts(model, step: Step) -> None:
         """The sample grid of the first chain (the same latent seeds at every generation)."""
-        if not config["grid"] or step.run_dir is None or step.unit != 0:
+        if not params["grid"] or step.run_dir is None or step.unit != 0:
             return
         folder = step.run_dir / "samples"
         folder.mkdir(exist_ok=True)
         save_npy(
             folder / f"generation_{step.generation:02d}.npy",
-            model.sample(config["grid"], np.random.default_rng(GRID_SEED)),
+            model.sample(params["grid"], np.random.default_rng(GRID_SEED)),
         )
 
     select = None
-    if config["reparation"] == "stratified":
-        share = config["group_share"]
+    if params["reparation"] == "stratified":
+        share = params["group_share"]
         select = Stratified(colored_mnist.group_of, [1 - share, share])
     return LoopSpec(
         make_model=make_model, real=train.sample, metrics=metrics, truth=train, select=select, artifacts=artifacts
@@ -170,33 +170,33 @@ def _factory(name: str, params: dict[str, Any], progress: bool):
     return make
 
 
-def min_group(config: dict[str, Any]) -> int:
+def min_group(params: dict[str, Any]) -> int:
     """Examples of the smaller group in a training set of ``samples`` at ``group_share``."""
-    minority = round(config["group_share"] * config["samples"])
-    return min(minority, config["samples"] - minority)
+    minority = round(params["group_share"] * params["samples"])
+    return min(minority, params["samples"] - minority)
 
 
-def _check(config: dict[str, Any]) -> None:
-    grey_images.check_image_params(config)
-    if config["sample_steps"] > config["timesteps"]:
+def _check(params: dict[str, Any]) -> None:
+    grey_images.check_image_params(params)
+    if params["sample_steps"] > params["timesteps"]:
         raise ParameterError("sample_steps must not exceed timesteps")
-    if min_group(config) < 1:
+    if min_group(params) < 1:
         raise ParameterError(
-            f"group_share={config['group_share']:g} leaves fewer than one example of a group in "
-            f"samples={config['samples']}: raise samples or move group_share away from 0 and 1"
+            f"group_share={params['group_share']:g} leaves fewer than one example of a group in "
+            f"samples={params['samples']}: raise samples or move group_share away from 0 and 1"
         )
 
 
-def _prepare(config: dict[str, Any]) -> None:
+def _prepare(params: dict[str, Any]) -> None:
     """Load (and cache) the data and the starting model before anything is written."""
     for split in ("train", "test"):
-        colored_mnist.load(split, config["group_share"])
-    _factory(NAME, config, False)
+        colored_mnist.load(split, params["group_share"])
+    _factory(NAME, params, False)
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of images held at once: :func:`.images.memory_bytes` for two channels."""
-    return 2 * grey_images.memory_bytes(config)
+    return 2 * grey_images.memory_bytes(params)
 
 
 def colour_grid_figure(grids: dict[int, np.ndarray], columns: int = 16):

@@ -35,29 +35,29 @@ COLUMNS = {
 }
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    reps = config["replicates"]
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    reps = params["replicates"]
 
     made: list[Gaussian] = []  # the verifier screens the samples of the latest model made
 
     def make_model() -> Gaussian:
-        made.append(Gaussian(reps, config["estimator"], config["method"], config["truncation"]))
+        made.append(Gaussian(reps, params["estimator"], params["method"], params["truncation"]))
         return made[-1]
 
-    truth = Gaussian(reps, method=config["method"])
+    truth = Gaussian(reps, method=params["method"])
 
     def metrics(model: Gaussian, step) -> dict[str, Any]:
         return {"mean": model.mu, "var": model.var, "w2": w2_gaussian(model.mu, model.sigma)}
 
     select = None
-    if config["central_fraction"] < 1:
-        select = central(config["central_fraction"])
-    elif config["reward_fraction"] < 1:
-        select = reward_curation(config["reward_target"], config["reward_fraction"])
+    if params["central_fraction"] < 1:
+        select = central(params["central_fraction"])
+    elif params["reward_fraction"] < 1:
+        select = reward_curation(params["reward_target"], params["reward_fraction"])
     verify = None
-    if config["verifier_accuracy"] > 0:
-        verify = GaussianVerifier(config["verifier_accuracy"], lambda: made[-1], *verifier_belief(config))
-    correct = towards_truth(config["self_correction"]) if config["self_correction"] > 0 else None
+    if params["verifier_accuracy"] > 0:
+        verify = GaussianVerifier(params["verifier_accuracy"], lambda: made[-1], *verifier_belief(params))
+    correct = towards_truth(params["self_correction"]) if params["self_correction"] > 0 else None
     return LoopSpec(
         make_model=make_model,
         real=truth.sample,
@@ -69,63 +69,63 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     )
 
 
-def verifier_belief(config: dict[str, Any]) -> tuple[np.ndarray | float, np.ndarray | float]:
+def verifier_belief(params: dict[str, Any]) -> tuple[np.ndarray | float, np.ndarray | float]:
     """What the verifier holds true: N(0, 1) itself, or, with ``verifier_knowledge`` = M, its
     maximum-likelihood fit to M real samples, one per replicate (drawn once: the same verifiers
     in every run)."""
-    known = config["verifier_knowledge"]
+    known = params["verifier_knowledge"]
     if known == 0:
         return 0.0, 1.0
     rng = np.random.default_rng(VERIFIER_SEED)
-    reps = config["replicates"]
+    reps = params["replicates"]
     return rng.standard_normal(reps) / np.sqrt(known), np.sqrt(rng.chisquare(known - 1, reps) / known)
 
 
-def check(config: dict[str, Any]) -> None:
-    mode = modes.get(config["mode"])
-    if config["method"] == "exact" and mode.memory == "budget":
+def check(params: dict[str, Any]) -> None:
+    mode = modes.get(params["mode"])
+    if params["method"] == "exact" and mode.memory == "budget":
         raise ParameterError(
-            f"mode={config['mode']} needs method=sample (a subsample of summary statistics is not defined)"
+            f"mode={params['mode']} needs method=sample (a subsample of summary statistics is not defined)"
         )
-    if config["central_fraction"] < 1 and config["reward_fraction"] < 1:
+    if params["central_fraction"] < 1 and params["reward_fraction"] < 1:
         raise ParameterError("choose one selection: central_fraction or reward_fraction, not both")
-    looks = [k for k in ("central_fraction", "reward_fraction") if config[k] < 1]
-    looks += ["verifier_accuracy"] if config["verifier_accuracy"] > 0 else []
-    if config["method"] == "exact" and looks:
+    looks = [k for k in ("central_fraction", "reward_fraction") if params[k] < 1]
+    looks += ["verifier_accuracy"] if params["verifier_accuracy"] > 0 else []
+    if params["method"] == "exact" and looks:
         raise ParameterError(f"{looks[0]} needs method=sample (selection and verification look at the points)")
-    if config["verifier_knowledge"] == 1:
+    if params["verifier_knowledge"] == 1:
         raise ParameterError(
             "verifier_knowledge=1: a verifier needs at least 2 real samples to fit a variance (0: it knows the truth)"
         )
-    if config["verifier_knowledge"] > 0 and config["verifier_accuracy"] == 0:
+    if params["verifier_knowledge"] > 0 and params["verifier_accuracy"] == 0:
         raise ParameterError("verifier_knowledge is what a verifier learned: set verifier_accuracy > 0 too")
-    screens = [k for k in SCREENS if config[k] > 0]
-    if config["method"] == "exact" and screens:
+    screens = [k for k in SCREENS if params[k] > 0]
+    if params["method"] == "exact" and screens:
         raise ParameterError(f"{screens[0]} > 0 needs method=sample (a screen looks at the points)")
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of samples held at once by method=sample (the exact method holds none)."""
-    if config["method"] == "exact":
+    if params["method"] == "exact":
         return 0.0
-    per_generation = config["samples"] / min(config["central_fraction"], config["reward_fraction"])
-    return 8.0 * 3 * config["replicates"] * per_generation * training_sets_held(config)
+    per_generation = params["samples"] / min(params["central_fraction"], params["reward_fraction"])
+    return 8.0 * 3 * params["replicates"] * per_generation * training_sets_held(params)
 
 
 def figures(history) -> dict[str, Any]:
     from .. import plotting, theory
 
-    cfg = history.config["params"]
-    ddof = ESTIMATORS[cfg["estimator"]]
+    params = history.params
+    ddof = ESTIMATORS[params["estimator"]]
     theory_var = None
-    plain = cfg["truncation"] == 1 and cfg["central_fraction"] == 1 and cfg["reward_fraction"] == 1
+    plain = params["truncation"] == 1 and params["central_fraction"] == 1 and params["reward_fraction"] == 1
     if (
-        modes.get(cfg["mode"]).fully_synthetic
+        modes.get(params["mode"]).fully_synthetic
         and plain
-        and cfg["verifier_accuracy"] == 0
-        and cfg["self_correction"] == 0
+        and params["verifier_accuracy"] == 0
+        and params["self_correction"] == 0
     ):
-        theory_var = lambda t: theory.expected_variance(t, cfg["samples"], ddof)  # noqa: E731
+        theory_var = lambda t: theory.expected_variance(t, params["samples"], ddof)  # noqa: E731
     return {
         "variance": plotting.band_figure(history, "var", "fitted variance $\\sigma_t^2$", theory=theory_var),
         "mean": plotting.band_figure(history, "mean", "fitted mean $\\mu_t$"),

@@ -36,8 +36,8 @@ def true_parameters(components: int, separation: float) -> tuple[np.ndarray, np.
     return np.full(components, 1 / components), means, np.ones(components)
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    weights, means, stds = true_parameters(config["components"], config["separation"])
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    weights, means, stds = true_parameters(params["components"], params["separation"])
     truth = GMM(weights, means, stds)
 
     def metrics(model: GMM, step) -> dict[str, Any]:
@@ -48,22 +48,22 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
         return out
 
     return LoopSpec(
-        make_model=lambda: GMM(weights, means, stds, config["max_iter"]),
+        make_model=lambda: GMM(weights, means, stds, params["max_iter"]),
         real=truth.sample,
         metrics=metrics,
         truth=truth,
     )
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of samples held at once (the pool in the accumulate modes)."""
-    return 8.0 * 2 * config["replicates"] * config["samples"] * training_sets_held(config)
+    return 8.0 * 2 * params["replicates"] * params["samples"] * training_sets_held(params)
 
 
 def figures(history) -> dict[str, Any]:
     from .. import plotting
 
-    components = history.config["params"]["components"]
+    components = history.params["components"]
     fig, ax = plotting.figure(height=3.0)
     for k in range(components):
         plotting.bands(ax, history, f"std_{k + 1}", label=f"component {k + 1}", c=plotting.color(k))

@@ -86,8 +86,8 @@ class RealImages:
         return self.images[rng.choice(len(self.images), size=n, replace=len(self.images) < n)]
 
 
-def _build(image: ImageModel, config: dict[str, Any], progress: bool = True) -> LoopSpec:
-    """The loop of image experiment ``image`` with parameters ``config``."""
+def _build(image: ImageModel, params: dict[str, Any], progress: bool = True) -> LoopSpec:
+    """The loop of image experiment ``image`` with parameters ``params``."""
     from ..data.images import DATASETS
     from ..metrics.image import ImageScorer
     from ..mitigations.correction import towards_nearest_real
@@ -95,22 +95,22 @@ def _build(image: ImageModel, config: dict[str, Any], progress: bool = True) -> 
     from ..models.fitcache import FirstFitCache
     from ..models.image_classifier import classifier
 
-    net = classifier(image.dataset, config["classifier_images"])
-    make = image.factory(image.name, config, progress)
+    net = classifier(image.dataset, params["classifier_images"])
+    make = image.factory(image.name, params, progress)
     images, labels = DATASETS[image.dataset]("train")
-    rare = config["rare_class"]
-    train = RealImages(images if rare < 0 else with_rare_class(images, labels, rare, config["rare_share"]))
+    rare = params["rare_class"]
+    train = RealImages(images if rare < 0 else with_rare_class(images, labels, rare, params["rare_share"]))
     test = DATASETS[image.dataset]("test")[0]
-    scorer = ImageScorer(net, test[: config["eval_samples"]])
+    scorer = ImageScorer(net, test[: params["eval_samples"]])
 
     def make_model():
         model = make(net)
-        if not config["pretrained"]:  # a shipped starting model needs no cache
+        if not params["pretrained"]:  # a shipped starting model needs no cache
             model = FirstFitCache(model, image.name)
         return model
 
     def metrics(model, step: Step) -> dict[str, float]:
-        return {**scorer(model.sample(config["eval_samples"], step.rng)), **rare_metrics(model, step)}
+        return {**scorer(model.sample(params["eval_samples"], step.rng)), **rare_metrics(model, step)}
 
     def rare_metrics(model, step: Step) -> dict[str, float]:
         """What the model still has of the rare class: its share of the labels it learned from,
@@ -126,22 +126,22 @@ def _build(image: ImageModel, config: dict[str, Any], progress: bool = True) -> 
 
     def artifacts(model, step: Step) -> None:
         """The sample grid of the first chain (the same latent seeds at every generation)."""
-        if not config["grid"] or step.run_dir is None or step.unit != 0:
+        if not params["grid"] or step.run_dir is None or step.unit != 0:
             return
         folder = step.run_dir / "samples"
         folder.mkdir(exist_ok=True)
-        images = model.sample(config["grid"], np.random.default_rng(GRID_SEED))
+        images = model.sample(params["grid"], np.random.default_rng(GRID_SEED))
         save_npy(folder / f"generation_{step.generation:02d}.npy", images)
 
     select = None
-    if config.get("select_fraction", 1.0) < 1:
-        select = TopFraction(net.confidence, config["select_fraction"], axis=0)
+    if params.get("select_fraction", 1.0) < 1:
+        select = TopFraction(net.confidence, params["select_fraction"], axis=0)
     correct = None
-    if config["self_correction"] > 0:  # the corrector's pool: real pictures it knows, drawn once
+    if params["self_correction"] > 0:  # the corrector's pool: real pictures it knows, drawn once
         pool = train.images[
-            np.random.default_rng(CORRECTION_SEED).permutation(len(train.images))[: config["correction_pool"]]
+            np.random.default_rng(CORRECTION_SEED).permutation(len(train.images))[: params["correction_pool"]]
         ]
-        correct = towards_nearest_real(config["self_correction"], pool)
+        correct = towards_nearest_real(params["self_correction"], pool)
     return LoopSpec(
         make_model=make_model,
         real=train.sample,
@@ -279,26 +279,26 @@ def _prepare(image: ImageModel):
     data or weights (a DataError) and an architecture the starting model lacks (a
     ParameterError) are reported before the run directory is written."""
 
-    def prepare(config: dict[str, Any]) -> None:
+    def prepare(params: dict[str, Any]) -> None:
         from ..data.images import DATASETS
 
         for split in ("train", "test"):
             DATASETS[image.dataset](split)
-        image.factory(image.name, config, False)
+        image.factory(image.name, params, False)
 
     return prepare
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of images held at once, as float32 28 x 28: each replicate's training sets of
     ``samples`` images (every generation's in the accumulate modes) and the samples drawn."""
-    held = config["samples"] * training_sets_held(config)
-    return 4.0 * 28 * 28 * config["replicates"] * (held + config["eval_samples"])
+    held = params["samples"] * training_sets_held(params)
+    return 4.0 * 28 * 28 * params["replicates"] * (held + params["eval_samples"])
 
 
-def check_image_params(config: dict[str, Any]) -> None:
+def check_image_params(params: dict[str, Any]) -> None:
     """Refuse (one line) settings that no image experiment can run."""
-    if config["eval_samples"] <= 5:
+    if params["eval_samples"] <= 5:
         raise ParameterError("eval_samples must exceed the 5 nearest neighbours of the metrics")
 
 
@@ -352,11 +352,11 @@ def _gan_factory(name: str, params: dict[str, Any], progress: bool):
     return make
 
 
-def _ddpm_check(config: dict[str, Any]) -> None:
-    check_image_params(config)
-    if config["guidance"] > 0 and not config["conditional"]:
+def _ddpm_check(params: dict[str, Any]) -> None:
+    check_image_params(params)
+    if params["guidance"] > 0 and not params["conditional"]:
         raise ParameterError("guidance > 0 needs conditional=true (with conditional=false set guidance=0 too)")
-    if config["sample_steps"] > config["timesteps"]:
+    if params["sample_steps"] > params["timesteps"]:
         raise ParameterError("sample_steps must not exceed timesteps")
 
 

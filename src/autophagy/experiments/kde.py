@@ -24,8 +24,8 @@ from .registry import Experiment, register
 COLUMNS = {"data_var": "maximum-likelihood variance of generation t's training set (model variance minus h^2)"}
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    reps, h = config["replicates"], config["bandwidth"]
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    reps, h = params["replicates"], params["bandwidth"]
     truth = Gaussian(reps, method="sample")
 
     def metrics(model, step) -> dict[str, Any]:
@@ -34,18 +34,18 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     return LoopSpec(make_model=lambda: KDE(reps, h), real=truth.sample, metrics=metrics, truth=truth)
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of samples held at once (the pool in the accumulate modes)."""
-    return 8.0 * 3 * config["replicates"] * config["samples"] * training_sets_held(config)
+    return 8.0 * 3 * params["replicates"] * params["samples"] * training_sets_held(params)
 
 
 def figures(history) -> dict[str, Any]:
     from .. import plotting, theory
 
-    cfg = history.config["params"]
+    params = history.params
     curve = None
-    if modes.get(cfg["mode"]).fully_synthetic:
-        curve = lambda t: theory.kde_expected_data_variance(t, cfg["samples"], cfg["bandwidth"])  # noqa: E731
+    if modes.get(params["mode"]).fully_synthetic:
+        curve = lambda t: theory.kde_expected_data_variance(t, params["samples"], params["bandwidth"])  # noqa: E731
     return {"data_var": plotting.band_figure(history, "data_var", "training-set variance $s_t^2$", theory=curve)}
 
 

@@ -41,9 +41,9 @@ def truth(features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return design, diagnoses, theta
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    reps, rows = config["replicates"], config["samples"]
-    design, diagnoses, theta_star = truth(config["features"])
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    reps, rows = params["replicates"], params["samples"]
+    design, diagnoses, theta_star = truth(params["features"])
     p = sigmoid(design @ theta_star)
     fisher = rows / len(design) * (design * (p * (1 - p))[:, None]).T @ design  # N rows' information
     real_model = LogisticRegression(reps, theta_star, design)
@@ -65,20 +65,20 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     )
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of data held at once (the pool in the accumulate modes), labels and row indices."""
-    return 4.0 * 2 * 2 * config["replicates"] * config["samples"] * training_sets_held(config)
+    return 4.0 * 2 * 2 * params["replicates"] * params["samples"] * training_sets_held(params)
 
 
 def figures(history) -> dict[str, Any]:
     from .. import plotting, theory
 
-    cfg = history.config["params"]
-    k = 1 + cfg["features"]
+    params = history.params
+    k = 1 + params["features"]
     curve = {
         "replace": lambda t: theory.logistic_error_replace(t, k),
         "accumulate": lambda t: theory.logistic_error_accumulate(t, k),
-    }.get(cfg["mode"])
+    }.get(params["mode"])
     return {
         "fisher_error": plotting.band_figure(history, "fisher_error", "parameter error (Fisher metric)", theory=curve)
     }

@@ -50,16 +50,16 @@ SCREENS = ("detector_tpr", "detector_fpr", "provenance")
 MIN_PASSING = 0.01  # the loop scrapes again until n samples pass: at most 1000 scrapes
 
 
-def check_loop(config: dict[str, Any]) -> None:
+def check_loop(params: dict[str, Any]) -> None:
     """Refuse screening outside the web modes, and a screen that would pass almost nothing."""
-    asked = [k for k in SCREENS if config.get(k, 0) > 0]
+    asked = [k for k in SCREENS if params.get(k, 0) > 0]
     if not asked:
         return
-    if not modes.get(config["mode"]).web:
+    if not modes.get(params["mode"]).web:
         raise ParameterError(f"{asked[0]} screens a scraped pool: it needs a web mode: {', '.join(modes.WEB_MODES)}")
-    share = config["web_max"]
-    caught = 1 - (1 - config["provenance"]) * (1 - config["detector_tpr"])
-    passing = (1 - share) * (1 - config["detector_fpr"]) + share * (1 - caught)
+    share = params["web_max"]
+    caught = 1 - (1 - params["provenance"]) * (1 - params["detector_tpr"])
+    passing = (1 - share) * (1 - params["detector_fpr"]) + share * (1 - caught)
     if passing < MIN_PASSING:
         raise ParameterError(
             f"only {passing:.2%} of the scraped samples would pass the screening at the web's peak "
@@ -67,14 +67,14 @@ def check_loop(config: dict[str, Any]) -> None:
         )
 
 
-def with_screening(spec: LoopSpec, config: dict[str, Any]) -> LoopSpec:
-    """``spec`` with the configuration's screens (provenance, detector) added to its filter."""
-    screens = filters.from_config(config)
+def with_screening(spec: LoopSpec, params: dict[str, Any]) -> LoopSpec:
+    """``spec`` with the parameters' screens (provenance, detector) added to its filter."""
+    screens = filters.from_params(params)
     if screens is not None:
         spec.filter = filters.chain([f for f in (spec.filter, screens) if f is not None])
     return spec
 
 
-def training_sets_held(config: dict[str, Any]) -> float:
-    """How many generations' worth of samples the configuration's loop holds at once."""
-    return modes.get(config["mode"]).sets_held(config["generations"], config.get("synthetic_ratio", 1.0))
+def training_sets_held(params: dict[str, Any]) -> float:
+    """How many generations' worth of samples the parameters' loop holds at once."""
+    return modes.get(params["mode"]).sets_held(params["generations"], params.get("synthetic_ratio", 1.0))

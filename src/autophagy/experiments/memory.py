@@ -9,13 +9,13 @@ from ..params import ParameterError
 MEMORY_LIMIT_BYTES = 4 * 2**30
 
 
-def check_memory(experiment, config: dict[str, Any]) -> None:
+def check_memory(experiment, params: dict[str, Any]) -> None:
     """Refuse, before any work, a configuration whose data would not fit the limit."""
     if experiment.memory_bytes is None:
         return
-    need = experiment.memory_bytes(config)
+    need = experiment.memory_bytes(params)
     need += (
-        8.0 * 2 * (5 + len(experiment.columns)) * config.get("replicates", 1) * (config.get("generations", 0) + 1)
+        8.0 * 2 * (5 + len(experiment.columns)) * params.get("replicates", 1) * (params.get("generations", 0) + 1)
     )  # the records (float64 columns, concatenated once)
     if need > MEMORY_LIMIT_BYTES:
         raise ParameterError(

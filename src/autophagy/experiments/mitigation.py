@@ -41,7 +41,7 @@ def _size_params(generations: int, samples: int, replicates: int) -> list:
     ]
 
 
-def sub_config(name: str, overrides: dict[str, Any], profile: str = "default") -> dict[str, Any]:
+def sub_params(name: str, overrides: dict[str, Any], profile: str = "default") -> dict[str, Any]:
     """The resolved parameters of experiment ``name`` (its ``profile``, then ``overrides``),
     checked: resolve every stage before running one, so bad input stops before anything is written."""
     try:
@@ -59,17 +59,17 @@ class Sweep:
     knobs: tuple[str, ...]
     values: list[tuple]
 
-    def stages(self, config: dict[str, Any]) -> list[Stage]:
+    def stages(self, params: dict[str, Any]) -> list[Stage]:
         """One stage per row of knob values, its base parameters resolved (and so checked)."""
         out = []
         for row in self.values:
             place = dict(zip(self.knobs, row))
-            out.append(Stage(place, self.base, sub_config(self.base, {**self.fixed, **config, **place})))
+            out.append(Stage(place, self.base, sub_params(self.base, {**self.fixed, **params, **place})))
         return out
 
-    def check(self, config: dict[str, Any]) -> None:
-        """Refuse ``config`` when one of its stages' parameters would be refused."""
-        self.stages(config)
+    def check(self, params: dict[str, Any]) -> None:
+        """Refuse ``params`` when one of its stages' parameters would be refused."""
+        self.stages(params)
 
 
 def register_sweep(name: str, summary: str, sweep: Sweep, params: list, profiles: dict) -> Experiment:
@@ -239,55 +239,55 @@ ONLY = {
 }  # mitigations that exist for one modality
 
 
-def _mitigation_overrides(mitigation: str, config: dict[str, Any]) -> dict[str, Any]:
-    web = {"mode": "web", **{k: config[k] for k in ("web_start", "web_growth", "web_max")}}
+def _mitigation_overrides(mitigation: str, params: dict[str, Any]) -> dict[str, Any]:
+    web = {"mode": "web", **{k: params[k] for k in ("web_start", "web_growth", "web_max")}}
     return {
         "none": web,
         "real-only": {"mode": "fresh", "real_fraction": 1.0},
         "accumulate": {**web, "mode": "web-accumulate"},
         "budget": {**web, "mode": "web-accumulate-subsample"},
-        "mix": {"mode": "fresh", "real_fraction": config["real_fraction"]},
-        "detector": {**web, "detector_tpr": config["detector_tpr"], "detector_fpr": config["detector_fpr"]},
-        "provenance": {**web, "provenance": config["provenance"]},
-        "watermark": {**web, "watermark_delta": config["watermark_delta"], "watermark_z": config["watermark_z"]},
-        "self-correction": {**web, "self_correction": config["self_correction"]},
+        "mix": {"mode": "fresh", "real_fraction": params["real_fraction"]},
+        "detector": {**web, "detector_tpr": params["detector_tpr"], "detector_fpr": params["detector_fpr"]},
+        "provenance": {**web, "provenance": params["provenance"]},
+        "watermark": {**web, "watermark_delta": params["watermark_delta"], "watermark_z": params["watermark_z"]},
+        "self-correction": {**web, "self_correction": params["self_correction"]},
         "verification": {
             **web,
-            "verifier_accuracy": config["verifier_accuracy"],
-            "verifier_knowledge": config["verifier_knowledge"],
+            "verifier_accuracy": params["verifier_accuracy"],
+            "verifier_knowledge": params["verifier_knowledge"],
         },
     }[mitigation]
 
 
-def _modality_overrides(modality: str, config: dict[str, Any]) -> dict[str, Any]:
+def _modality_overrides(modality: str, params: dict[str, Any]) -> dict[str, Any]:
     if modality == "gaussian":
-        return {"method": "sample", "samples": config["gaussian_samples"], "replicates": config["gaussian_replicates"]}
+        return {"method": "sample", "samples": params["gaussian_samples"], "replicates": params["gaussian_replicates"]}
     if modality == "text":
         return {
             "model": "ngram",
             "semantic": False,
-            "samples": config["text_samples"],
-            "replicates": config["text_replicates"],
+            "samples": params["text_samples"],
+            "replicates": params["text_replicates"],
             "eval_samples": 32,
         }
     return {}
 
 
-def arena_configs(config: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+def arena_runs(params: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(modality, mitigation, profile, resolved base parameters) of every arena run."""
-    modalities = ["gaussian", "text"] + (["mnist"] if config["mnist"] != "off" else [])
+    modalities = ["gaussian", "text"] + (["mnist"] if params["mnist"] != "off" else [])
     runs = []
     for modality in modalities:
-        profile = config["mnist"] if modality == "mnist" else "default"
+        profile = params["mnist"] if modality == "mnist" else "default"
         for mitigation in MITIGATIONS:
             if ONLY.get(mitigation, modality) != modality:
                 continue
             overrides = {
-                **_modality_overrides(modality, config),
-                **_mitigation_overrides(mitigation, config),
-                "generations": config["generations"],
+                **_modality_overrides(modality, params),
+                **_mitigation_overrides(mitigation, params),
+                "generations": params["generations"],
             }
-            runs.append((modality, mitigation, profile, sub_config(BASE[modality], overrides, profile)))
+            runs.append((modality, mitigation, profile, sub_params(BASE[modality], overrides, profile)))
     return runs
 
 
@@ -320,18 +320,18 @@ def _expected_cost(modality: str, mitigation: str) -> int:
     return 1 if mitigation == "watermark" else 0
 
 
-def arena_stages(config: dict[str, Any]) -> list[Stage]:
+def arena_stages(params: dict[str, Any]) -> list[Stage]:
     """One stage per (modality, mitigation), its records as the arena's long table."""
     return [
         Stage(
             {"modality": modality, "mitigation": mitigation},
             BASE[modality],
-            params,
+            stage_params,
             profile,
             priority=_expected_cost(modality, mitigation),
             reshape=functools.partial(_long, modality=modality),
         )
-        for modality, mitigation, profile, params in arena_configs(config)
+        for modality, mitigation, profile, stage_params in arena_runs(params)
     ]
 
 
@@ -358,8 +358,8 @@ def arena_figures(history) -> dict[str, Any]:
     return {"ranking": fig}
 
 
-def _check_arena(config: dict[str, Any]) -> None:
-    if not arena_configs(config):
+def _check_arena(params: dict[str, Any]) -> None:
+    if not arena_runs(params):
         raise ParameterError("the arena has nothing to run")
 
 

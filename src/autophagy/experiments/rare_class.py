@@ -37,8 +37,8 @@ COLUMNS = {
 }
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    reps, share, separation = config["replicates"], config["share"], config["separation"]
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    reps, share, separation = params["replicates"], params["share"], params["separation"]
     truth = LabelledMixture(reps, share, separation)
 
     def metrics(model: LabelledMixture, step) -> dict[str, Any]:
@@ -51,24 +51,24 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
         }
 
     return LoopSpec(
-        make_model=lambda: LabelledMixture(reps, share, separation, config["labelling"]),
+        make_model=lambda: LabelledMixture(reps, share, separation, params["labelling"]),
         real=truth.sample,
         metrics=metrics,
         truth=truth,
     )
 
 
-def check(config: dict[str, Any]) -> None:
-    if config["share"] * config["samples"] < 1:
+def check(params: dict[str, Any]) -> None:
+    if params["share"] * params["samples"] < 1:
         raise ParameterError(
-            f"share={config['share']:g} of samples={config['samples']} leaves fewer than one "
+            f"share={params['share']:g} of samples={params['samples']} leaves fewer than one "
             "minority example a generation: raise one of them"
         )
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of examples held at once: each training set and sample, (replicates, N, 2) floats."""
-    return 8.0 * 2 * 3 * config["replicates"] * config["samples"] * training_sets_held(config)
+    return 8.0 * 2 * 3 * params["replicates"] * params["samples"] * training_sets_held(params)
 
 
 def lost_by(history) -> tuple[np.ndarray, np.ndarray]:
@@ -87,12 +87,12 @@ def loss_generations(history) -> np.ndarray:
 def figures(history) -> dict[str, Any]:
     from .. import plotting, theory
 
-    cfg = history.config["params"]
+    params = history.params
     fig, axes = plotting.figure(ncols=2, height=2.8)
     generations, gone = lost_by(history)
-    axes[0].plot(generations, gone, color=plotting.color(0), label=f"{cfg['labelling']} labels")
-    if cfg["labelling"] == "sampled" and modes.get(cfg["mode"]).fully_synthetic:
-        chain = theory.rare_class_lost_by(int(generations.max()), cfg["samples"], cfg["share"])
+    axes[0].plot(generations, gone, color=plotting.color(0), label=f"{params['labelling']} labels")
+    if params["labelling"] == "sampled" and modes.get(params["mode"]).fully_synthetic:
+        chain = theory.rare_class_lost_by(int(generations.max()), params["samples"], params["share"])
         plotting.theory_line(axes[0], np.arange(len(chain)), chain, label="exact Wright-Fisher chain")
     axes[0].set(xlabel="generation", ylabel="share of replicates lost")
     plotting.mean_line(axes[1], history, "minority_accuracy", label="minority", c=plotting.color(1))

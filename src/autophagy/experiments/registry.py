@@ -20,14 +20,15 @@ from .memory import check_memory
 class Experiment:
     """A named experiment.
 
-    ``build(config, progress)`` returns the :class:`LoopSpec` (``progress``: show the bars of
-    long fits); ``stages(config)`` instead lists the runs of an experiment made of several (the
+    Each function below takes the run's resolved parameters (``params``).
+    ``build(params, progress)`` returns the :class:`LoopSpec` (``progress``: show the bars of
+    long fits); ``stages(params)`` instead lists the runs of an experiment made of several (the
     sweeps and the arena: see :mod:`.stages`). ``columns`` documents
     every metric column of ``metrics.parquet``; ``profiles`` maps a profile to its settings;
     ``figures(history)`` returns ``{name: matplotlib figure}`` saved under ``figures/``;
     ``stage_columns`` are the columns naming the stage of a sweep (the knobs) or of the arena;
-    ``neural(config)`` says whether a run trains or evaluates a neural network (a cluster
-    then gives it a GPU where its workers declare one); ``prepare(config)`` (optional) loads or checks the experiment's data before anything is
+    ``neural(params)`` says whether a run trains or evaluates a neural network (a cluster
+    then gives it a GPU where its workers declare one); ``prepare(params)`` (optional) loads or checks the experiment's data before anything is
     written, raising :class:`autophagy.data.DataError` when it is missing or damaged.
     """  # noqa: E501
 
@@ -46,12 +47,12 @@ class Experiment:
     neural: Callable[[dict[str, Any]], bool] = lambda params: False  # trains or runs a network (wants a GPU)
     loop_keys: bool = True  # the record has the loop's train_size, real_share, real_drawn
 
-    def run_records(self, config: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
+    def run_records(self, params: dict[str, Any], seed: int, store=None, progress: bool = True) -> pd.DataFrame:
         """Run the experiment's loop and return its tidy records (the runner,
         :mod:`autophagy.runs.runner`, runs the stages of a staged experiment)."""
         return run_loop(
-            with_screening(self.build(config, progress), config),
-            LoopSettings.from_config(config, seed),
+            with_screening(self.build(params, progress), params),
+            LoopSettings.from_params(params, seed),
             store=store,
             progress=progress,
             description=self.name,

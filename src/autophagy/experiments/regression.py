@@ -24,8 +24,8 @@ from .registry import Experiment, register
 COLUMNS = {"test_error": "||w_t - w*||^2: excess test error under isotropic features"}
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    reps, d, noise = config["replicates"], config["features"], config["noise"]
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    reps, d, noise = params["replicates"], params["features"], params["noise"]
     w_star = np.full(d, 1 / np.sqrt(d))
     truth = LinearRegression(reps, w_star, noise)
 
@@ -38,26 +38,26 @@ def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
     return LoopSpec(make_model=lambda: LinearRegression(reps, w_star, noise), real=real, metrics=metrics, truth=truth)
 
 
-def check(config: dict[str, Any]) -> None:
-    d, rows = config["features"], config["samples"]
+def check(params: dict[str, Any]) -> None:
+    d, rows = params["features"], params["samples"]
     if rows < d + 2:
         raise ParameterError(f"samples={rows} must be at least features + 2 = {d + 2} (least squares needs T > d + 1)")
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of data held at once (the pool in the accumulate modes)."""
-    return 8.0 * 2 * config["replicates"] * config["samples"] * (config["features"] + 1) * training_sets_held(config)
+    return 8.0 * 2 * params["replicates"] * params["samples"] * (params["features"] + 1) * training_sets_held(params)
 
 
 def figures(history) -> dict[str, Any]:
     from .. import plotting, theory
 
-    cfg = history.config["params"]
-    args = (cfg["features"], cfg["samples"], cfg["noise"])
+    params = history.params
+    args = (params["features"], params["samples"], params["noise"])
     curve = {
         "replace": lambda t: theory.regression_error_replace(t, *args),
         "accumulate": lambda t: theory.regression_error_accumulate(t, *args),
-    }.get(cfg["mode"])
+    }.get(params["mode"])
     return {"test_error": plotting.band_figure(history, "test_error", "test error $\\|w_t - w^*\\|^2$", theory=curve)}
 
 

@@ -27,7 +27,7 @@ from ..models.categorical import zipf
 from ..models.memoriser import SOURCES, Memoriser, TokenSource, source_distribution
 from ..params import ParameterError, choice, integer, number
 from .loops import loop_params
-from .mitigation import sub_config
+from .mitigation import sub_params
 from .registry import Experiment, register
 from .stages import Stage
 
@@ -63,26 +63,26 @@ def zipf_params(symbols: int, cut_rank: int) -> list:
     ]
 
 
-def check_zipf(config: dict[str, Any]) -> None:
-    if config["cut_rank"] >= config["symbols"]:
+def check_zipf(params: dict[str, Any]) -> None:
+    if params["cut_rank"] >= params["symbols"]:
         raise ParameterError(
-            f"cut_rank={config['cut_rank']} must be below symbols={config['symbols']} "
+            f"cut_rank={params['cut_rank']} must be below symbols={params['symbols']} "
             "(a cut at the last token cuts nothing)"
         )
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes held at once: a few (replicates, K) arrays (counts, their dense copy, frequencies)."""
-    return 8.0 * 6 * config["replicates"] * config["symbols"]
+    return 8.0 * 6 * params["replicates"] * params["symbols"]
 
 
 # -- memoriser: the loop ---------------------------------------------------------------------
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    reps, p = config["replicates"], zipf(config["symbols"], config["beta"])
-    q = source_distribution(p, config["source"], config["cut_rank"], config["clean_share"])
-    web = TokenSource(reps, q, key=SOURCES.index(config["source"]))
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    reps, p = params["replicates"], zipf(params["symbols"], params["beta"])
+    q = source_distribution(p, params["source"], params["cut_rank"], params["clean_share"])
+    web = TokenSource(reps, q, key=SOURCES.index(params["source"]))
 
     def metrics(model: Memoriser, step) -> dict[str, Any]:
         return {"error": model.error(p), "known": model.known()}
@@ -128,10 +128,10 @@ MEMORISER = register(
 # -- tails: the sweep over T -----------------------------------------------------------------
 
 
-def train_sizes(config: dict[str, Any]) -> np.ndarray:
+def train_sizes(params: dict[str, Any]) -> np.ndarray:
     """The training-set sizes T: ``sizes`` points spaced evenly in log from ``smallest`` to
     ``largest``, rounded (duplicates once)."""
-    grid = np.geomspace(config["smallest"], config["largest"], config["sizes"])
+    grid = np.geomspace(params["smallest"], params["largest"], params["sizes"])
     return np.unique(np.round(grid).astype(np.int64))
 
 
@@ -141,26 +141,26 @@ def _trained(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[frame["generation"] > 0, ["generation", "replicate", *COLUMNS]]
 
 
-def stages(config: dict[str, Any]) -> list[Stage]:
+def stages(params: dict[str, Any]) -> list[Stage]:
     """One stage per T (smallest first) and source: a generation of ``memoriser`` on T tokens."""
-    shared = {k: config[k] for k in ("replicates", "symbols", "beta", "cut_rank", "clean_share")}
+    shared = {k: params[k] for k in ("replicates", "symbols", "beta", "cut_rank", "clean_share")}
     return [
         Stage(
             {"source": source, "samples": int(t)},
             "memoriser",
-            sub_config("memoriser", {**shared, "generations": 1, "samples": int(t), "source": source}),
+            sub_params("memoriser", {**shared, "generations": 1, "samples": int(t), "source": source}),
             reshape=_trained,
         )
-        for t in train_sizes(config)
+        for t in train_sizes(params)
         for source in SOURCES
     ]
 
 
-def check(config: dict[str, Any]) -> None:
-    check_zipf(config)
-    if config["smallest"] >= config["largest"]:
-        raise ParameterError(f"smallest={config['smallest']} must be below largest={config['largest']}")
-    stages(config)
+def check(params: dict[str, Any]) -> None:
+    check_zipf(params)
+    if params["smallest"] >= params["largest"]:
+        raise ParameterError(f"smallest={params['smallest']} must be below largest={params['largest']}")
+    stages(params)
 
 
 def expected_error(params: dict[str, Any], source: str, sizes) -> np.ndarray:
@@ -198,7 +198,7 @@ def scaling_figure(history):
 
     from .. import plotting, theory
 
-    params = history.config["params"]
+    params = history.params
     fig, (ax, slope_ax) = plotting.figure(ncols=2, height=3.0)
     sizes = np.sort(history.frame["samples"].unique()).astype(float)
     fine = np.geomspace(sizes[0], sizes[-1], 200)

@@ -86,38 +86,38 @@ class RealText:
     """Generation 0: the real text (its metrics are those of real test blocks)."""
 
 
-def load_corpus(config: dict[str, Any]):
+def load_corpus(params: dict[str, Any]):
     """The token blocks the configured model reads (BPE for ngram/gpt, SmolLM2's own)."""
     from ..data import text
 
-    if config["model"] == "smollm2":
+    if params["model"] == "smollm2":
         from ..models.smollm2 import corpus
 
-        return corpus(config["block_len"])
-    return text.corpus(config["block_len"], config["vocab_size"])
+        return corpus(params["block_len"])
+    return text.corpus(params["block_len"], params["vocab_size"])
 
 
-def decoding_of(config: dict[str, Any], vocab: int) -> Decoding:
+def decoding_of(params: dict[str, Any], vocab: int) -> Decoding:
     """The configured decoding of a model of ``vocab`` tokens: the producers' green-list
     watermark is its logit processor when ``watermark_delta`` > 0."""
-    marks = GreenList(vocab, config["watermark_gamma"], WATERMARK_KEY)
+    marks = GreenList(vocab, params["watermark_gamma"], WATERMARK_KEY)
     return Decoding(
-        config["temperature"],
-        config["top_p"],
-        config["beams"],
-        config["repetition_penalty"],
-        marks.watermark(config["watermark_delta"]),
+        params["temperature"],
+        params["top_p"],
+        params["beams"],
+        params["repetition_penalty"],
+        marks.watermark(params["watermark_delta"]),
     )
 
 
-def gpt_network(config: dict[str, Any], vocab_size: int):
-    """The architecture of the GPT ``config`` asks for (over ``vocab_size`` tokens) and its
+def gpt_network(params: dict[str, Any], vocab_size: int):
+    """The architecture of the GPT ``params`` asks for (over ``vocab_size`` tokens) and its
     starting weights (None from scratch), after checking them against the shipped GPT's card
     and the positions a prompt and a block need."""
     from ..models.transformer import GPTArchitecture
 
-    needed = config["prompt_len"] + config["block_len"] + 1
-    architecture, start = network("wiki-gpt", GPTArchitecture, config, vocab_size=vocab_size, context=needed)
+    needed = params["prompt_len"] + params["block_len"] + 1
+    architecture, start = network("wiki-gpt", GPTArchitecture, params, vocab_size=vocab_size, context=needed)
     if architecture.context < needed:
         raise ParameterError(
             f"prompt_len + block_len = {needed - 1} exceeds the starting GPT's {architecture.context - 1} "
@@ -126,61 +126,61 @@ def gpt_network(config: dict[str, Any], vocab_size: int):
     return architecture, start
 
 
-def prepare(config: dict[str, Any]) -> None:
+def prepare(params: dict[str, Any]) -> None:
     """Check a GPT's parameters against the shipped GPT and load it, before the run directory is written."""
-    if config["model"] == "gpt":
-        gpt_network(config, config["vocab_size"])
+    if params["model"] == "gpt":
+        gpt_network(params, params["vocab_size"])
 
 
-def model_factory(config: dict[str, Any], corpus, progress: bool = False):
+def model_factory(params: dict[str, Any], corpus, progress: bool = False):
     """A function making a fresh model of the configured kind."""
     common = {
-        "block_len": config["block_len"],
-        "decoding": decoding_of(config, corpus.vocab_size),
+        "block_len": params["block_len"],
+        "decoding": decoding_of(params, corpus.vocab_size),
         "prompts": corpus.train,
-        "prompt_len": config["prompt_len"],
+        "prompt_len": params["prompt_len"],
     }
-    lr = config["lr"] or DEFAULT_LR.get(config["model"], 0)
-    if config["model"] == "ngram":
+    lr = params["lr"] or DEFAULT_LR.get(params["model"], 0)
+    if params["model"] == "ngram":
         from ..models.ngram import NGram
 
-        return lambda: NGram(corpus.vocab_size, config["order"], **common)
-    if config["model"] == "gpt":
+        return lambda: NGram(corpus.vocab_size, params["order"], **common)
+    if params["model"] == "gpt":
         from ..models.transformer import GPT, GPTTraining
 
-        architecture, start = gpt_network(config, corpus.vocab_size)
-        training = GPTTraining.from_params(config, lr=lr)
+        architecture, start = gpt_network(params, corpus.vocab_size)
+        training = GPTTraining.from_params(params, lr=lr)
         return lambda: GPT(
-            architecture, training, pretrained=start, warm_start=config["warm_start"], progress=progress, **common
+            architecture, training, pretrained=start, warm_start=params["warm_start"], progress=progress, **common
         )
     from ..models.smollm2 import SmolLM2
 
     return lambda: SmolLM2(
-        epochs=config["epochs"],
-        batch_size=config["batch_size"],
+        epochs=params["epochs"],
+        batch_size=params["batch_size"],
         lr=lr,
-        warm_start=config["warm_start"],
+        warm_start=params["warm_start"],
         progress=progress,
         **common,
     )
 
 
-def build(config: dict[str, Any], progress: bool = False) -> LoopSpec:
-    """The loop of ``config``, screened by the scraper's watermark test when ``watermark_z`` > 0."""
-    corpus = load_corpus(config)
-    factory = model_factory(config, corpus, progress)
+def build(params: dict[str, Any], progress: bool = False) -> LoopSpec:
+    """The loop of ``params``, screened by the scraper's watermark test when ``watermark_z`` > 0."""
+    corpus = load_corpus(params)
+    factory = model_factory(params, corpus, progress)
 
     def real(n: int, rng) -> np.ndarray:
         pool = corpus.train
         return pool[rng.choice(len(pool), size=n, replace=n > len(pool))]
 
-    evaluation = Evaluation(config, corpus, factory, real)
+    evaluation = Evaluation(params, corpus, factory, real)
     screen = None
-    if config["watermark_z"] > 0:
+    if params["watermark_z"] > 0:
         # the scraper's key screens the scrape whether or not the producers watermark (delta 0:
         # only the false positives remain)
-        marks = GreenList(corpus.vocab_size, config["watermark_gamma"], WATERMARK_KEY)
-        screen = filters.ScoreFilter(marks.z_scores, config["watermark_z"])
+        marks = GreenList(corpus.vocab_size, params["watermark_gamma"], WATERMARK_KEY)
+        screen = filters.ScoreFilter(marks.z_scores, params["watermark_z"])
     return LoopSpec(
         make_model=factory,
         real=real,
@@ -199,27 +199,27 @@ class Evaluation:
     ``samples/gNNN_rRRR.json`` of the run directory.
     """
 
-    def __init__(self, config: dict[str, Any], corpus, factory, real):
-        self.config, self.corpus, self.factory, self.real = config, corpus, factory, real
+    def __init__(self, params: dict[str, Any], corpus, factory, real):
+        self.params, self.corpus, self.factory, self.real = params, corpus, factory, real
         self._reference: list[Any] = []
         self._measured: dict[tuple[int, int], dict[str, Any]] = {}  # (generation, unit) -> texts, until saved
         # the prompt: the first SHOW_WORDS words of the test split; its real continuation follows
         opening = corpus.decode(corpus.test[0]).split(" ")
         self.show = np.asarray([corpus.encode(" ".join(opening[:SHOW_WORDS]))])
         self.real_continuation = " " + " ".join(opening[SHOW_WORDS:])
-        self.scored = scored_blocks(corpus.test, config["perplexity_blocks"])
+        self.scored = scored_blocks(corpus.test, params["perplexity_blocks"])
 
     def reference(self):
         """The generation-1 model every run is measured against (the same kind, fixed seed)."""
         if not self._reference:
             rng = np.random.default_rng(REFERENCE_SEED)
             model = self.factory()
-            model.fit(self.real(self.config["samples"], rng), Step(rng))
+            model.fit(self.real(self.params["samples"], rng), Step(rng))
             self._reference.append(model)
         return self._reference[0]
 
     def metrics(self, model, step: Step) -> dict[str, Any]:
-        m, corpus, rng = self.config["eval_samples"], self.corpus, step.rng
+        m, corpus, rng = self.params["eval_samples"], self.corpus, step.rng
         if isinstance(model, RealText):
             ids = corpus.test[rng.choice(len(corpus.test), size=min(m, len(corpus.test)), replace=False)]
             perplexity_real, continuation = float("nan"), self.real_continuation
@@ -247,7 +247,7 @@ class Evaluation:
             "perplexity_real": perplexity_real,
             "perplexity_gen1": float(np.exp(np.log(per_sample).mean())),
             "perplexity_self": float(np.exp(np.log(own).mean())),
-            **variety(texts, semantic=self.config["semantic"]),
+            **variety(texts, semantic=self.params["semantic"]),
         }
 
     def save(self, model, step: Step) -> None:
@@ -295,24 +295,24 @@ def zipf_curves(out, generations: list[int], replicate: int = 0) -> dict[int, np
     }
 
 
-def check(config: dict[str, Any]) -> None:
-    if config["watermark_z"] > 0 and not modes.get(config["mode"]).web:
+def check(params: dict[str, Any]) -> None:
+    if params["watermark_z"] > 0 and not modes.get(params["mode"]).web:
         raise ParameterError(f"watermark_z screens a scraped pool: it needs a web mode: {', '.join(modes.WEB_MODES)}")
-    if config["beams"] > 1 and config["watermark_delta"] > 0:
+    if params["beams"] > 1 and params["watermark_delta"] > 0:
         raise ParameterError("a watermark biases sampling: it needs beams=1")
-    if config["beams"] > 1 and config["prompt_len"] == 0:
+    if params["beams"] > 1 and params["prompt_len"] == 0:
         raise ParameterError("beams > 1 is deterministic: it needs prompts (set prompt_len > 0)")
-    if config["temperature"] == 0 and config["prompt_len"] == 0:
+    if params["temperature"] == 0 and params["prompt_len"] == 0:
         raise ParameterError("temperature 0 (greedy) is deterministic: it needs prompts (set prompt_len > 0)")
-    if config["model"] == "ngram" and config["vocab_size"] ** config["order"] >= 2**62:
+    if params["model"] == "ngram" and params["vocab_size"] ** params["order"] >= 2**62:
         raise ParameterError("vocab_size ** order must stay below 2^62 for the n-gram's keys")
-    if config["model"] != "ngram" and config["d_model"] % config["heads"]:
+    if params["model"] != "ngram" and params["d_model"] % params["heads"]:
         raise ParameterError("d_model must be a multiple of heads")
 
 
-def memory_bytes(config: dict[str, Any]) -> float:
+def memory_bytes(params: dict[str, Any]) -> float:
     """Bytes of token blocks held at once (accumulate keeps every generation's)."""
-    return 4.0 * config["replicates"] * config["samples"] * config["block_len"] * training_sets_held(config)
+    return 4.0 * params["replicates"] * params["samples"] * params["block_len"] * training_sets_held(params)
 
 
 def figures(history) -> dict[str, Any]:

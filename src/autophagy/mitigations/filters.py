@@ -66,11 +66,11 @@ def chain(filters: list[Filter]) -> Filter | None:
     return apply
 
 
-def from_config(config: dict[str, Any]) -> Filter | None:
-    """The filters a configuration asks for: provenance labels first, then the detector."""
+def from_params(params: dict[str, Any]) -> Filter | None:
+    """The filters the parameters ask for: provenance labels first, then the detector."""
     filters: list[Filter] = []
-    if config.get("provenance", 0) > 0:
-        filters.append(provenance(config["provenance"]))
-    if config.get("detector_tpr", 0) > 0 or config.get("detector_fpr", 0) > 0:
-        filters.append(Detector(config["detector_tpr"], config["detector_fpr"]))
+    if params.get("provenance", 0) > 0:
+        filters.append(provenance(params["provenance"]))
+    if params.get("detector_tpr", 0) > 0 or params.get("detector_fpr", 0) > 0:
+        filters.append(Detector(params["detector_tpr"], params["detector_fpr"]))
     return chain(filters)

@@ -227,7 +227,7 @@ class Diffusion:
         self.label_share = np.full(max(classes, 1), 1 / max(classes, 1))  # the labels' proportions
 
     @property
-    def config(self) -> dict:
+    def fit_settings(self) -> dict:
         """The settings its first fit depends on (what :class:`~.fitcache.FirstFitCache` keys)."""
         architecture = asdict(self.architecture)
         if architecture["image_channels"] == 1:  # grey models keep the keys their cached fits were stored under

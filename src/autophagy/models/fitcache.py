@@ -1,11 +1,11 @@
-"""Reuse a model's first fit: it is a pure function of (configuration, data, seed).
+"""Reuse a model's first fit: it is a pure function of (its fit settings, data, seed).
 
 Generation 1 is fitted on the same real data with the same random stream in every loop
 mode (replace, fresh, accumulate ...) and for every sampling setting (a GAN's truncation
 psi acts only after training), so one training serves them all. :class:`FirstFitCache`
 wraps a model whose ``fit`` draws exactly one number from ``step.rng`` and saves or loads
 the weights of its fit at the first step under the cache folder (``autophagy.data.cache``),
-keyed by a SHA-256 of the model's ``config``, the data and that draw.
+keyed by a SHA-256 of the model's ``fit_settings``, the data and that draw.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class FirstFitCache:
         digest = hashlib.sha256()
         digest.update(
             json.dumps(
-                {"config": self.model.config, "draw": draw, "shape": data.shape, "dtype": str(data.dtype)},
+                {"config": self.model.fit_settings, "draw": draw, "shape": data.shape, "dtype": str(data.dtype)},
                 sort_keys=True,
             ).encode()
         )

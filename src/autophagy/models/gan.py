@@ -152,7 +152,7 @@ class StyleGAN:
         self._build()
 
     @property
-    def config(self) -> dict:
+    def fit_settings(self) -> dict:
         """The settings its first fit depends on (what :class:`~.fitcache.FirstFitCache` keys)."""
         return {**asdict(self.architecture), **asdict(self.training)}
 

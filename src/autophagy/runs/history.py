@@ -65,6 +65,11 @@ class History:
         return None
 
     @property
+    def params(self) -> dict[str, Any]:
+        """The run's resolved parameters (``config["params"]``)."""
+        return self.config["params"]
+
+    @property
     def stage_columns(self) -> list[str]:
         """Columns that name a stage of a sweep or of the arena (empty for a single loop)."""
         return list(self.config.get("stage_columns", []))
