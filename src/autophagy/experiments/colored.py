@@ -31,7 +31,6 @@ from ..data import colored_mnist
 from ..data.cache import save_npy
 from ..engine.loop import LoopSpec
 from ..engine.step import Step
-from ..models.starting import network
 from ..params import ParameterError, choice, number
 from . import images as grey_images
 from .images import CLASSES, GRID_SEED
@@ -150,24 +149,8 @@ def _build(params: dict[str, Any], progress: bool = True) -> LoopSpec:
 def _factory(name: str, params: dict[str, Any], progress: bool):
     """``make(classifier) -> model``: the two-channel class-conditional DDPM of ``params``, its
     training images labelled by the classifier on their grey image."""
-    from ..models.diffusion import DDPMArchitecture, DDPMTraining, Diffusion
-
-    architecture, start = network(name, DDPMArchitecture, params, classes=CLASSES, image_channels=2)
-    training = DDPMTraining.from_params(params)
-
-    def make(net):
-        return Diffusion(
-            architecture,
-            training,
-            sampler=params["sampler"],
-            sample_steps=params["sample_steps"],
-            guidance=params["guidance"],
-            conditional=True,
-            labeller=lambda x: net.probabilities(colored_mnist.grey(x)).argmax(1),
-            **grey_images.fine_tuning(params, start, progress),
-        )
-
-    return make
+    colour = {**params, "conditional": True}
+    return grey_images.ddpm_factory(name, colour, progress, image_channels=2, classifier_input=colored_mnist.grey)
 
 
 def min_group(params: dict[str, Any]) -> int:

@@ -315,13 +315,22 @@ def fine_tuning(params: dict[str, Any], start: dict[str, np.ndarray] | None, pro
     }
 
 
-def _ddpm_factory(name: str, params: dict[str, Any], progress: bool):
-    """``mnist-ddpm``'s factory (see :class:`ImageModel`)."""
+def ddpm_factory(
+    name: str,
+    params: dict[str, Any],
+    progress: bool,
+    image_channels: int = 1,
+    classifier_input: Callable[[np.ndarray], np.ndarray] = lambda x: x,
+):
+    """The factory of a DDPM image experiment (see :class:`ImageModel`): ``mnist-ddpm``'s with
+    the defaults. A conditional model's training images are labelled by the classifier, which
+    reads ``classifier_input(images)`` (a colour model's grey pictures)."""
     from ..models.diffusion import DDPMArchitecture, DDPMTraining, Diffusion
 
     conditional = params["conditional"]
     # the starting model has a label input ("no label" when sampling unconditionally)
-    architecture, start = network(name, DDPMArchitecture, params, classes=CLASSES if conditional else 0)
+    classes = CLASSES if conditional else 0
+    architecture, start = network(name, DDPMArchitecture, params, classes=classes, image_channels=image_channels)
     training = DDPMTraining.from_params(params)
 
     def make(net):
@@ -332,7 +341,7 @@ def _ddpm_factory(name: str, params: dict[str, Any], progress: bool):
             sample_steps=params["sample_steps"],
             guidance=params["guidance"],
             conditional=conditional,
-            labeller=(lambda x: net.probabilities(x).argmax(1)) if conditional else None,
+            labeller=(lambda x: net.probabilities(classifier_input(x)).argmax(1)) if conditional else None,
             **fine_tuning(params, start, progress),
         )
 
@@ -407,7 +416,7 @@ IMAGE_MODELS = {
             dataset="mnist",
             summary="a DDPM on MNIST trained on its own samples "
             "(Xing et al.'s Figure 3a; Figure 3b with select_fraction < 1)",
-            factory=_ddpm_factory,
+            factory=ddpm_factory,
             lr=1e-4,
             params=[
                 integer("timesteps", 1000, "diffusion steps T", low=2, high=10_000),
