@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from ..models.decoding import log_softmax
+
 KEPT_LISTS_MAX_VOCAB = 8192  # the kept lists take vocab^2 bytes: 64 MiB at this size
 
 
@@ -55,11 +57,10 @@ class GreenList:
         return _mix(pair ^ self._key) <= self._cut
 
     def bias(self, logprobs: np.ndarray, previous: np.ndarray, delta: float) -> np.ndarray:
-        """``logprobs`` (B, V) with ``delta`` added to the tokens green after ``previous`` (B,),
-        renormalised (log-probabilities again)."""
-        out = logprobs + delta * self.green_after(previous, logprobs.shape[1])
-        top = out.max(axis=1, keepdims=True)
-        return out - top - np.log(np.exp(out - top).sum(axis=1, keepdims=True))
+        """``logprobs`` (B, V, float64) with ``delta`` added to the tokens green after
+        ``previous`` (B,), renormalised (log-probabilities again), in place."""
+        logprobs += delta * self.green_after(previous, logprobs.shape[1])
+        return log_softmax(logprobs)
 
     def green_after(self, previous: np.ndarray, width: int) -> np.ndarray:
         """Whether each of the first ``width`` tokens is green after each of ``previous`` (B,):
@@ -93,7 +94,7 @@ class GreenList:
 class Watermark:
     """A :class:`autophagy.models.decoding.LogitProcessor`: adds ``delta`` to the
     log-probabilities of the tokens green after each row's previous token (nothing for a first
-    token without a prompt) and renormalises."""
+    token without a prompt) and renormalises, in place."""
 
     def __init__(self, marks: GreenList, delta: float):
         self.marks, self.delta = marks, delta

@@ -29,7 +29,7 @@ class Stepper(Protocol):
 class LogitProcessor(Protocol):
     """Adjusts the next-token log-probabilities ``logprobs`` (B, V) given ``context`` (B, t),
     each row's tokens so far (its prompt, then the tokens generated), and returns
-    log-probabilities (B, V) again."""
+    log-probabilities (B, V) again (it may overwrite ``logprobs`` and return it)."""
 
     def __call__(self, logprobs: np.ndarray, context: np.ndarray) -> np.ndarray: ...
 
@@ -65,34 +65,51 @@ class Decoding:
             raise ParameterError("a logit processor biases sampling: it needs beams=1")
 
 
-def _normalise(logits: np.ndarray) -> np.ndarray:
-    top = logits.max(axis=1, keepdims=True)
-    return logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+def log_softmax(logits: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    """Each row of ``logits`` (B, V) made log-probabilities, in place (``logits`` is returned);
+    ``scratch``, a buffer shaped like it, holds the exponentials (a generation reuses one rather
+    than allocating a (B, V) array at every token)."""
+    np.subtract(logits, logits.max(axis=1, keepdims=True), out=logits)
+    total = np.exp(logits, out=scratch).sum(axis=1, keepdims=True)
+    return np.subtract(logits, np.log(total), out=logits)
 
 
-def adjust(logprobs: np.ndarray, seen: np.ndarray | None, decoding: Decoding) -> np.ndarray:
-    """Log-probabilities after the repetition penalty, temperature and top-p (rows sum to 1)."""
-    out = np.asarray(logprobs, dtype=np.float64)
+def adjust(
+    logprobs: np.ndarray,
+    seen: np.ndarray | None,
+    decoding: Decoding,
+    out: np.ndarray | None = None,
+    scratch: np.ndarray | None = None,
+) -> np.ndarray:
+    """Log-probabilities after the repetition penalty, temperature and top-p (rows sum to 1),
+    written into ``out`` when given (a float64 buffer shaped like ``logprobs``, which is kept);
+    ``scratch``: see :func:`log_softmax`."""
+    out = np.array(logprobs, dtype=np.float64) if out is None else out
+    if out is not logprobs:
+        np.copyto(out, logprobs)
     if decoding.repetition_penalty != 1 and seen is not None:
-        out = np.where(seen, out * decoding.repetition_penalty, out)
+        np.multiply(out, decoding.repetition_penalty, out=out, where=seen)
     if decoding.temperature == 0:  # greedy: all the mass on the most probable token(s)
-        out = np.where(out >= out.max(axis=1, keepdims=True), 0.0, -np.inf)
+        top = out >= out.max(axis=1, keepdims=True)
+        out[top], out[~top] = 0.0, -np.inf
     elif decoding.temperature != 1:
-        out = out / decoding.temperature
-    out = _normalise(out)
+        np.divide(out, decoding.temperature, out=out)
+    log_softmax(out, scratch)
     if decoding.top_p < 1:
         order = np.argsort(-out, axis=1, kind="stable")
         sorted_p = np.exp(np.take_along_axis(out, order, axis=1))
         before = np.cumsum(sorted_p, axis=1) - sorted_p  # mass of strictly more likely tokens
         drop = np.zeros_like(out, dtype=bool)
         np.put_along_axis(drop, order, before >= decoding.top_p, axis=1)
-        out = _normalise(np.where(drop, -np.inf, out))
+        out[drop] = -np.inf
+        log_softmax(out, scratch)
     return out
 
 
-def _draw(logprobs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One token per row by inverse CDF."""
-    cdf = np.cumsum(np.exp(logprobs), axis=1)
+def _draw(logprobs: np.ndarray, rng: np.random.Generator, scratch: np.ndarray | None = None) -> np.ndarray:
+    """One token per row by inverse CDF (the CDF is formed in ``scratch`` when given)."""
+    cdf = np.exp(logprobs, out=scratch)
+    np.cumsum(cdf, axis=1, out=cdf)
     u = rng.random(len(cdf))[:, None] * cdf[:, -1:]
     return np.minimum((cdf <= u).sum(axis=1), cdf.shape[1] - 1)
 
@@ -114,11 +131,12 @@ def generate(
     tokens = np.empty((B, P + length), dtype=np.int64)  # each row's prompt, then its new tokens
     tokens[:, :P] = prompts
     keep = np.arange(B)
+    adjusted, scratch = np.empty((B, logprobs.shape[1])), np.empty((B, logprobs.shape[1]))
     for i in range(length):
-        adjusted = adjust(logprobs, seen, decoding)
+        adjust(logprobs, seen, decoding, out=adjusted, scratch=scratch)
         if processor is not None:
             adjusted = processor(adjusted, tokens[:, : P + i])
-        token = _draw(adjusted, rng)
+        token = _draw(adjusted, rng, scratch)
         tokens[:, P + i] = token
         if seen is not None:
             seen[keep, token] = True

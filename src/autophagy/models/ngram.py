@@ -142,7 +142,11 @@ class NGram:
             return
         d = t["discount"]
         total = t["total"][ci[rows]].astype(float)
-        p[rows] *= (d * t["types"][ci[rows]] / total)[:, None]
+        share = (d * t["types"][ci[rows]] / total)[:, None]  # the back-off weight of each row
+        if len(rows) == len(p):
+            p *= share
+        else:
+            p[rows] *= share
         first, many = t["start"][ci[rows]], t["types"][ci[rows]]
         owner = np.repeat(np.arange(len(rows)), many)
         idx = np.repeat(first - np.cumsum(many) + many, many) + np.arange(many.sum())
@@ -250,7 +254,8 @@ class _NGramStepper:
         self.width = max(model.order - 1, 1)
 
     def _probs(self) -> np.ndarray:
-        return np.log(self.model.next_probs(self.history, self.length))
+        probs = self.model.next_probs(self.history, self.length)
+        return np.log(probs, out=probs)
 
     def start(self, prompts: np.ndarray, probs: bool = True) -> np.ndarray | None:
         B, P = prompts.shape
