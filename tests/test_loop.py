@@ -241,3 +241,19 @@ def test_history_quantiles_are_pandas_quantiles_whatever_the_row_order(order):
     found = History(frame, {}).quantiles("m")
     assert list(found.index) == list(expected.index)
     assert np.allclose(found.to_numpy(), expected.to_numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize("generations, most", [(10, 4), (10_000, 1001), (5, 1001)])
+def test_a_thinned_history_keeps_whole_evenly_spaced_generations_the_first_and_last_among_them(generations, most):
+    frame = pd.DataFrame(
+        {
+            "generation": np.repeat(np.arange(generations + 1), 3),
+            "replicate": np.tile(np.arange(3), generations + 1),
+            "m": np.arange(3 * (generations + 1), dtype=float),
+        }
+    )
+    thinned = History(frame, {}).thinned(most).frame
+    kept = np.unique(thinned["generation"])
+    assert len(kept) == min(most, generations + 1) and kept[0] == 0 and kept[-1] == generations
+    assert np.ptp(np.diff(kept)) <= 1  # evenly spaced, up to rounding
+    assert thinned.equals(frame[frame["generation"].isin(kept)].reset_index(drop=True))

@@ -32,6 +32,7 @@ PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#F
 WIDTH = 6.8  # inches: the content column (about 650 CSS px at 1280 px and wider)
 MIN_FONT = 9  # points, at the displayed size
 DPI = 96  # one figure inch is one CSS inch; PNGs are drawn at twice this (retina)
+DRAWN_GENERATIONS = 1001  # a line across the column has about this many pixels at twice DPI
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -291,7 +292,9 @@ def theory_line(ax, t: np.ndarray, values: np.ndarray, label: str = "theory", c=
 
 def band_figure(history, metric: str, ylabel: str, theory: Callable[[np.ndarray], np.ndarray] | None = None):
     """One metric across generations: the median (with bands when there are replicates), the
-    mean and a theory curve for the mean."""
+    mean and a theory curve for the mean; at most ``DRAWN_GENERATIONS`` generations, evenly
+    spaced (a column-wide figure has fewer pixels than a long run has generations)."""
+    history = history.thinned(DRAWN_GENERATIONS)
     fig, ax = figure(height=3.0)
     bands(ax, history, metric, label="median", c=color(0))
     mean_line(ax, history, metric, label="mean", c=color(1))

@@ -83,6 +83,18 @@ class History:
     def generations(self) -> np.ndarray:
         return np.sort(self.frame["generation"].unique())
 
+    def thinned(self, most: int) -> History:
+        """This history with the rows of at most ``most`` generations, evenly spaced, the first
+        and the last kept (itself when it has no more)."""
+        generations = self.generations
+        if len(generations) <= most:
+            return self
+        keep = generations[np.unique(np.linspace(0, len(generations) - 1, most).round().astype(int))]
+        wanted = np.zeros(generations[-1] + 1, dtype=bool)
+        wanted[keep] = True
+        frame = self.frame[wanted[self.frame["generation"].to_numpy()]].reset_index(drop=True)
+        return History(frame, self.config, self.path)
+
     def wide(self, metric: str) -> pd.DataFrame:
         """``metric`` as a generation x replicate table."""
         return self.frame.pivot(index="generation", columns="replicate", values=metric)
