@@ -73,15 +73,17 @@ SAVES = 20  # a run of about 40 s saves this often (every 2 s)
 
 
 def through_a_run_directory(folder: Path, blocks: list[dict]) -> None:
-    """The blocks saved as a run saves them: SAVES appends to the journal, then the Parquet."""
+    """The blocks saved as a run saves them: SAVES - 1 appends to the journal, then every row
+    as the Parquet."""
     config = {"experiment": "gaussian", "params": {}, "seed": 0}
     last = len(blocks) - 1
     ends = np.linspace(1, last, SAVES).astype(int).tolist()
     with RunDir(folder, config, save_every=0.0) as store:
         start = 0
-        for end in ends:
-            store.checkpoint(end, blocks[start : end + 1], dict, final=end == last)
+        for end in ends[:-1]:
+            store.checkpoint(end, blocks[start : end + 1], dict)
             start = end + 1
+        store.finish(last, blocks, dict)
 
 
 def record_rows(folder: Path) -> list[dict]:

@@ -23,6 +23,7 @@ watermark test) screens the whole scrape, real samples included, so its errors c
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -386,6 +387,11 @@ class Records:
         return pd.DataFrame({k: v[: self.rows] for k, v in self.columns.items()}, copy=False)
 
 
+def _seconds_left(started: float, done: int, left: int) -> float:
+    """The seconds ``left`` more generations take, at the pace of the ``done`` since ``started``."""
+    return (time.monotonic() - started) / done * left
+
+
 def run_loop(
     spec: LoopSpec,
     settings: LoopSettings,
@@ -410,6 +416,7 @@ def run_loop(
         records = Records(settings.generations + 1)
         records.add(loop.generation_zero())
     saved_rows = 0  # the records before this row are in the store
+    started = time.monotonic()
     bar = tqdm(
         total=settings.generations,
         initial=done,
@@ -421,10 +428,14 @@ def run_loop(
     with bar:
         for generation in range(done + 1, settings.generations + 1):
             records.add(loop.fit_generation(generation))
-            final = generation == settings.generations
-            if store is not None and (final or store.due()):  # the unsaved rows as one block
-                store.checkpoint(generation, [records.since(saved_rows)], loop.state, final=final)
-                saved_rows = records.rows
+            if store is not None and generation == settings.generations:  # every row, saved ones included
+                earlier = [] if previous is None else [{k: previous[k].to_numpy() for k in previous.columns}]
+                store.finish(generation, [*earlier, records.since(0)], loop.state)
+            elif store is not None:
+                left = _seconds_left(started, generation - done, settings.generations - generation)
+                if store.due(left):  # the unsaved rows as one block
+                    store.checkpoint(generation, [records.since(saved_rows)], loop.state)
+                    saved_rows = records.rows
             bar.update(1)
     frame = records.frame()
     return frame if previous is None else pd.concat([previous, frame], ignore_index=True)

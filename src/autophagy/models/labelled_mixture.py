@@ -16,7 +16,6 @@ from that class. How the next generation's labels are given (``labelling``):
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
 
 LABELLINGS = ("sampled", "argmax")
 
@@ -68,6 +67,8 @@ class LabelledMixture:
         """The model's Bayes classifier's accuracy on each real class (minority, majority): the
         chance it labels a real minority example "minority", and a majority one "majority"
         (exact, for real classes at +-separation/2 with unit variance)."""
+        from scipy.special import ndtr  # scipy is slow to import, and only this needs it
+
         high, low = self.means[:, 0], self.means[:, 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             # the log-odds are a x + b, which is N(+-a s/2 + b, a^2) for a real class at +-s/2

@@ -300,35 +300,41 @@ class RunDir(LockedFolder):
         if finished:
             (self.path / JOURNAL).unlink(missing_ok=True)
 
-    def due(self) -> bool:
-        """Whether ``save_every`` seconds have passed since the last save."""
-        return time.monotonic() - self._last_save >= self.save_every
+    def due(self, left: float = math.inf) -> bool:
+        """Whether ``save_every`` seconds have passed since the last save, unless the run expects
+        to finish within ``save_every`` (``left`` seconds): its last save comes sooner then, and
+        a save as large as the rows since the last one can cost more than finishing."""
+        return time.monotonic() - self._last_save >= self.save_every and not 0 < left <= self.save_every
 
-    def checkpoint(self, generation: int, blocks: list[dict], state: Callable[[], dict], final: bool) -> None:
-        """Queue ``blocks`` (new rows); save when ``save_every`` seconds have passed, and at the end.
-
-        The checkpoint is replaced atomically, the new rows are appended to metrics.arrows (at
-        the end: every row is written to metrics.parquet), and the manifest (generation, record
-        file, length and checksums) is written last.
-        """
+    def checkpoint(self, generation: int, blocks: list[dict], state: Callable[[], dict]) -> None:
+        """Queue ``blocks`` (new rows); when ``save_every`` seconds have passed, append the rows
+        queued to metrics.arrows and save the checkpoint ``state()`` of ``generation``."""
         self._pending += blocks
-        if not final and not self.due():
+        if not self.due():
             return
+        self._append(arrow_table(self._pending, self._schema))
+        self._pending = []
+        self._save(generation, state, False, JOURNAL, self._bytes, self._hash.hexdigest())
+
+    def finish(self, generation: int, blocks: list[dict], state: Callable[[], dict]) -> None:
+        """Save the run's last generation: ``blocks``, every row of the run (those saved in
+        metrics.arrows included), as metrics.parquet (the journal is then deleted)."""
+        data = parquet_bytes(arrow_table(blocks, self._schema))
+        atomic_write(self.path / RECORDS, data)
+        self._pending = []
+        self._save(generation, state, True, RECORDS, len(data), _sha256(data))
+
+    def _save(
+        self, generation: int, state: Callable[[], dict], finished: bool, records: str, length: int, digest: str
+    ) -> None:
+        """Replace the checkpoint atomically, then write the manifest (generation, record file,
+        length and checksums), last."""
         state_bytes = checkpoint_bytes(state())
         name = f"checkpoint-{generation}.npz"
         atomic_write(self.path / name, state_bytes)
-        rows = arrow_table(self._pending, self._schema)
-        if final:
-            data = parquet_bytes(pa.concat_tables([*self._journal(), rows]))
-            atomic_write(self.path / RECORDS, data)
-            records, length, digest = RECORDS, len(data), _sha256(data)
-        else:
-            self._append(rows)
-            records, length, digest = JOURNAL, self._bytes, self._hash.hexdigest()
-        self._pending = []
         manifest = {
             "generation": generation,
-            "finished": final,
+            "finished": finished,
             "checkpoint": name,
             "records": records,
             "metrics_bytes": length,
@@ -336,7 +342,7 @@ class RunDir(LockedFolder):
             "checkpoint_sha256": _sha256(state_bytes),
         }
         atomic_write(self.path / "manifest.json", json.dumps(manifest, indent=2).encode())
-        self._tidy(name, finished=final)
+        self._tidy(name, finished=finished)
         self._last_save = time.monotonic()
 
     def _append(self, rows: pa.Table) -> None:
@@ -355,10 +361,3 @@ class RunDir(LockedFolder):
         self._schema = rows.schema
         self._hash.update(messages)
         self._bytes += len(messages)
-
-    def _journal(self) -> list[pa.Table]:
-        """The rows saved in metrics.arrows so far (none before the first save)."""
-        if not self._bytes:
-            return []
-        with open(self.path / JOURNAL, "rb") as handle:
-            return [_table(JOURNAL, handle.read(self._bytes))]
