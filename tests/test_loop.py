@@ -1,5 +1,7 @@
 """The loop engine: training sets of every mode, provenance, determinism and resume."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,6 +140,18 @@ def test_resume_after_interruption_gives_the_uninterrupted_numbers(tmp_path, mod
     pd.testing.assert_frame_equal(resumed, reference, check_dtype=False)
     on_disk = pd.read_parquet(tmp_path / "metrics.parquet")
     pd.testing.assert_frame_equal(on_disk, reference, check_dtype=False)
+
+
+def test_a_save_is_due_after_the_interval_unless_the_run_ends_within_it(tmp_path):
+    config = {"experiment": "gaussian", "params": {}, "seed": 0}
+    with RunDir(tmp_path / "now", config, save_every=0.0) as every_generation:
+        assert every_generation.due() and every_generation.due(left=0.5)
+    with RunDir(tmp_path / "later", config, save_every=3600.0) as hourly:
+        assert not hourly.due()
+    with RunDir(tmp_path / "soon", config, save_every=1e-9) as store:
+        time.sleep(0.01)  # the interval has passed
+        assert store.due() and store.due(left=1.0)
+        assert not store.due(left=1e-10)  # the end saves sooner
 
 
 # -- the step context, modes as objects, origins as counts ---------------------------------
