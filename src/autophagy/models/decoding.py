@@ -84,8 +84,9 @@ def adjust(
     """Log-probabilities after the repetition penalty, temperature and top-p (rows sum to 1),
     written into ``out`` when given (a float64 buffer shaped like ``logprobs``, which is kept);
     ``scratch``: see :func:`log_softmax`."""
-    out = np.array(logprobs, dtype=np.float64) if out is None else out
-    if out is not logprobs:
+    if out is None:
+        out = np.array(logprobs, dtype=np.float64)
+    else:
         np.copyto(out, logprobs)
     if decoding.repetition_penalty != 1 and seen is not None:
         np.multiply(out, decoding.repetition_penalty, out=out, where=seen)
@@ -133,10 +134,10 @@ def generate(
     keep = np.arange(B)
     adjusted, scratch = np.empty((B, logprobs.shape[1])), np.empty((B, logprobs.shape[1]))
     for i in range(length):
-        adjust(logprobs, seen, decoding, out=adjusted, scratch=scratch)
+        probs = adjust(logprobs, seen, decoding, out=adjusted, scratch=scratch)
         if processor is not None:
-            adjusted = processor(adjusted, tokens[:, : P + i])
-        token = _draw(adjusted, rng, scratch)
+            probs = processor(probs, tokens[:, : P + i])
+        token = _draw(probs, rng, scratch)
         tokens[:, P + i] = token
         if seen is not None:
             seen[keep, token] = True

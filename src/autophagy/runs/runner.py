@@ -72,7 +72,7 @@ def run_stages(experiment, config: dict[str, Any], store: RunDir | None, progres
     stages = experiment.stages(config["params"])
     saved = store.resume() if store is not None else None
     done, rows = (saved[0], [saved[1]]) if saved is not None else (0, [])
-    blocks = [_block(frame) for frame in rows]  # every row as saved: the last stage saves them all
+    blocks = [_block(frame) for frame in rows] if store is not None else []  # the last stage saves them all
     first = done
     cells = [
         make_cell(f"{number:04d}", s.experiment, s.profile, config["seed"], s.params, s.priority)
@@ -87,11 +87,12 @@ def run_stages(experiment, config: dict[str, Any], store: RunDir | None, progres
                 stage, records = stages[done], arrived.pop(done)
                 frame = with_place(stage.place, records if stage.reshape is None else stage.reshape(records))
                 done += 1
-                blocks.append(_block(frame))
-                if store is not None and done == len(stages):
-                    store.finish(done, blocks, dict)
-                elif store is not None:
-                    store.checkpoint(done, blocks[-1:], dict)
+                if store is not None:
+                    blocks.append(_block(frame))
+                    if done == len(stages):
+                        store.finish(done, blocks, dict)
+                    else:
+                        store.checkpoint(done, blocks[-1:], dict)
                 rows.append(frame)
     return pd.concat(rows, ignore_index=True)
 
