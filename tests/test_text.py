@@ -258,6 +258,15 @@ def test_semantic_diversity_is_zero_for_copies_and_larger_for_different_topics()
     assert tm.semantic_diversity(varied) > 0.5
 
 
+def test_the_embedder_loads_without_a_progress_bar_and_leaves_the_bars_as_they_were(capfd):
+    from transformers.utils import logging
+
+    tm.embedder.cache_clear()
+    tm.embedder()
+    assert "Loading weights" not in capfd.readouterr().err
+    assert logging.is_progress_bar_enabled()
+
+
 # -- experiment --------------------------------------------------------------------------
 def test_text_experiment_runs_writes_samples_and_resumes_identically(tmp_path):
     import autophagy

