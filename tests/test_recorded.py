@@ -42,15 +42,15 @@ def test_the_smollm2_loop_is_recorded_in_both_arms():
 def test_the_chapters_evidence_is_recorded_with_enough_replicates(name):
     assert name in NAMES
     run = recorded.load(name)
-    assert run.config["params"]["replicates"] >= FEWER.get(name, MIN_REPLICATES)
-    assert sorted(run.frame["replicate"].unique()) == list(range(run.config["params"]["replicates"]))
+    assert run.params["replicates"] >= FEWER.get(name, MIN_REPLICATES)
+    assert sorted(run.frame["replicate"].unique()) == list(range(run.params["replicates"]))
 
 
 def test_evidence_names_the_scale_the_cost_and_the_hardware():
     runs = [recorded.load(name) for name in ("smollm2-replace", "smollm2-fresh")]
     line = recorded.evidence(runs)
     hours = sum(r.record["wall_seconds"] for r in runs) / 3600
-    replicates = "/".join(str(n) for n in sorted({r.config["params"]["replicates"] for r in runs}))
+    replicates = "/".join(str(n) for n in sorted({r.params["replicates"] for r in runs}))
     plural = "" if replicates == "1" else "s"
     assert line.startswith(
         f"recorded: {replicates} replicate{plural} x 4 generations, 2 arms, made by tools/record_run.py in "

@@ -45,7 +45,7 @@ def test_mean_error_matches_the_exact_closed_form_within_its_standard_error(swee
     sees the whole head and the error is the plateau in every replicate (next test)."""
     stats, sizes = cells(sweep, source)
     keep = sizes <= largest
-    closed = expected_error(sweep.config["params"], source, sizes[keep])
+    closed = expected_error(sweep.params, source, sizes[keep])
     assert (stats["count"][keep] == 200).all() and (stats["sem"][keep] > 0).all()
     z = np.abs(stats["mean"][keep].to_numpy() - closed) / stats["sem"][keep].to_numpy()
     assert (z <= TOLERANCE).all(), dict(zip(sizes[keep], z))
@@ -54,7 +54,7 @@ def test_mean_error_matches_the_exact_closed_form_within_its_standard_error(swee
 def test_tail_cut_error_stops_at_the_mass_past_the_cut(sweep):
     """From T = 10^4 on, every memoriser trained on the cut text knows the head and nothing past
     rank k: its error is sum_{i>k} p_i, and ten or a hundred times more tokens do not lower it."""
-    params = sweep.config["params"]
+    params = sweep.params
     plateau = theory.tail_plateau(zipf(params["symbols"], params["beta"]), params["cut_rank"])
     late = sweep.frame[(sweep.frame["source"] == "cut") & (sweep.frame["samples"] >= 10**4)]
     assert late["samples"].nunique() == 3
@@ -66,7 +66,7 @@ def test_tail_cut_error_stops_at_the_mass_past_the_cut(sweep):
 def test_mixing_a_small_clean_share_restores_the_fall_over_a_decade(sweep):
     """From T = 10^5 to 10^6 the mixed source's error falls by more than half the clean law's
     decade, 10^((1 - 1/beta)/2), at 4.5 standard errors; the cut source's does not fall that much."""
-    half_decade = math.log(10) * theory.clean_scaling_exponent(sweep.config["params"]["beta"]) / 2
+    half_decade = math.log(10) * theory.clean_scaling_exponent(sweep.params["beta"]) / 2
     for source, falls in (("mixed", True), ("cut", False)):
         stats = cells(sweep, source)[0].loc[[10**5, 10**6]]
         drop = math.log(stats["mean"].iloc[0] / stats["mean"].iloc[1])
@@ -82,7 +82,7 @@ def test_clean_slope_of_the_means_matches_the_closed_form_slope(sweep):
     form's over the same sizes, within 4.5 delta-method standard errors."""
     slope, se, n = mean_slope(sweep, "clean", 10**4)
     sizes = np.array([10**4, 10**5, 10**6])
-    closed = loglog_slope(sizes, expected_error(sweep.config["params"], "clean", sizes))
+    closed = loglog_slope(sizes, expected_error(sweep.params, "clean", sizes))
     assert n == 200 and se > 0
     assert abs(slope - closed) <= TOLERANCE * se, (slope, closed, se)
 

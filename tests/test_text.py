@@ -321,7 +321,7 @@ def test_gpt_runs_through_the_loop_and_reads_real_text_better_than_a_uniform_mod
         block_len=block_len,
     )
     frame = history.frame
-    assert history.config["params"]["model"] == "gpt"
+    assert history.params["model"] == "gpt"
     assert frame["generation"].tolist() == [0, 1, 2]
     ppl = frame.loc[frame["generation"] > 0, "perplexity_real"].to_numpy()
     uniform = wiki.corpus().vocab_size  # a uniform model's perplexity
@@ -347,7 +347,7 @@ def test_the_pretrained_gpt_loop_starts_from_the_shipped_model_and_fine_tunes_it
     shipped = weights.load("wiki-gpt")
     from autophagy.experiments.text import load_corpus, model_factory, scored_blocks
 
-    params = history.config["params"]
+    params = history.params
     model = model_factory(params, load_corpus(params))()
     model.fit(load_corpus(params).train[:8], Step(np.random.default_rng(0)))  # generation 1: no training
     assert all(np.array_equal(v.cpu().numpy(), shipped[k]) for k, v in model.net.state_dict().items())
@@ -370,7 +370,7 @@ def test_shumailov_protocol_texts_are_scored_by_the_generation_one_model_and_by_
         eval_samples=6,
         semantic=False,
     )
-    params = history.config["params"]
+    params = history.params
     assert {k: params[k] for k in SHUMAILOV_PROTOCOL} == SHUMAILOV_PROTOCOL
     frame = history.frame.set_index("generation")
     # generation 1 is the shipped model, which is also the reference: its texts score the same under both

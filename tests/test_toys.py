@@ -306,7 +306,7 @@ def test_every_toy_runs_in_every_mode_and_accumulate_pool_grows_by_one_generatio
     params = TOYS[name]
     replicates = 2 if name == "gmm" else 50
     h = run(name, mode=mode, generations=4, replicates=replicates, **params)
-    n = h.config["params"]["samples"]
+    n = h.params["samples"]
     sizes = h.frame.groupby("generation")["train_size"].unique()
     assert list(h.generations) == [0, 1, 2, 3, 4]
     if mode == "accumulate":

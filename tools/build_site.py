@@ -224,7 +224,7 @@ def recorded_table() -> str:
     ]
     for name in recorded.names():
         run = recorded.load(name)  # checked against its checksums, as the chapters read it
-        params, record = run.config["params"], run.record
+        params, record = run.params, run.record
         rows.append(
             f"| `{name}` | `{run.config['experiment']}` | {params['replicates']} x {params['generations']} | "
             f"{record['wall_seconds'] / 60:.0f} min | {record['hardware']} | `{record['rebuild']}` |"

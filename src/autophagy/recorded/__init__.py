@@ -32,6 +32,11 @@ class Recorded:
     samples: dict[tuple[int, int], dict[str, Any]]
     folder: Path
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """The run's resolved parameters (``config["params"]``)."""
+        return self.config["params"]
+
     def history(self):
         """The records as a :class:`~autophagy.runs.history.History`, like a live run's."""
         from ..runs.history import History
@@ -43,8 +48,8 @@ def evidence(runs: list[Recorded]) -> str:
     """What a claim card says of its recorded evidence: the replicates and generations of each
     arm, how many arms (a recorded sweep: each setting of its grid is an arm, and its seeds are
     replicates), and what making them cost (wall time and hardware)."""
-    params = [run.config["params"] for run in runs]
-    replicates = sorted({run.config["params"]["replicates"] * run.config.get("seeds", 1) for run in runs})
+    params = [run.params for run in runs]
+    replicates = sorted({run.params["replicates"] * run.config.get("seeds", 1) for run in runs})
     generations = sorted({p["generations"] for p in params})
     hours = sum(run.record["wall_seconds"] for run in runs) / 3600
     cost = f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
