@@ -429,8 +429,7 @@ def run_loop(
         for generation in range(done + 1, settings.generations + 1):
             records.add(loop.fit_generation(generation))
             if store is not None and generation == settings.generations:  # every row, saved ones included
-                earlier = [] if previous is None else [{k: previous[k].to_numpy() for k in previous.columns}]
-                store.finish(generation, [*earlier, records.since(0)], loop.state)
+                store.finish(generation, [*([] if previous is None else [previous]), records.since(0)], loop.state)
             elif store is not None:
                 left = _seconds_left(started, generation - done, settings.generations - generation)
                 if store.due(left):  # the unsaved rows as one block

@@ -28,12 +28,11 @@ from typing import Any
 import numpy as np
 
 from ..data import colored_mnist
-from ..data.cache import save_npy
 from ..engine.loop import LoopSpec
 from ..engine.step import Step
 from ..params import ParameterError, choice, number
 from . import images as grey_images
-from .images import CLASSES, GRID_SEED
+from .images import CLASSES
 from .loops import loop_params
 from .registry import Experiment, register
 
@@ -88,14 +87,15 @@ class GroupScorer:
         from ..metrics.image import compute_prdc_quiet
 
         grey, groups = colored_mnist.grey(samples), colored_mnist.group_of(samples)
-        correct = self.net.probabilities(grey).argmax(1) == labels
-        out = {**self.scorer(grey), "minority_group_share": float(groups.mean())}
+        feats, probs = self.net.features(grey), self.net.probabilities(grey)
+        correct = probs.argmax(1) == labels
+        out = {**self.scorer.score(feats, probs), "minority_group_share": float(groups.mean())}
         for g, name in enumerate(GROUP_NAMES):
             mine = groups == g
             out[f"accuracy_{name}"] = float(correct[mine].mean()) if mine.any() else np.nan
             prdc = {"precision": np.nan, "recall": np.nan}
             if mine.sum() > NEAREST_K + 1:  # prdc needs each sample's k-th neighbour among the others
-                prdc = compute_prdc_quiet(self.scorer.reference, self.net.features(grey[mine]), NEAREST_K)
+                prdc = compute_prdc_quiet(self.scorer.reference, feats[mine], NEAREST_K)
             out[f"precision_{name}"], out[f"recall_{name}"] = float(prdc["precision"]), float(prdc["recall"])
         return out
 
@@ -110,7 +110,6 @@ def draw_labelled(model, n: int, rng: np.random.Generator) -> tuple[np.ndarray, 
 def _build(params: dict[str, Any], progress: bool = True) -> LoopSpec:
     """The loop of ``colored-mnist-ddpm`` with parameters ``params``."""
     from ..mitigations.selection import Stratified
-    from ..models.fitcache import FirstFitCache
     from ..models.image_classifier import classifier
 
     net = classifier("mnist", params["classifier_images"])
@@ -119,30 +118,20 @@ def _build(params: dict[str, Any], progress: bool = True) -> LoopSpec:
     test = colored_mnist.grey(colored_mnist.load("test", params["group_share"])[0])
     scorer = GroupScorer(net, test[: params["eval_samples"]])
 
-    def make_model():
-        model = make(net)
-        return model if params["pretrained"] else FirstFitCache(model, NAME)
-
     def metrics(model, step: Step) -> dict[str, float]:
         return scorer(*draw_labelled(model, params["eval_samples"], step.rng))
-
-    def artifacts(model, step: Step) -> None:
-        """The sample grid of the first chain (the same latent seeds at every generation)."""
-        if not params["grid"] or step.run_dir is None or step.unit != 0:
-            return
-        folder = step.run_dir / "samples"
-        folder.mkdir(exist_ok=True)
-        save_npy(
-            folder / f"generation_{step.generation:02d}.npy",
-            model.sample(params["grid"], np.random.default_rng(GRID_SEED)),
-        )
 
     select = None
     if params["reparation"] == "stratified":
         share = params["group_share"]
         select = Stratified(colored_mnist.group_of, [1 - share, share])
     return LoopSpec(
-        make_model=make_model, real=train.sample, metrics=metrics, truth=train, select=select, artifacts=artifacts
+        make_model=grey_images.model_maker(make, net, NAME, params["pretrained"]),
+        real=train.sample,
+        metrics=metrics,
+        truth=train,
+        select=select,
+        artifacts=grey_images.grid_saver(params["grid"]),
     )
 
 
@@ -160,9 +149,7 @@ def min_group(params: dict[str, Any]) -> int:
 
 
 def _check(params: dict[str, Any]) -> None:
-    grey_images.check_image_params(params)
-    if params["sample_steps"] > params["timesteps"]:
-        raise ParameterError("sample_steps must not exceed timesteps")
+    grey_images.ddpm_check({**params, "conditional": True})
     if min_group(params) < 1:
         raise ParameterError(
             f"group_share={params['group_share']:g} leaves fewer than one example of a group in "

@@ -92,7 +92,6 @@ def _build(image: ImageModel, params: dict[str, Any], progress: bool = True) -> 
     from ..metrics.image import ImageScorer
     from ..mitigations.correction import towards_nearest_real
     from ..mitigations.selection import TopFraction
-    from ..models.fitcache import FirstFitCache
     from ..models.image_classifier import classifier
 
     net = classifier(image.dataset, params["classifier_images"])
@@ -102,12 +101,6 @@ def _build(image: ImageModel, params: dict[str, Any], progress: bool = True) -> 
     train = RealImages(images if rare < 0 else with_rare_class(images, labels, rare, params["rare_share"]))
     test = DATASETS[image.dataset]("test")[0]
     scorer = ImageScorer(net, test[: params["eval_samples"]])
-
-    def make_model():
-        model = make(net)
-        if not params["pretrained"]:  # a shipped starting model needs no cache
-            model = FirstFitCache(model, image.name)
-        return model
 
     def metrics(model, step: Step) -> dict[str, float]:
         return {**scorer(model.sample(params["eval_samples"], step.rng)), **rare_metrics(model, step)}
@@ -124,15 +117,6 @@ def _build(image: ImageModel, params: dict[str, Any], progress: bool = True) -> 
             out["rare_prompted"] = float(net.probabilities(prompted)[:, rare].mean())
         return out
 
-    def artifacts(model, step: Step) -> None:
-        """The sample grid of the first chain (the same latent seeds at every generation)."""
-        if not params["grid"] or step.run_dir is None or step.unit != 0:
-            return
-        folder = step.run_dir / "samples"
-        folder.mkdir(exist_ok=True)
-        images = model.sample(params["grid"], np.random.default_rng(GRID_SEED))
-        save_npy(folder / f"generation_{step.generation:02d}.npy", images)
-
     select = None
     if params.get("select_fraction", 1.0) < 1:
         select = TopFraction(net.confidence, params["select_fraction"], axis=0)
@@ -143,14 +127,40 @@ def _build(image: ImageModel, params: dict[str, Any], progress: bool = True) -> 
         ]
         correct = towards_nearest_real(params["self_correction"], pool)
     return LoopSpec(
-        make_model=make_model,
+        make_model=model_maker(make, net, image.name, params["pretrained"]),
         real=train.sample,
         metrics=metrics,
         truth=train,
         select=select,
-        artifacts=artifacts,
+        artifacts=grid_saver(params["grid"]),
         correct=correct,
     )
+
+
+def model_maker(make: Callable[[Any], Any], net, name: str, pretrained: bool) -> Callable[[], Any]:
+    """The loop's ``make_model``: ``make(net)``, its first fit cached under ``name`` unless it
+    starts from a shipped model (which needs no cache)."""
+    from ..models.fitcache import FirstFitCache
+
+    def make_model():
+        model = make(net)
+        return model if pretrained else FirstFitCache(model, name)
+
+    return make_model
+
+
+def grid_saver(grid: int) -> Callable[[Any, Step], None]:
+    """The loop's ``artifacts``: ``grid`` samples of the first chain saved at every generation
+    (the same latent seeds each time), under ``samples/`` of the run directory."""
+
+    def artifacts(model, step: Step) -> None:
+        if not grid or step.run_dir is None or step.unit != 0:
+            return
+        folder = step.run_dir / "samples"
+        folder.mkdir(exist_ok=True)
+        save_npy(folder / f"generation_{step.generation:02d}.npy", model.sample(grid, np.random.default_rng(GRID_SEED)))
+
+    return artifacts
 
 
 def first_generation(name: str, profile: str = "default", seed: int = 0, progress: bool = False, **overrides: Any):
@@ -361,7 +371,7 @@ def _gan_factory(name: str, params: dict[str, Any], progress: bool):
     return make
 
 
-def _ddpm_check(params: dict[str, Any]) -> None:
+def ddpm_check(params: dict[str, Any]) -> None:
     check_image_params(params)
     if params["guidance"] > 0 and not params["conditional"]:
         raise ParameterError("guidance > 0 needs conditional=true (with conditional=false set guidance=0 too)")
@@ -460,7 +470,7 @@ IMAGE_MODELS = {
                     "sample_steps": 50,
                 },
             },
-            check=_ddpm_check,
+            check=ddpm_check,
         ),
         ImageModel(
             name="fashion-gan",

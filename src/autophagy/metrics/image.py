@@ -85,8 +85,10 @@ class ImageScorer:
 
     def __call__(self, images: np.ndarray) -> dict[str, float]:
         """Every metric of :data:`NAMES` for ``images`` (n, 28, 28)."""
-        feats = self.net.features(images)
-        probs = self.net.probabilities(images)
+        return self.score(self.net.features(images), self.net.probabilities(images))
+
+    def score(self, feats: np.ndarray, probs: np.ndarray) -> dict[str, float]:
+        """Every metric of :data:`NAMES` from the images' features and class probabilities."""
         return {
             "fid": fid(feats, self.reference),
             **compute_prdc_quiet(self.reference, feats, self.nearest_k),

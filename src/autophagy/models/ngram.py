@@ -142,11 +142,9 @@ class NGram:
             return
         d = t["discount"]
         total = t["total"][ci[rows]].astype(float)
-        share = (d * t["types"][ci[rows]] / total)[:, None]  # the back-off weight of each row
-        if len(rows) == len(p):
-            p *= share
-        else:
-            p[rows] *= share
+        weight = np.ones((len(p), 1))  # each row's back-off weight (1: it keeps p, exactly)
+        weight[rows, 0] = d * t["types"][ci[rows]] / total
+        p *= weight
         first, many = t["start"][ci[rows]], t["types"][ci[rows]]
         owner = np.repeat(np.arange(len(rows)), many)
         idx = np.repeat(first - np.cumsum(many) + many, many) + np.arange(many.sum())

@@ -62,7 +62,7 @@ class Cluster:
             return
         # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, so that glibc hands freed
         # memory back at once; a loop whose every step allocates large temporaries then pays
-        # the page faults again each step: the arena's watermark stage ran 128 s so against
+        # the page faults again each step: the arena's watermark stage ran 128 s against
         # 68 s with glibc's own setting. These workers keep glibc's setting.
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
             cluster = LocalCluster(

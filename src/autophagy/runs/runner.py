@@ -6,7 +6,6 @@ import contextlib
 import os
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..experiments import resolve_config
@@ -72,7 +71,6 @@ def run_stages(experiment, config: dict[str, Any], store: RunDir | None, progres
     stages = experiment.stages(config["params"])
     saved = store.resume() if store is not None else None
     done, rows = (saved[0], [saved[1]]) if saved is not None else (0, [])
-    blocks = [_block(frame) for frame in rows] if store is not None else []  # the last stage saves them all
     first = done
     cells = [
         make_cell(f"{number:04d}", s.experiment, s.profile, config["seed"], s.params, s.priority)
@@ -87,18 +85,12 @@ def run_stages(experiment, config: dict[str, Any], store: RunDir | None, progres
                 stage, records = stages[done], arrived.pop(done)
                 frame = with_place(stage.place, records if stage.reshape is None else stage.reshape(records))
                 done += 1
-                if store is not None:
-                    blocks.append(_block(frame))
-                    if done == len(stages):
-                        store.finish(done, blocks, dict)
-                    else:
-                        store.checkpoint(done, blocks[-1:], dict)
                 rows.append(frame)
+                if store is not None and done == len(stages):  # every row, saved stages included
+                    store.finish(done, rows, dict)
+                elif store is not None:
+                    store.checkpoint(done, [frame], dict)
     return pd.concat(rows, ignore_index=True)
-
-
-def _block(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    return {column: frame[column].to_numpy() for column in frame.columns}
 
 
 def run_cell(cell: Cell, folder: str | os.PathLike | None) -> pd.DataFrame | None:

@@ -58,16 +58,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def arrow_table(records: pd.DataFrame | list[dict[str, np.ndarray]], schema: pa.Schema | None = None) -> pa.Table:
-    """``records`` (a DataFrame, or column blocks with the same keys) as an Arrow table
-    without pandas metadata (so the bytes do not depend on the pandas version), cast to
-    ``schema`` when given."""
-    if isinstance(records, pd.DataFrame):
-        columns = {k: records[k].to_numpy() for k in records.columns}
-    else:
-        columns = {
-            k: records[0][k] if len(records) == 1 else np.concatenate([b[k] for b in records]) for k in records[0]
-        }
+def arrow_table(records: pd.DataFrame | list, schema: pa.Schema | None = None) -> pa.Table:
+    """``records`` (a DataFrame, or parts with the same columns: DataFrames or column blocks) as
+    an Arrow table without pandas metadata (so the bytes do not depend on the pandas version),
+    cast to ``schema`` when given."""
+    parts = [records] if isinstance(records, pd.DataFrame) else records
+    blocks = [{k: p[k].to_numpy() for k in p.columns} if isinstance(p, pd.DataFrame) else p for p in parts]
+    columns = {k: blocks[0][k] if len(blocks) == 1 else np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
     # NaN stays NaN (no conversion to nulls: that scan cost more than the rest of the save)
     table = pa.table({k: pa.array(v) for k, v in columns.items()})
     return table if schema is None else table.cast(schema)
@@ -306,9 +303,10 @@ class RunDir(LockedFolder):
         a save as large as the rows since the last one can cost more than finishing."""
         return time.monotonic() - self._last_save >= self.save_every and not 0 < left <= self.save_every
 
-    def checkpoint(self, generation: int, blocks: list[dict], state: Callable[[], dict]) -> None:
-        """Queue ``blocks`` (new rows); when ``save_every`` seconds have passed, append the rows
-        queued to metrics.arrows and save the checkpoint ``state()`` of ``generation``."""
+    def checkpoint(self, generation: int, blocks: list, state: Callable[[], dict]) -> None:
+        """Queue ``blocks`` (new rows: column blocks or DataFrames); when ``save_every`` seconds
+        have passed, append the rows queued to metrics.arrows and save the checkpoint ``state()``
+        of ``generation``."""
         self._pending += blocks
         if not self.due():
             return
@@ -316,9 +314,10 @@ class RunDir(LockedFolder):
         self._pending = []
         self._save(generation, state, False, JOURNAL, self._bytes, self._hash.hexdigest())
 
-    def finish(self, generation: int, blocks: list[dict], state: Callable[[], dict]) -> None:
-        """Save the run's last generation: ``blocks``, every row of the run (those saved in
-        metrics.arrows included), as metrics.parquet (the journal is then deleted)."""
+    def finish(self, generation: int, blocks: list, state: Callable[[], dict]) -> None:
+        """Save the run's last generation: ``blocks`` (column blocks or DataFrames), every row of
+        the run (those saved in metrics.arrows included), as metrics.parquet (the journal is then
+        deleted)."""
         data = parquet_bytes(arrow_table(blocks, self._schema))
         atomic_write(self.path / RECORDS, data)
         self._pending = []
